@@ -1,0 +1,52 @@
+"""Participant roles and the permission rules every server-side check goes through."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from server.sessions.lifecycle import SessionState
+
+
+class Role(StrEnum):
+    """What a connection to a live session may do."""
+
+    INTERVIEWER = "interviewer"
+    CANDIDATE = "candidate"
+    OBSERVER = "observer"
+    REVIEWER = "reviewer"
+
+
+#: Roles that get a join link when a session is created.
+LINK_ROLES: tuple[Role, ...] = (Role.INTERVIEWER, Role.CANDIDATE, Role.OBSERVER)
+
+
+def can_edit(role: Role, state: SessionState) -> bool:
+    """Document writes: interviewers and candidates, and only while the session is not ended."""
+    return state is not SessionState.ENDED and role in {Role.INTERVIEWER, Role.CANDIDATE}
+
+
+def can_run(role: Role, state: SessionState) -> bool:
+    """Running code in the sandbox follows the same rule as editing."""
+    return can_edit(role, state)
+
+
+def can_chat(role: Role, state: SessionState) -> bool:
+    return state is not SessionState.ENDED and role is not Role.REVIEWER
+
+
+def sees_private(role: Role) -> bool:
+    """Interviewer notes, hidden tests and reference solutions: interviewers (and reviewers) only."""
+    return role in {Role.INTERVIEWER, Role.REVIEWER}
+
+
+def can_join(role: Role, state: SessionState) -> bool:
+    """Reviewers open finished sessions only; everyone else cannot join an ended session's live room
+    except to read it (the room is read-only then)."""
+    if role is Role.REVIEWER:
+        return state is SessionState.ENDED
+    return True
+
+
+def can_control_session(role: Role) -> bool:
+    """End the session, rotate links, see everyone's integrity signals."""
+    return role is Role.INTERVIEWER

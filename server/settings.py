@@ -1,0 +1,114 @@
+"""One frozen Settings object, built once from DUET_* environment variables.
+
+Tests build ``Settings(...)`` directly; nothing reads the environment after start-up.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Literal, get_args
+
+from server.errors import ConfigurationError
+
+SandboxEngine = Literal["auto", "docker", "bwrap"]
+
+_ENV_PREFIX = "DUET_"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every tunable of a Duet process. Field ``x`` is read from ``DUET_X``."""
+
+    secret_key: str
+    var_dir: Path = Path("var")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    database_url: str = ""
+    redis_url: str = ""
+    public_base_url: str = ""
+    sandbox: SandboxEngine = "auto"
+    # Join links and logins.
+    join_link_ttl_hours: int = 24 * 14
+    login_ttl_hours: int = 24 * 7
+    # Reject request bodies above this size (REST API and forms).
+    max_request_bytes: int = 4 * 1024 * 1024
+    log_level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        if len(self.secret_key) < 32:
+            raise ConfigurationError("DUET_SECRET_KEY must be at least 32 characters")
+        if self.sandbox not in get_args(SandboxEngine):
+            raise ConfigurationError(f"DUET_SANDBOX must be one of {', '.join(get_args(SandboxEngine))}")
+        if not 0 < self.port < 65536:
+            raise ConfigurationError("DUET_PORT must be a TCP port number")
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL, defaulting to the embedded SQLite file under ``var_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'duet.db').resolve()}"
+
+    @property
+    def effective_base_url(self) -> str:
+        """Where browsers reach this server; used to build join links."""
+        if self.public_base_url:
+            return self.public_base_url.rstrip("/")
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.effective_base_url.startswith("https://")
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from ``DUET_*`` variables; create and keep a secret key when none is set."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            if f.name == "secret_key":
+                continue
+            raw = env.get(_ENV_PREFIX + f.name.upper())
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _convert(f.name, raw, f.type)
+        var_dir = Path(str(values.get("var_dir", "var")))
+        secret = env.get("DUET_SECRET_KEY") or load_or_create_secret(var_dir)
+        return cls(secret_key=secret, **values)  # type: ignore[arg-type]
+
+
+def _convert(name: str, raw: str, annotation: object) -> object:
+    kind = str(annotation)
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind == "bool":
+            if raw.lower() in {"1", "true", "yes", "on"}:
+                return True
+            if raw.lower() in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(raw)
+        if kind == "Path":
+            return Path(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"DUET_{name.upper()}={raw!r} is not a valid {kind}") from exc
+    return raw
+
+
+def load_or_create_secret(var_dir: Path) -> str:
+    """Read ``var_dir/secret_key``, creating it (mode 0600) with 256 random bits on first run."""
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret + "\n")
+    return secret
