@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from server.errors import Forbidden, Gone, InvalidInput, NotFound, Unauthenticated
-from server.sessions import tokens
+from server import tokens
 from server.sessions.languages import is_known
 from server.sessions.lifecycle import SessionState, transition
 from server.sessions.models import Admission, IssuedLink, JoinLink, Participant, Session

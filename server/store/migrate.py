@@ -1,0 +1,85 @@
+"""Apply Alembic migrations programmatically, safely when several nodes start at once."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, make_url
+
+from server.store.database import Database
+
+logger = logging.getLogger(__name__)
+
+_MIGRATIONS = Path(__file__).with_name("migrations")
+# An arbitrary constant: the PostgreSQL advisory lock that serializes migrations across nodes.
+_PG_LOCK_KEY = 0x6475657401
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    return config
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def _upgrade(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _PG_LOCK_KEY})
+    try:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    finally:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _PG_LOCK_KEY})
+
+
+def _current(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+@contextmanager
+def _file_lock(db: Database) -> Iterator[None]:
+    """SQLite: serialize concurrent `duet serve` starts on one file with an flock."""
+    database = make_url(db.url).database
+    if not db.is_sqlite or not database or database == ":memory:":
+        yield
+        return
+    lock_path = Path(database).with_name(Path(database).name + ".migrate.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+async def upgrade(db: Database) -> str | None:
+    """Bring the schema to the newest revision; returns it."""
+    with _file_lock(db):
+        async with db.engine.connect() as conn:
+            before = await conn.run_sync(_current)
+            await conn.run_sync(_upgrade)
+            await conn.commit()
+            after = await conn.run_sync(_current)
+    if before != after:
+        logger.info("database migrated from %s to %s", before or "empty", after)
+    return after
+
+
+async def current_revision(db: Database) -> str | None:
+    async with db.engine.connect() as conn:
+        return await conn.run_sync(_current)

@@ -1,0 +1,206 @@
+"""SQLAlchemy implementation of ``server.sessions.repository.SessionRepository``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select, update
+
+from server.sessions.lifecycle import SessionState
+from server.sessions.models import JoinLink, Participant, Session
+from server.sessions.roles import Role
+from server.store.database import Database
+from server.store.tables import JoinLinkRow, ParticipantRow, SessionRow
+
+
+def _session(row: SessionRow) -> Session:
+    return Session(
+        id=row.id,
+        org_id=row.org_id,
+        title=row.title,
+        language=row.language,
+        state=SessionState(row.state),
+        created_by=row.created_by,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+    )
+
+
+def _link(row: JoinLinkRow) -> JoinLink:
+    return JoinLink(
+        id=row.id,
+        session_id=row.session_id,
+        role=Role(row.role),
+        nonce=row.nonce,
+        token_hash=row.token_hash,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+def _link_row(link: JoinLink) -> JoinLinkRow:
+    return JoinLinkRow(
+        id=link.id,
+        session_id=link.session_id,
+        role=link.role.value,
+        nonce=link.nonce,
+        token_hash=link.token_hash,
+        created_at=link.created_at,
+        expires_at=link.expires_at,
+        revoked_at=link.revoked_at,
+    )
+
+
+def _participant(row: ParticipantRow) -> Participant:
+    return Participant(
+        id=row.id,
+        session_id=row.session_id,
+        role=Role(row.role),
+        display_name=row.display_name,
+        nonce=row.nonce,
+        token_hash=row.token_hash,
+        joined_at=row.joined_at,
+        user_id=row.user_id,
+        link_id=row.link_id,
+    )
+
+
+class SqlSessionRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add_session(self, session: Session, links: Sequence[JoinLink]) -> None:
+        async with self._db.transaction() as tx:
+            tx.add(
+                SessionRow(
+                    id=session.id,
+                    org_id=session.org_id,
+                    title=session.title,
+                    language=session.language,
+                    state=session.state.value,
+                    created_by=session.created_by,
+                    created_at=session.created_at,
+                )
+            )
+            await tx.flush()
+            tx.add_all([_link_row(link) for link in links])
+
+    async def get_session(self, session_id: str) -> Session | None:
+        async with self._db.sessions() as tx:
+            row = await tx.get(SessionRow, session_id)
+            return _session(row) if row else None
+
+    async def list_sessions(
+        self,
+        org_id: str,
+        *,
+        state: SessionState | None,
+        limit: int,
+        before: tuple[datetime, str] | None,
+    ) -> Sequence[Session]:
+        stmt = select(SessionRow).where(SessionRow.org_id == org_id)
+        if state is not None:
+            stmt = stmt.where(SessionRow.state == state.value)
+        if before is not None:
+            at, last_id = before
+            stmt = stmt.where(
+                or_(SessionRow.created_at < at, and_(SessionRow.created_at == at, SessionRow.id < last_id))
+            )
+        stmt = stmt.order_by(SessionRow.created_at.desc(), SessionRow.id.desc()).limit(limit)
+        async with self._db.sessions() as tx:
+            return [_session(row) for row in (await tx.execute(stmt)).scalars()]
+
+    async def set_state(
+        self, session_id: str, expected: SessionState, target: SessionState, at: datetime
+    ) -> Session | None:
+        values: dict[str, object] = {"state": target.value}
+        if target is SessionState.LIVE:
+            values["started_at"] = at
+        if target is SessionState.ENDED:
+            values["ended_at"] = at
+        async with self._db.transaction() as tx:
+            result = await tx.execute(
+                update(SessionRow)
+                .where(SessionRow.id == session_id, SessionRow.state == expected.value)
+                .values(**values)
+            )
+            if not getattr(result, "rowcount", 0):
+                return None
+            row = await tx.get(SessionRow, session_id, populate_existing=True)
+            return _session(row) if row else None
+
+    async def links_for(self, session_id: str) -> Sequence[JoinLink]:
+        stmt = (
+            select(JoinLinkRow)
+            .where(JoinLinkRow.session_id == session_id, JoinLinkRow.revoked_at.is_(None))
+            .order_by(JoinLinkRow.created_at)
+        )
+        async with self._db.sessions() as tx:
+            return [_link(row) for row in (await tx.execute(stmt)).scalars()]
+
+    async def link_by_token_hash(self, token_hash: str) -> JoinLink | None:
+        async with self._db.sessions() as tx:
+            stmt = select(JoinLinkRow).where(JoinLinkRow.token_hash == token_hash)
+            row = (await tx.execute(stmt)).scalar_one_or_none()
+            return _link(row) if row else None
+
+    async def link(self, link_id: str) -> JoinLink | None:
+        async with self._db.sessions() as tx:
+            row = await tx.get(JoinLinkRow, link_id)
+            return _link(row) if row else None
+
+    async def replace_link(self, old: JoinLink | None, new: JoinLink, at: datetime) -> None:
+        async with self._db.transaction() as tx:
+            if old is not None:
+                await tx.execute(update(JoinLinkRow).where(JoinLinkRow.id == old.id).values(revoked_at=at))
+            tx.add(_link_row(new))
+
+    async def revoke_link(self, link_id: str, at: datetime) -> None:
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                update(JoinLinkRow)
+                .where(JoinLinkRow.id == link_id, JoinLinkRow.revoked_at.is_(None))
+                .values(revoked_at=at)
+            )
+
+    async def add_participant(self, participant: Participant) -> None:
+        async with self._db.transaction() as tx:
+            tx.add(
+                ParticipantRow(
+                    id=participant.id,
+                    session_id=participant.session_id,
+                    role=participant.role.value,
+                    display_name=participant.display_name,
+                    nonce=participant.nonce,
+                    token_hash=participant.token_hash,
+                    joined_at=participant.joined_at,
+                    user_id=participant.user_id,
+                    link_id=participant.link_id,
+                )
+            )
+
+    async def participant_by_token_hash(self, token_hash: str) -> Participant | None:
+        async with self._db.sessions() as tx:
+            stmt = select(ParticipantRow).where(ParticipantRow.token_hash == token_hash)
+            row = (await tx.execute(stmt)).scalar_one_or_none()
+            return _participant(row) if row else None
+
+    async def participant_for_user(self, session_id: str, user_id: str, role: Role) -> Participant | None:
+        stmt = select(ParticipantRow).where(
+            ParticipantRow.session_id == session_id,
+            ParticipantRow.user_id == user_id,
+            ParticipantRow.role == role.value,
+        )
+        async with self._db.sessions() as tx:
+            row = (await tx.execute(stmt.limit(1))).scalar_one_or_none()
+            return _participant(row) if row else None
+
+    async def participants(self, session_id: str) -> Sequence[Participant]:
+        stmt = (
+            select(ParticipantRow).where(ParticipantRow.session_id == session_id).order_by(ParticipantRow.joined_at)
+        )
+        async with self._db.sessions() as tx:
+            return [_participant(row) for row in (await tx.execute(stmt)).scalars()]
