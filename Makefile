@@ -1,0 +1,53 @@
+# Duet: two commands for a fresh machine.
+#   make run    install what the server needs and run it on the embedded default (http://127.0.0.1:8000)
+#   make test   install what the tests need and run the whole suite
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export DUET_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
+export DUET_TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: run test setup-run setup-test venv venv-test web system-packages docker-engine check lint format clean
+
+run: setup-run
+	$(VENV)/bin/duet serve
+
+test: setup-test
+	scripts/test
+
+setup-run: venv web
+setup-test: system-packages venv-test web docker-engine
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml
+	scripts/python-env "$(VENV)" .
+	touch $@
+
+venv-test: $(VENV)/.installed-test
+$(VENV)/.installed-test: pyproject.toml
+	scripts/python-env "$(VENV)" '.[test]'
+	touch $@ $(VENV)/.installed
+
+web: node_modules/.installed static/dist/.built
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+static/dist/.built: node_modules/.installed $(wildcard web-src/*.ts web-src/**/*.ts web-src/*.mjs)
+	npm run -s build
+	touch $@
+
+system-packages:
+	scripts/system-packages
+
+docker-engine:
+	scripts/docker-engine
+
+check:
+	scripts/check
+
+format:
+	$(VENV)/bin/ruff format server tests bench
+	$(VENV)/bin/ruff check --fix server tests bench
+
+clean:
+	rm -rf $(VENV) node_modules static/dist .coverage* htmlcov

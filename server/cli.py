@@ -1,0 +1,166 @@
+"""The `duet` command: serve, migrate, user, apikey. Logging is configured here and only here."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import logging.config
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from server import __version__
+from server.accounts.models import OrgRole
+from server.errors import DuetError
+from server.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def configure_logging(level: str) -> None:
+    logging.config.dictConfig(
+        {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "formatters": {
+                "plain": {"format": "%(asctime)s %(levelname)-7s %(name)s: %(message)s"},
+            },
+            "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+            "root": {"handlers": ["stderr"], "level": level.upper()},
+            "loggers": {
+                "uvicorn.access": {"level": "WARNING"},
+                "aiosqlite": {"level": "WARNING"},
+                "alembic": {"level": "WARNING"},
+            },
+        }
+    )
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server.web.app import create_app
+
+    if args.host:
+        settings = replace(settings, host=args.host)
+    if args.port:
+        settings = replace(settings, port=args.port)
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        forwarded_allow_ips=args.forwarded_allow_ips,
+        ws_max_size=settings.max_request_bytes,
+        ws_ping_interval=None,
+        lifespan="on",
+    )
+    logger.info("Duet %s listening on http://%s:%s", __version__, settings.host, settings.port)
+    uvicorn.Server(config).run()
+    return 0
+
+
+async def _migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from server.store.database import Database
+    from server.store.migrate import upgrade
+
+    async with Database(settings.effective_database_url) as db:
+        revision = await upgrade(db)
+    print(f"database at revision {revision}")
+    return 0
+
+
+async def _with_services(settings: Settings, action: Callable[[Any], Awaitable[int]]) -> int:
+    from server.web.services import running_services
+
+    async with running_services(settings) as services:
+        return await action(services)
+
+
+async def _user_create(settings: Settings, args: argparse.Namespace) -> int:
+    async def action(svc: Any) -> int:
+        org = await svc.accounts.default_organization()
+        user = await svc.accounts.create_user(
+            org_id=org.id,
+            email=args.email,
+            password=args.password,
+            role=OrgRole(args.role),
+            display_name=args.name or "",
+        )
+        print(f"created {user.role.value} {user.email} in organization {org.name!r}")
+        return 0
+
+    return await _with_services(settings, action)
+
+
+async def _user_password(settings: Settings, args: argparse.Namespace) -> int:
+    async def action(svc: Any) -> int:
+        user = await svc.accounts.user_by_email(args.email)
+        await svc.accounts.set_password(user.id, args.password)
+        print(f"password changed for {user.email}; their browser sessions were signed out")
+        return 0
+
+    return await _with_services(settings, action)
+
+
+async def _apikey_create(settings: Settings, args: argparse.Namespace) -> int:
+    async def action(svc: Any) -> int:
+        user = await svc.accounts.user_by_email(args.email)
+        _, token = await svc.accounts.create_api_key(user, args.name or "")
+        print(token)
+        return 0
+
+    return await _with_services(settings, action)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="duet", description="Duet technical-interview server")
+    parser.add_argument("--version", action="version", version=f"duet {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the web server (applies pending migrations first)")
+    serve.add_argument("--host", help="address to listen on (DUET_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="TCP port (DUET_PORT, default 8000)")
+    serve.add_argument(
+        "--forwarded-allow-ips", default="127.0.0.1", help="proxies trusted for X-Forwarded-* headers"
+    )
+    serve.set_defaults(run=_serve, is_async=False)
+
+    migrate = commands.add_parser("migrate", help="apply pending database migrations and exit")
+    migrate.set_defaults(run=_migrate, is_async=True)
+
+    user = commands.add_parser("user", help="manage members").add_subparsers(dest="user_command", required=True)
+    create = user.add_parser("create", help="create a member of the (default) organization")
+    create.add_argument("--email", required=True)
+    create.add_argument("--password", required=True)
+    create.add_argument("--role", choices=[r.value for r in OrgRole], default=OrgRole.INTERVIEWER.value)
+    create.add_argument("--name", help="display name (default: the email's local part)")
+    create.set_defaults(run=_user_create, is_async=True)
+    password = user.add_parser("set-password", help="change a member's password")
+    password.add_argument("--email", required=True)
+    password.add_argument("--password", required=True)
+    password.set_defaults(run=_user_password, is_async=True)
+
+    apikey = commands.add_parser("apikey", help="manage API keys").add_subparsers(dest="key_command", required=True)
+    key_create = apikey.add_parser("create", help="create an API key for a member and print it (shown once)")
+    key_create.add_argument("--email", required=True)
+    key_create.add_argument("--name", help="a label to recognise the key by")
+    key_create.set_defaults(run=_apikey_create, is_async=True)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_environ()
+        configure_logging(settings.log_level)
+        if args.is_async:
+            return int(asyncio.run(args.run(settings, args)))
+        return int(args.run(settings, args))
+    except DuetError as exc:
+        print(f"duet: {exc.message}", file=sys.stderr)
+        return 2

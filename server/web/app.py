@@ -1,0 +1,68 @@
+"""create_app(settings): the ASGI application. The only place the web framework is assembled."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from server import __version__
+from server.settings import Settings
+from server.web import problems
+from server.web.api import health
+from server.web.api import sessions as sessions_api
+from server.web.middleware import AccessLog, BodyLimit, SecurityHeaders
+from server.web.pages import account_settings, dashboard, join, login, pad
+from server.web.services import running_services
+
+TEMPLATES = Path(__file__).with_name("templates")
+#: Built bundles, CSS and images: ``static/`` at the top of the source tree.
+STATIC = Path(__file__).resolve().parents[2] / "static"
+
+API_DESCRIPTION = """
+Drive Duet from an applicant-tracking system or a script.
+
+Authenticate with an API key (`duet apikey create --email you@example.com`, or Settings -> API keys)
+sent as `Authorization: Bearer <key>`. Errors are JSON problems:
+`{"error": {"code": "...", "message": "...", "details": {...}}}`.
+"""
+
+
+def create_app(settings: Settings, *, static_dir: Path = STATIC) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with running_services(settings) as services:
+            app.state.services = services
+            yield
+
+    app = FastAPI(
+        title="Duet API",
+        version=__version__,
+        description=API_DESCRIPTION,
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.templates = Jinja2Templates(directory=TEMPLATES)
+    problems.install(app)
+
+    app.include_router(health.router)
+    app.include_router(sessions_api.router)
+    app.include_router(login.router)
+    app.include_router(dashboard.router)
+    app.include_router(join.router)
+    app.include_router(pad.router)
+    app.include_router(account_settings.router)
+    static_dir.mkdir(parents=True, exist_ok=True)
+    app.mount("/static", StaticFiles(directory=static_dir), name="static")
+
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(AccessLog)
+    return app

@@ -1,0 +1,123 @@
+"""ASGI middleware: request body cap, security headers, and an access log that hides secrets."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from typing import Any
+
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.errors import PayloadTooLarge
+
+logger = logging.getLogger("server.web.access")
+
+_SECRET_PATH = re.compile(r"^(/j/)[^/?]+")
+_SECRET_QUERY = re.compile(r"(token=)[^&]+")
+
+_SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    # Join links carry their token in the path: never leak it to another site through Referer.
+    (b"referrer-policy", b"no-referrer"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        b"connect-src 'self' ws: wss:; media-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; "
+        b"form-action 'self'",
+    ),
+]
+
+
+def redact(path: str, query: str = "") -> str:
+    shown = _SECRET_PATH.sub(r"\1…", path)
+    if query:
+        shown += "?" + _SECRET_QUERY.sub(r"\1…", query)
+    return shown
+
+
+class BodyLimit:
+    """Refuse request bodies over ``max_bytes`` (413), whether announced or streamed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                too_large = PayloadTooLarge(f"request body is larger than {self.max_bytes} bytes")
+                response = JSONResponse(
+                    {"error": {"code": too_large.code, "message": too_large.message, "details": {}}},
+                    status_code=too_large.status,
+                )
+                await response(scope, receive, send)
+                return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise PayloadTooLarge(f"request body is larger than {self.max_bytes} bytes")
+            return message
+
+        await self.app(scope, limited, send)
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers: list[Any] = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(h for h in _SECURITY_HEADERS if h[0] not in present)
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+class AccessLog:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in {"http", "websocket"}:
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 0
+
+        async def record(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "websocket.close":
+                status = message.get("code", 1000)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record)
+        finally:
+            logger.info(
+                "%s %s %s %.1fms",
+                scope.get("method", "WS"),
+                redact(scope["path"], scope.get("query_string", b"").decode("latin-1")),
+                status,
+                (time.perf_counter() - started) * 1000,
+            )

@@ -1,0 +1,73 @@
+"""Shared fixtures: settings, real databases (SQLite and PostgreSQL), the app, an API key."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from server.accounts.models import OrgRole, User
+from server.settings import Settings
+from server.web.app import create_app
+from server.web.services import Services
+from tests.databases import fresh_database
+
+TEST_SECRET = "test-secret-key-" + "x" * 32
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """Parametrizes a test over BOTH databases: a fresh SQLite file and a fresh PostgreSQL database."""
+    async with fresh_database(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        secret_key=TEST_SECRET,
+        var_dir=tmp_path,
+        database_url=database_url,
+        public_base_url="http://duet.test",
+    )
+
+
+@dataclass
+class AppHarness:
+    """The ASGI app with its lifespan running, an HTTP client on it, and its services."""
+
+    client: httpx.AsyncClient
+    services: Services
+
+    async def member(self, email: str, role: OrgRole = OrgRole.ADMIN, org_id: str | None = None) -> User:
+        org = org_id or (await self.services.accounts.default_organization()).id
+        return await self.services.accounts.create_user(
+            org_id=org, email=email, password=PASSWORD, role=role, display_name=email.split("@")[0].title()
+        )
+
+    async def api_key(self, user: User) -> dict[str, str]:
+        _, token = await self.services.accounts.create_api_key(user, "tests")
+        return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[AppHarness]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://duet.test") as client:
+            yield AppHarness(client=client, services=application.state.services)
+
+
+@pytest.fixture
+async def admin_headers(app: AppHarness) -> dict[str, str]:
+    return await app.api_key(await app.member("admin@example.com"))

@@ -1,0 +1,18 @@
+// Bundle every entry point in web-src/ into static/dist/ (ES modules, minified, with source maps).
+import { build } from "esbuild";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+
+const root = path.dirname(fileURLToPath(import.meta.url));
+const entries = ["dashboard.ts"];
+
+await build({
+  entryPoints: entries.map((name) => path.join(root, name)),
+  outdir: path.join(root, "..", "static", "dist"),
+  bundle: true,
+  format: "esm",
+  target: ["es2020"],
+  minify: true,
+  sourcemap: true,
+  logLevel: "warning",
+});
