@@ -1,12 +1,12 @@
 """Unguessable tokens and how they are stored.
 
-* Random secrets (participant tokens, login sessions, API keys) carry 256 bits from ``secrets``;
-  only their SHA-256 digest is stored. A high-entropy token needs no slow hash: nobody can
-  brute-force 256 bits, and a fast digest keeps every request's lookup cheap.
-* Join-link and participant tokens are derived: ``HMAC-SHA256(secret_key, link id + nonce)``. Only the digest is
-  stored, yet the server can show the link again to the people allowed to see it (the dashboard's
-  copy buttons) by recomputing it. A database dump alone reveals no usable link; rotating the
-  nonce revokes the old link.
+* Random secrets (login sessions, API keys) carry 256 bits from ``secrets``; only their SHA-256
+  digest is stored. A high-entropy token needs no slow hash: nobody can brute-force 256 bits,
+  and a fast digest keeps every request's lookup cheap.
+* Join-link and participant tokens are derived: ``HMAC-SHA256(secret_key, purpose, id, nonce)``.
+  Only the digest is stored, yet the server can show a link again to the people allowed to see
+  it (the dashboard's copy buttons) by recomputing it. A database dump alone reveals no usable
+  link; rotating the nonce revokes the old link.
 """
 
 from __future__ import annotations

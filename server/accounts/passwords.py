@@ -40,6 +40,10 @@ class Passwords:
 
 def check_strength(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise InvalidInput(f"password must be at least {MIN_PASSWORD} characters", details={"field": "password"})
+        raise InvalidInput(
+            f"password must be at least {MIN_PASSWORD} characters", details={"field": "password"}
+        )
     if len(password) > MAX_PASSWORD:
-        raise InvalidInput(f"password must be at most {MAX_PASSWORD} characters", details={"field": "password"})
+        raise InvalidInput(
+            f"password must be at most {MAX_PASSWORD} characters", details={"field": "password"}
+        )

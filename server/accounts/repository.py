@@ -27,8 +27,13 @@ class AccountRepository(Protocol):
     async def users(self, org_id: str) -> Sequence[User]: ...
 
     async def update_user(
-        self, user_id: str, *, role: OrgRole | None = None, password_hash: str | None = None,
-        disabled_at: datetime | None = None, enable: bool = False,
+        self,
+        user_id: str,
+        *,
+        role: OrgRole | None = None,
+        password_hash: str | None = None,
+        disabled_at: datetime | None = None,
+        enable: bool = False,
     ) -> User | None: ...
 
     async def add_api_key(self, key: ApiKey) -> None: ...

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import anyio.to_thread
 
+from server import tokens
 from server.accounts.models import ApiKey, LoginSession, Organization, OrgRole, Principal, User
 from server.accounts.passwords import Passwords
 from server.accounts.repository import AccountRepository
 from server.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
-from server import tokens
 
 Clock = Callable[[], datetime]
 

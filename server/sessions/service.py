@@ -10,8 +10,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from server.errors import Forbidden, Gone, InvalidInput, NotFound, Unauthenticated
 from server import tokens
+from server.errors import Forbidden, Gone, InvalidInput, NotFound, Unauthenticated
 from server.sessions.languages import is_known
 from server.sessions.lifecycle import SessionState, transition
 from server.sessions.models import Admission, IssuedLink, JoinLink, Participant, Session
@@ -88,7 +88,7 @@ class SessionService:
             raise NotFound("no such session", details={"session_id": session_id})
         return session
 
-    async def list(
+    async def list_sessions(
         self,
         *,
         org_id: str,
@@ -111,7 +111,9 @@ class SessionService:
     async def _mark_live(self, session: Session) -> Session:
         if session.state is not SessionState.CREATED:
             return session
-        updated = await self._repo.set_state(session.id, SessionState.CREATED, SessionState.LIVE, self._clock())
+        updated = await self._repo.set_state(
+            session.id, SessionState.CREATED, SessionState.LIVE, self._clock()
+        )
         return updated or await self._must_get(session.id)
 
     async def _must_get(self, session_id: str) -> Session:
@@ -191,7 +193,9 @@ class SessionService:
                 return Admission(existing, self.participant_token(existing), await self._mark_live(session))
         return await self._admit(session, link.role, display_name, user_id=user_id, link_id=link.id)
 
-    async def admit_member(self, session: Session, *, user_id: str, display_name: str, role: Role) -> Admission:
+    async def admit_member(
+        self, session: Session, *, user_id: str, display_name: str, role: Role
+    ) -> Admission:
         """An org member opening their own organization's session (no link needed)."""
         existing = await self._repo.participant_for_user(session.id, user_id, role)
         if existing is not None:

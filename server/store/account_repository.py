@@ -172,7 +172,9 @@ class SqlAccountRepository:
 
     async def login_by_token_hash(self, token_hash: str) -> LoginSession | None:
         async with self._db.sessions() as tx:
-            row = (await tx.execute(select(LoginRow).where(LoginRow.token_hash == token_hash))).scalar_one_or_none()
+            row = (
+                await tx.execute(select(LoginRow).where(LoginRow.token_hash == token_hash))
+            ).scalar_one_or_none()
             if row is None:
                 return None
             return LoginSession(

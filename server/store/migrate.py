@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import fcntl
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -50,31 +52,34 @@ def _current(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-@contextmanager
-def _file_lock(db: Database) -> Iterator[None]:
-    """SQLite: serialize concurrent `duet serve` starts on one file with an flock."""
+@asynccontextmanager
+async def _file_lock(db: Database) -> AsyncIterator[None]:
+    """SQLite: serialize concurrent `duet serve` starts on one file with an flock (taken in a
+    worker thread: waiting for it must not block the event loop)."""
     database = make_url(db.url).database
     if not db.is_sqlite or not database or database == ":memory:":
         yield
         return
     lock_path = Path(database).with_name(Path(database).name + ".migrate.lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        await anyio.to_thread.run_sync(fcntl.flock, fd, fcntl.LOCK_EX)
         try:
             yield
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
 async def upgrade(db: Database) -> str | None:
     """Bring the schema to the newest revision; returns it."""
-    with _file_lock(db):
-        async with db.engine.connect() as conn:
-            before = await conn.run_sync(_current)
-            await conn.run_sync(_upgrade)
-            await conn.commit()
-            after = await conn.run_sync(_current)
+    async with _file_lock(db), db.engine.connect() as conn:
+        before = await conn.run_sync(_current)
+        await conn.run_sync(_upgrade)
+        await conn.commit()
+        after = await conn.run_sync(_current)
     if before != after:
         logger.info("database migrated from %s to %s", before or "empty", after)
     return after

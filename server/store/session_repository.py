@@ -200,7 +200,9 @@ class SqlSessionRepository:
 
     async def participants(self, session_id: str) -> Sequence[Participant]:
         stmt = (
-            select(ParticipantRow).where(ParticipantRow.session_id == session_id).order_by(ParticipantRow.joined_at)
+            select(ParticipantRow)
+            .where(ParticipantRow.session_id == session_id)
+            .order_by(ParticipantRow.joined_at)
         )
         async with self._db.sessions() as tx:
             return [_participant(row) for row in (await tx.execute(stmt)).scalars()]

@@ -66,7 +66,9 @@ class SessionRow(Base):
     title: Mapped[str] = mapped_column(String(200))
     language: Mapped[str] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(16))
-    created_by: Mapped[str | None] = mapped_column(ID, ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    created_by: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -76,7 +78,9 @@ class JoinLinkRow(Base):
     __tablename__ = "join_links"
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
-    session_id: Mapped[str] = mapped_column(ID, ForeignKey("interview_sessions.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("interview_sessions.id", ondelete="CASCADE"), index=True
+    )
     role: Mapped[str] = mapped_column(String(16))
     nonce: Mapped[str] = mapped_column(String(64))
     token_hash: Mapped[str] = mapped_column(HASH, unique=True)
@@ -89,11 +93,17 @@ class ParticipantRow(Base):
     __tablename__ = "participants"
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
-    session_id: Mapped[str] = mapped_column(ID, ForeignKey("interview_sessions.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("interview_sessions.id", ondelete="CASCADE"), index=True
+    )
     role: Mapped[str] = mapped_column(String(16))
     display_name: Mapped[str] = mapped_column(String(64))
     nonce: Mapped[str] = mapped_column(String(64))
     token_hash: Mapped[str] = mapped_column(HASH, unique=True)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    user_id: Mapped[str | None] = mapped_column(ID, ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
-    link_id: Mapped[str | None] = mapped_column(ID, ForeignKey("join_links.id", ondelete="SET NULL"), nullable=True)
+    user_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    link_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("join_links.id", ondelete="SET NULL"), nullable=True
+    )

@@ -61,7 +61,9 @@ PagePrincipal = Annotated[Principal, Depends(page_principal)]
 OptionalPagePrincipal = Annotated[Principal | None, Depends(optional_page_principal)]
 
 
-def set_cookie(response: Response, settings: Settings, name: str, value: str, *, max_age: int, path: str = "/") -> None:
+def set_cookie(
+    response: Response, settings: Settings, name: str, value: str, *, max_age: int, path: str = "/"
+) -> None:
     response.set_cookie(
         name,
         value,

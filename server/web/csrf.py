@@ -46,9 +46,8 @@ def remember_nonce(response: Response, settings: Settings, nonce: str) -> None:
 def verify(request: Request, settings: Settings, submitted: str) -> None:
     """Reject a form post whose token does not match the cookie, or that comes from another origin."""
     origin = request.headers.get("origin")
-    if origin and origin != "null":
-        if urlsplit(origin).netloc != request.headers.get("host", ""):
-            raise Forbidden("cross-origin form submission refused")
+    if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host", ""):
+        raise Forbidden("cross-origin form submission refused")
     nonce = request.cookies.get(CSRF_COOKIE, "")
     if not nonce or not submitted or not hmac.compare_digest(_sign(settings, nonce), submitted):
         raise Forbidden("the form expired or was not sent by this site; reload the page and try again")

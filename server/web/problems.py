@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Match
 
 from server.errors import DuetError
 
@@ -88,8 +89,11 @@ async def duet_error(request: Request, exc: Exception) -> Response:
 async def validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = [
-        {"location": [str(part) for part in err.get("loc", ())], "message": str(err.get("msg", "")),
-         "type": str(err.get("type", ""))}
+        {
+            "location": [str(part) for part in err.get("loc", ())],
+            "message": str(err.get("msg", "")),
+            "type": str(err.get("type", "")),
+        }
         for err in exc.errors()
     ]
     first = errors[0] if errors else {"location": [], "message": "invalid request"}
@@ -105,7 +109,19 @@ async def http_error(request: Request, exc: Exception) -> Response:
     response = _respond(request, exc.status_code, code, message, {})
     if exc.headers:
         response.headers.update(exc.headers)
+    if exc.status_code == 405:
+        response.headers["Allow"] = ", ".join(allowed_methods(request))
     return response
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method any route accepts on this path (the framework registers one route per method)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods.update(getattr(route, "methods", None) or ())
+    return sorted(methods)
 
 
 async def unexpected_error(request: Request, exc: Exception) -> Response:

@@ -21,7 +21,9 @@ async def _org(app: AppHarness) -> str:
 
 async def test_create_issues_one_unguessable_link_per_role(app: AppHarness) -> None:
     svc = app.services.sessions
-    session, issued = await svc.create(org_id=await _org(app), title="  Pairing   on graphs ", language="go", created_by=None)
+    session, issued = await svc.create(
+        org_id=await _org(app), title="  Pairing   on graphs ", language="go", created_by=None
+    )
     assert session.title == "Pairing on graphs"
     assert session.state is SessionState.CREATED
     assert sorted(i.link.role for i in issued) == sorted(LINK_ROLES)
@@ -55,7 +57,7 @@ async def test_unknown_language_and_empty_title_are_refused(app: AppHarness) -> 
         await svc.create(org_id=org, title="t", language="cobol", created_by=None)
     with pytest.raises(InvalidInput):
         await svc.create(org_id=org, title="   ", language="python", created_by=None)
-    assert await svc.list(org_id=org) == []
+    assert await svc.list_sessions(org_id=org) == []
 
 
 async def test_candidate_joins_without_account_and_session_goes_live(app: AppHarness) -> None:
@@ -136,8 +138,8 @@ async def test_list_is_scoped_to_the_organization_and_paginates(app: AppHarness)
         (await svc.create(org_id=org, title=f"s{i}", language="python", created_by=None))[0] for i in range(5)
     ]
     await svc.create(org_id=other.id, title="foreign", language="python", created_by=None)
-    page1 = await svc.list(org_id=org, limit=3)
-    page2 = await svc.list(org_id=org, limit=3, before=(page1[-1].created_at, page1[-1].id))
+    page1 = await svc.list_sessions(org_id=org, limit=3)
+    page2 = await svc.list_sessions(org_id=org, limit=3, before=(page1[-1].created_at, page1[-1].id))
     assert [s.id for s in [*page1, *page2]] == [s.id for s in reversed(made)]
     with pytest.raises(NotFound):
         await svc.get(made[0].id, org_id=other.id)

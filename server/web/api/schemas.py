@@ -18,10 +18,15 @@ LinkRole = StrEnum("LinkRole", {role.name: role.value for role in LINK_ROLES})  
 class SessionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=200, pattern=r"\S", examples=["Backend pairing: rate limiter"])
-    language: Language = Field(examples=["python"])  # type: ignore[valid-type]
+    title: str = Field(
+        min_length=1, max_length=200, pattern=r"\S", examples=["Backend pairing: rate limiter"]
+    )
+    language: Language = Field(examples=["python"])
     link_ttl_hours: int | None = Field(
-        default=None, ge=1, le=24 * 365, description="How long the join links stay valid (default: server setting)."
+        default=None,
+        ge=1,
+        le=24 * 365,
+        description="How long the join links stay valid (default: server setting).",
     )
 
 
@@ -32,7 +37,7 @@ class JoinUrls(BaseModel):
 
 
 class LinkOut(BaseModel):
-    role: LinkRole  # type: ignore[valid-type]
+    role: LinkRole
     url: str
     expires_at: datetime
 
@@ -53,7 +58,9 @@ class SessionOut(BaseModel):
 
 class SessionPage(BaseModel):
     items: list[SessionOut]
-    next_cursor: str | None = Field(description="Pass as `cursor` to get the next page; null on the last page.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page."
+    )
 
 
 class ParticipantOut(BaseModel):

@@ -29,6 +29,7 @@ from server.web.problems import Problem
 from server.web.services import Services
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "The request cannot be parsed (body or cursor)."},
     401: {"model": Problem, "description": "Missing, invalid or revoked API key."},
     403: {"model": Problem, "description": "Your role does not allow this."},
     422: {"model": Problem, "description": "The request is malformed."},
@@ -60,7 +61,11 @@ async def session_out(svc: Services, principal: Principal, session: Session) -> 
         ended_at=session.ended_at,
         join=join,
         links=[
-            LinkOut(role=issued.link.role.value, url=join_url(svc, issued.token), expires_at=issued.link.expires_at)
+            LinkOut(
+                role=issued.link.role.value,
+                url=join_url(svc, issued.token),
+                expires_at=issued.link.expires_at,
+            )
             for issued in links
         ],
     )
@@ -109,7 +114,9 @@ async def list_sessions(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> SessionPage:
     before = _decode_cursor(cursor) if cursor else None
-    sessions = await svc.sessions.list(org_id=principal.org_id, state=state, limit=limit + 1, before=before)
+    sessions = await svc.sessions.list_sessions(
+        org_id=principal.org_id, state=state, limit=limit + 1, before=before
+    )
     page = list(sessions[:limit])
     items = [await session_out(svc, principal, s) for s in page]
     next_cursor = _encode_cursor(page[-1]) if len(sessions) > limit else None
@@ -136,14 +143,16 @@ async def end_session(session_id: SessionId, principal: ApiPrincipal, svc: Servi
 )
 async def rotate_link(
     session_id: SessionId,
-    role: LinkRole,  # type: ignore[valid-type]
+    role: LinkRole,
     principal: ApiPrincipal,
     svc: ServicesDep,
 ) -> LinkOut:
     require(can_create_sessions(principal.role), "manage join links")
     session = await svc.sessions.get(session_id, org_id=principal.org_id)
     issued = await svc.sessions.rotate_link(session, Role(str(role)))
-    return LinkOut(role=issued.link.role.value, url=join_url(svc, issued.token), expires_at=issued.link.expires_at)
+    return LinkOut(
+        role=issued.link.role.value, url=join_url(svc, issued.token), expires_at=issued.link.expires_at
+    )
 
 
 @router.get("/{session_id}/participants", summary="Who joined a session", responses=NOT_FOUND)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.responses import RedirectResponse, Response
 
 from server.accounts.models import OrgRole, Principal
 from server.accounts.permissions import can_manage_members, require
 from server.errors import DuetError, InvalidInput
 from server.web import csrf
-from server.web.auth import PagePrincipal, ServicesDep
+from server.web.auth import PagePrincipal, ServicesDep, set_cookie
 from server.web.pages.rendering import render
 from server.web.services import Services
 
@@ -20,18 +21,31 @@ router = APIRouter(include_in_schema=False, prefix="/settings")
 CsrfField = Annotated[str, Form(alias=csrf.CSRF_FIELD, max_length=128)]
 
 
-async def _keys_page(
-    request: Request, svc: Services, principal: Principal, *, new_key: str = "", status_code: int = 200
-) -> Response:
-    keys = await svc.accounts.api_keys(principal.user)
-    return render(
-        request, svc, "api_keys.html", {"keys": keys, "new_key": new_key}, principal=principal, status_code=status_code
-    )
+NEW_KEY_COOKIE = "duet_new_key"
+NEW_KEY_SECONDS = 120
+
+
+def _new_key_signer(svc: Services) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(svc.settings.secret_key, salt="new-api-key")
 
 
 @router.get("/api-keys")
 async def api_keys(request: Request, svc: ServicesDep, principal: PagePrincipal) -> Response:
-    return await _keys_page(request, svc, principal)
+    """Lists keys; a key created a moment ago is shown once (then its one-shot cookie is dropped)."""
+    new_key = ""
+    flashed = request.cookies.get(NEW_KEY_COOKIE, "")
+    if flashed:
+        try:
+            owner, new_key = _new_key_signer(svc).loads(flashed, max_age=NEW_KEY_SECONDS)
+        except BadSignature:
+            owner = None
+        if owner != principal.user.id:
+            new_key = ""
+    keys = await svc.accounts.api_keys(principal.user)
+    response = render(request, svc, "api_keys.html", {"keys": keys, "new_key": new_key}, principal=principal)
+    if flashed:
+        response.delete_cookie(NEW_KEY_COOKIE, path="/settings/api-keys")
+    return response
 
 
 @router.post("/api-keys")
@@ -44,7 +58,18 @@ async def create_api_key(
 ) -> Response:
     csrf.verify(request, svc.settings, csrf_token)
     _, token = await svc.accounts.create_api_key(principal.user, name)
-    return await _keys_page(request, svc, principal, new_key=token, status_code=201)
+    # Post/Redirect/Get: a reload must not create a second key, so the new key rides along once
+    # in a short-lived, signed, HttpOnly cookie scoped to this page.
+    response = RedirectResponse("/settings/api-keys", status_code=303)
+    set_cookie(
+        response,
+        svc.settings,
+        NEW_KEY_COOKIE,
+        _new_key_signer(svc).dumps([principal.user.id, token]),
+        max_age=NEW_KEY_SECONDS,
+        path="/settings/api-keys",
+    )
+    return response
 
 
 @router.post("/api-keys/{key_id}/revoke")
@@ -93,7 +118,11 @@ async def add_member(
         if role not in {r.value for r in OrgRole}:
             raise InvalidInput(f"unknown role {role!r}")
         await svc.accounts.create_user(
-            org_id=principal.org_id, email=email, password=password, role=OrgRole(role), display_name=display_name
+            org_id=principal.org_id,
+            email=email,
+            password=password,
+            role=OrgRole(role),
+            display_name=display_name,
         )
     except DuetError as exc:
         if exc.status not in {409, 422}:

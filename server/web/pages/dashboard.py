@@ -26,7 +26,9 @@ CsrfField = Annotated[str, Form(alias=csrf.CSRF_FIELD, max_length=128)]
 
 
 @router.get("/dashboard")
-async def dashboard(request: Request, svc: ServicesDep, principal: PagePrincipal, state: str = "") -> Response:
+async def dashboard(
+    request: Request, svc: ServicesDep, principal: PagePrincipal, state: str = ""
+) -> Response:
     return await _dashboard(request, svc, principal, state=state)
 
 
@@ -40,7 +42,7 @@ async def _dashboard(
     status_code: int = 200,
 ) -> Response:
     wanted = SessionState(state) if state in {s.value for s in SessionState} else None
-    sessions = await svc.sessions.list(org_id=principal.org_id, state=wanted, limit=PAGE_SIZE)
+    sessions = await svc.sessions.list_sessions(org_id=principal.org_id, state=wanted, limit=PAGE_SIZE)
     may_share = can_create_sessions(principal.role)
     rows = []
     for session in sessions:
@@ -49,7 +51,11 @@ async def _dashboard(
             {
                 "session": session,
                 "links": [
-                    {"role": i.link.role.value, "url": join_url(svc, i.token), "expires_at": i.link.expires_at}
+                    {
+                        "role": i.link.role.value,
+                        "url": join_url(svc, i.token),
+                        "expires_at": i.link.expires_at,
+                    }
                     for i in links
                 ],
             }

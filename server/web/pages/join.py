@@ -37,14 +37,18 @@ def admitted(svc: Services, admission: Admission) -> Response:
 
 
 @router.get("/j/{token}")
-async def join_page(request: Request, token: Token, svc: ServicesDep, principal: OptionalPagePrincipal) -> Response:
+async def join_page(
+    request: Request, token: Token, svc: ServicesDep, principal: OptionalPagePrincipal
+) -> Response:
     link, session = await svc.sessions.open_link(token)
     if link.role is Role.INTERVIEWER:
         if principal is None:
             return RedirectResponse(f"/login?next={quote(f'/j/{token}', safe='')}", status_code=303)
         if principal.org_id != session.org_id or not can_interview(principal.role):
             raise Forbidden("only interviewers of this organization may use this link")
-        admission = await svc.sessions.join(token, display_name=principal.user.display_name, user_id=principal.user.id)
+        admission = await svc.sessions.join(
+            token, display_name=principal.user.display_name, user_id=principal.user.id
+        )
         return admitted(svc, admission)
     existing = request.cookies.get(participant_cookie(session.id), "")
     if existing:
@@ -89,6 +93,11 @@ async def join(
     except DuetError as exc:
         if exc.status != 422:
             raise
-        context = {"session": session, "role": link.role.value, "display_name": display_name, "error": exc.message}
+        context = {
+            "session": session,
+            "role": link.role.value,
+            "display_name": display_name,
+            "error": exc.message,
+        }
         return render(request, svc, "join.html", context, principal=principal, status_code=422)
     return admitted(svc, admission)

@@ -34,7 +34,9 @@ async def _member_admission(svc: Services, principal: Principal, session_id: str
 
 
 @router.get("/s/{session_id}")
-async def pad(request: Request, session_id: str, svc: ServicesDep, principal: OptionalPagePrincipal) -> Response:
+async def pad(
+    request: Request, session_id: str, svc: ServicesDep, principal: OptionalPagePrincipal
+) -> Response:
     token = request.cookies.get(participant_cookie(session_id), "")
     credential: Credential | None = None
     if token:
