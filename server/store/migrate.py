@@ -38,14 +38,12 @@ def head_revision() -> str | None:
 
 def _upgrade(connection: Connection) -> None:
     if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _PG_LOCK_KEY})
-    try:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
-    finally:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _PG_LOCK_KEY})
+        # Held until the migrating transaction commits, so a node that waited for it sees the
+        # committed schema (a session lock released before the commit would let it migrate again).
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
 
 
 def _current(connection: Connection) -> str | None:
