@@ -1,0 +1,52 @@
+"""TypeScript: compiled by bookworm's tsc to CommonJS, run and tested (node:test) on Node.js."""
+
+from server.exec.languages.model import (
+    BUILD_DIR,
+    HARNESS_DIR,
+    RESULTS_DIR,
+    Language,
+    ReportFormat,
+    TestHarness,
+)
+
+_OUT = f"{BUILD_DIR}/ts"
+_TSC = (
+    "tsc",
+    "--pretty",
+    "false",
+    "--strict",
+    "--noEmitOnError",
+    "--target",
+    "es2021",
+    "--module",
+    "commonjs",
+    "--esModuleInterop",
+    "--rootDir",
+    ".",
+    "--outDir",
+    _OUT,
+)
+_NODE_GLOBALS = f"{HARNESS_DIR}/typescript/node-globals.d.ts"
+
+LANGUAGE = Language(
+    id="typescript",
+    display_name="TypeScript",
+    packages=("nodejs", "node-typescript"),
+    source_file="main.ts",
+    compile=(*_TSC, "main.ts", _NODE_GLOBALS),
+    run=("node", f"{_OUT}/main.js"),
+    version=("tsc", "--version"),
+    test=TestHarness(
+        framework="node:test",
+        test_file="main.test.ts",
+        compile=(*_TSC, "main.ts", "main.test.ts", _NODE_GLOBALS),
+        run=(
+            "node",
+            f"--test-reporter={HARNESS_DIR}/javascript/duet-reporter.mjs",
+            f"--test-reporter-destination={RESULTS_DIR}/report.jsonl",
+            f"{_OUT}/main.test.js",
+        ),
+        report=ReportFormat.DUET_JSONL,
+        report_files=("report.jsonl",),
+    ),
+)
