@@ -65,7 +65,9 @@ def run_language(
         tempfile.TemporaryDirectory(prefix="duet-results-") as results,
     ):
         for name, content in files.items():
-            (Path(work) / name).write_text(content)
+            target = Path(work) / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(content)
         for step in language.steps(mode):
             done = _bwrap(
                 rootfs,

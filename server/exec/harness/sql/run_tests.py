@@ -20,6 +20,13 @@ from typing import Any
 Rows = list[list[Any]]
 
 MAX_MESSAGE = 4000
+#: The candidate's SQL may not open other database files (ATTACH, VACUUM INTO) or change pragmas:
+#: a database page written into the results file could carry a forged result line.
+DENIED = {sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH, sqlite3.SQLITE_PRAGMA}
+
+
+def authorize(action: int, *_: object) -> int:
+    return sqlite3.SQLITE_DENY if action in DENIED else sqlite3.SQLITE_OK
 
 
 def statements(script: str) -> Iterator[str]:
@@ -38,6 +45,7 @@ def run_query(setup: str, script: str) -> Rows | None:
     db = sqlite3.connect(":memory:")
     try:
         db.executescript(setup)
+        db.set_authorizer(authorize)
         rows: Rows | None = None
         for statement in statements(script):
             cursor = db.execute(statement)
