@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Literal
+from typing import ClassVar, Literal
 
 #: The candidate's files live here; it is the current directory of every step.
 WORK_DIR = "/work"
@@ -69,6 +69,8 @@ class TestHarness:
     candidate's ``source_file``. ``report_files`` are the files the framework writes into
     ``RESULTS_DIR``; nothing else is read.
     """
+
+    __test__: ClassVar[bool] = False  # not a pytest test class
 
     framework: str
     test_file: str

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal
 
 TestStatus = Literal["passed", "failed", "error"]
 
@@ -17,6 +17,7 @@ MAX_NAME_CHARS = 500
 
 @dataclass(frozen=True, slots=True)
 class TestResult:
+    __test__: ClassVar[bool] = False  # not a pytest test class
     name: str
     status: TestStatus
     message: str = ""
@@ -43,6 +44,8 @@ class ParsedReport:
 @dataclass(frozen=True, slots=True)
 class TestReport:
     """The scored outcome of a test run: one result per expected test, in the expected order."""
+
+    __test__: ClassVar[bool] = False  # not a pytest test class
 
     results: tuple[TestResult, ...]
     #: Names the report contained that were not expected; they are not scored.
