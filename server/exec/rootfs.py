@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 SUITE = "bookworm"
 #: Bump when the build recipe below changes in a way that changes the result.
-RECIPE_VERSION = 1
+RECIPE_VERSION = 2
 RUNNER_UID = 1000
 RUNNER_GID = 1000
 RUNNER_USER = "runner"
@@ -47,7 +47,7 @@ DEFAULT_MIRROR = "http://deb.debian.org/debian"
 DEFAULT_SECURITY_MIRROR = "http://deb.debian.org/debian-security"
 
 #: dpkg never unpacks these (copyright files are kept for licence compliance).
-_DPKG_NODOC = """\
+DPKG_NODOC = """\
 path-exclude=/usr/share/doc/*
 path-include=/usr/share/doc/*/copyright
 path-exclude=/usr/share/man/*
@@ -223,7 +223,7 @@ def _build_base(cache_dir: Path, packages: Sequence[str], sources: Sequence[AptS
     started = time.monotonic()
     try:
         _run(["debootstrap", "--variant=minbase", "--components=main", SUITE, str(work), main_mirror])
-        _write(work / "etc/dpkg/dpkg.cfg.d/01-duet-nodoc", _DPKG_NODOC)
+        _write(work / "etc/dpkg/dpkg.cfg.d/01-duet-nodoc", DPKG_NODOC)
         _write(work / "etc/apt/apt.conf.d/01-duet", _APT_CONF)
         _write(work / "usr/sbin/policy-rc.d", "#!/bin/sh\nexit 101\n", mode=0o755)
         (work / "etc/apt/sources.list").unlink(missing_ok=True)
@@ -307,6 +307,9 @@ def _strip(root: Path) -> None:
         "usr/share/man/*",
         "usr/share/info/*",
         "usr/share/lintian/*",
+        # Only for building other JDKs (jlink) and for testing Go itself.
+        "usr/lib/jvm/*/jmods",
+        "usr/share/go-*/test",
     ):
         for path in root.glob(pattern):
             _remove_tree(path)

@@ -21,25 +21,29 @@ _TSC = (
     "--module",
     "commonjs",
     "--esModuleInterop",
+    # Node's own type declarations, shipped by bookworm's nodejs package.
+    "--typeRoots",
+    "/usr/share/nodejs/@types",
+    "--types",
+    "node",
     "--rootDir",
     ".",
     "--outDir",
     _OUT,
 )
-_NODE_GLOBALS = f"{HARNESS_DIR}/typescript/node-globals.d.ts"
 
 LANGUAGE = Language(
     id="typescript",
     display_name="TypeScript",
     packages=("nodejs", "node-typescript"),
     source_file="main.ts",
-    compile=(*_TSC, "main.ts", _NODE_GLOBALS),
+    compile=(*_TSC, "main.ts"),
     run=("node", f"{_OUT}/main.js"),
     version=("tsc", "--version"),
     test=TestHarness(
         framework="node:test",
         test_file="main.test.ts",
-        compile=(*_TSC, "main.ts", "main.test.ts", _NODE_GLOBALS),
+        compile=(*_TSC, "main.ts", "main.test.ts"),
         run=(
             "node",
             f"--test-reporter={HARNESS_DIR}/javascript/duet-reporter.mjs",

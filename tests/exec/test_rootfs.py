@@ -1,0 +1,118 @@
+"""The runtime rootfs: content keys, apt sources, the real cached tree, concurrent builds."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from server.exec.languages import HARNESS_DIR, LanguageRegistry, harness_files
+from server.exec.rootfs import (
+    MANIFEST,
+    RUNNER_UID,
+    AptSource,
+    RuntimeRootfs,
+    apt_sources,
+    base_key,
+    build_rootfs,
+    default_cache_dir,
+    find_rootfs,
+    rootfs_key,
+)
+
+
+def test_keys_cover_packages_and_harness_files() -> None:
+    harness = {"python/run.py": b"x"}
+    assert base_key(["b", "a"]) == base_key(["a", "b"])
+    assert base_key(["a"]) != base_key(["a", "b"])
+    assert rootfs_key(["a"], harness) == rootfs_key(["a"], dict(harness))
+    assert rootfs_key(["a"], harness) != rootfs_key(["a"], {"python/run.py": b"y"})
+    assert rootfs_key(["a"], harness) != rootfs_key(["a", "b"], harness)
+
+
+def test_default_cache_dir() -> None:
+    assert default_cache_dir({"DUET_RUNTIME_CACHE": "/x"}) == Path("/x")
+    assert default_cache_dir({"HOME": "/home/u"}) == Path("/home/u/.cache/duet/rootfs")
+    assert default_cache_dir({"HOME": "/h", "XDG_CACHE_HOME": "/c"}) == Path("/c/duet/rootfs")
+
+
+def test_apt_sources_reads_both_formats(tmp_path: Path) -> None:
+    (tmp_path / "sources.list.d").mkdir()
+    (tmp_path / "sources.list").write_text(
+        "# comment\ndeb [arch=amd64] http://mirror.example/debian bookworm main\n"
+        "deb https://packages.example/apt stable main\n"
+    )
+    (tmp_path / "sources.list.d" / "debian.sources").write_text(
+        "Types: deb\nURIs: http://mirror.example/debian\nSuites: bookworm-updates\nComponents: main\n\n"
+        "Types: deb deb-src\nURIs: http://mirror.example/debian-security\nSuites: bookworm-security\n\n"
+        "Types: deb\nURIs: http://other.example/debian\nSuites: trixie\nEnabled: yes\n"
+    )
+    assert apt_sources(tmp_path) == (
+        AptSource("http://mirror.example/debian", ("bookworm",)),
+        AptSource("http://mirror.example/debian", ("bookworm-updates",)),
+        AptSource("http://mirror.example/debian-security", ("bookworm-security",)),
+    )
+
+
+def test_apt_sources_fall_back_to_debian(tmp_path: Path) -> None:
+    sources = apt_sources(tmp_path)
+    assert [s.suites for s in sources] == [("bookworm", "bookworm-updates"), ("bookworm-security",)]
+
+
+@pytest.mark.bwrap
+def test_built_rootfs_is_complete_and_small(runtime: RuntimeRootfs, registry: LanguageRegistry) -> None:
+    root = runtime.path
+    manifest = json.loads((root / MANIFEST).read_text())
+    assert manifest["key"] == runtime.key == root.name
+    assert tuple(manifest["packages"]) == registry.packages() == runtime.packages
+    assert set(runtime.versions) == set(registry.ids())
+    assert all(v and "error" not in v and "(exit" not in v for v in runtime.versions.values()), (
+        runtime.versions
+    )
+    assert runtime.versions["python"].startswith("Python 3.11")
+    assert 500 * 2**20 < runtime.size_bytes < 2500 * 2**20
+    assert f"runner:x:{RUNNER_UID}:{RUNNER_UID}:" in (root / "etc/passwd").read_text()
+    assert (root / "work").is_dir() and (root / "results").is_dir()
+    for name, content in harness_files().items():
+        assert (root / HARNESS_DIR.lstrip("/") / name).read_bytes() == content
+    assert not any((root / "usr/share/man").iterdir())
+    assert not list((root / "var/lib/apt/lists").glob("*Packages*"))
+    docs = {p.name for p in (root / "usr/share/doc").rglob("*") if p.is_file()}
+    assert docs <= {"copyright"}
+    assert find_rootfs(root.parent, registry) == replace(runtime, build_seconds=0.0)
+
+
+@pytest.mark.bwrap
+def test_concurrent_builds_share_one_result(
+    runtime: RuntimeRootfs, registry: LanguageRegistry, tmp_path: Path
+) -> None:
+    """Two builds at once into an empty cache (package layer pre-seeded): one builds, one waits."""
+    base = f"base-{base_key(registry.packages())}"
+    subprocess.run(["cp", "-al", str(runtime.path.parent / base), str(tmp_path / base)], check=True)
+    start = threading.Barrier(2)
+    results: list[RuntimeRootfs] = []
+    errors: list[BaseException] = []
+
+    def build() -> None:
+        start.wait(timeout=30)
+        try:
+            results.append(build_rootfs(tmp_path, registry=registry))
+        except BaseException as exc:  # noqa: BLE001 (re-raised by the assertion below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=build) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=600)
+    assert errors == []
+    assert len(results) == 2
+    assert results[0].path == results[1].path == tmp_path / runtime.key
+    assert sorted(r.build_seconds > 0 for r in results) == [False, True]
+    assert not list(tmp_path.glob(".build-*"))
+    again = build_rootfs(tmp_path, registry=registry)
+    assert (again.path, again.build_seconds) == (results[0].path, 0.0)
