@@ -167,7 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="apply pending database migrations and exit")
     migrate.set_defaults(run=_migrate, is_async=True)
 
-    user = commands.add_parser("user", help="manage members").add_subparsers(dest="user_command", required=True)
+    user = commands.add_parser("user", help="manage members").add_subparsers(
+        dest="user_command", required=True
+    )
     create = user.add_parser("create", help="create a member of the (default) organization")
     create.add_argument("--email", required=True)
     create.add_argument("--password", required=True)
@@ -179,7 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     password.add_argument("--password", required=True)
     password.set_defaults(run=_user_password, is_async=True)
 
-    apikey = commands.add_parser("apikey", help="manage API keys").add_subparsers(dest="key_command", required=True)
+    apikey = commands.add_parser("apikey", help="manage API keys").add_subparsers(
+        dest="key_command", required=True
+    )
     key_create = apikey.add_parser("create", help="create an API key for a member and print it (shown once)")
     key_create.add_argument("--email", required=True)
     key_create.add_argument("--name", help="a label to recognise the key by")
