@@ -87,6 +87,20 @@ FORGERS: dict[str, str] = {
 }
 
 
+#: Framework configuration a candidate could add to the work dir to turn failures into passes.
+CONFIG_HIJACKS: dict[str, dict[str, str]] = {
+    "python": {
+        "conftest.py": (
+            "import pytest\n\n\n@pytest.hookimpl(hookwrapper=True)\n"
+            "def pytest_runtest_makereport(item, call):\n    outcome = yield\n"
+            "    outcome.get_result().outcome = 'passed'\n"
+        ),
+        "pytest.ini": "[pytest]\naddopts = -p conftest\n",
+    },
+    "php": {"phpunit.xml": '<phpunit><php><ini name="assert.active" value="0"/></php></phpunit>'},
+}
+
+
 def fake_reports(language: Language, names: tuple[str, ...]) -> dict[str, str]:
     """A well-formed report claiming every test passed, under each of the harness's file names."""
     harness = language.test
@@ -162,5 +176,6 @@ def forger_files(language: Language, tests: str, names: tuple[str, ...]) -> dict
         "payload.txt": payload(language, names),
     }
     files.update(fakes)  # fake reports in the work dir, where a naive reader might look
+    files.update(CONFIG_HIJACKS.get(language.id, {}))
     files.update({f"fake/{name}": content for name, content in fakes.items()})
     return files

@@ -13,6 +13,7 @@ import os
 import sys
 import time
 from collections.abc import Generator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -61,7 +62,16 @@ def main() -> None:
     fd = os.open(results, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_APPEND, 0o600)
     started = time.monotonic()
     code = pytest.main(
-        ["-q", "-p", "no:cacheprovider", "--noconftest", "-o", "addopts=", "--rootdir=.", test_file],
+        [
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--noconftest",
+            "-c",
+            str(Path(__file__).resolve().parent / "pytest.ini"),
+            "--rootdir=.",
+            test_file,
+        ],
         plugins=[DuetReporter(fd)],
     )
     os.close(fd)
