@@ -132,6 +132,18 @@ def _runtime_build(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _runtime_prune(settings: Settings, args: argparse.Namespace) -> int:
+    import os
+    from pathlib import Path
+
+    from server.exec.rootfs import build_rootfs, default_cache_dir, prune_rootfs
+
+    cache_dir = Path(args.cache_dir) if args.cache_dir else default_cache_dir(os.environ)
+    for path in prune_rootfs(cache_dir, build_rootfs(cache_dir)):
+        print(f"removed {path}")
+    return 0
+
+
 def _runtime_dockerfile(settings: Settings, args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -199,6 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--cache-dir", help="where rootfs trees are kept (DUET_RUNTIME_CACHE, ~/.cache/duet/rootfs)"
     )
     build.set_defaults(run=_runtime_build, is_async=False)
+    prune = runtime.add_parser("prune", help="delete runtime trees other than the current one (needs root)")
+    prune.add_argument("--cache-dir", help="where rootfs trees are kept")
+    prune.set_defaults(run=_runtime_prune, is_async=False)
     dockerfile = runtime.add_parser(
         "dockerfile", help="write docker/runtime.Dockerfile from the language registry"
     )

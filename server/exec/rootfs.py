@@ -160,6 +160,23 @@ def build_rootfs(
     return result
 
 
+def prune_rootfs(cache_dir: Path, keep: RuntimeRootfs) -> list[Path]:
+    """Delete every other runtime tree and package layer in ``cache_dir``; return what went.
+
+    Only call this when no sandbox still uses an older tree (e.g. from ``duet runtime prune``).
+    """
+    keep_base = f"base-{base_key(keep.packages)}"
+    removed: list[Path] = []
+    for path in sorted(cache_dir.iterdir()):
+        if path.is_symlink() or not path.is_dir() or path == keep.path or path.name == keep_base:
+            continue
+        if (path / MANIFEST).is_file() or (path / BASE_MANIFEST).is_file():
+            logger.info("removing old runtime tree %s", path)
+            _remove_tree(path)
+            removed.append(path)
+    return removed
+
+
 def apt_sources(etc_apt: Path = Path("/etc/apt")) -> tuple[AptSource, ...]:
     """The host's Debian mirrors for the bookworm suites (one-line and deb822 formats)."""
     found: list[AptSource] = []

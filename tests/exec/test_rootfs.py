@@ -12,6 +12,7 @@ import pytest
 
 from server.exec.languages import HARNESS_DIR, LanguageRegistry, harness_files
 from server.exec.rootfs import (
+    BASE_MANIFEST,
     MANIFEST,
     RUNNER_UID,
     AptSource,
@@ -21,6 +22,7 @@ from server.exec.rootfs import (
     build_rootfs,
     default_cache_dir,
     find_rootfs,
+    prune_rootfs,
     rootfs_key,
 )
 
@@ -116,3 +118,20 @@ def test_concurrent_builds_share_one_result(
     assert not list(tmp_path.glob(".build-*"))
     again = build_rootfs(tmp_path, registry=registry)
     assert (again.path, again.build_seconds) == (results[0].path, 0.0)
+
+
+def test_prune_keeps_the_current_tree_and_its_package_layer(tmp_path: Path) -> None:
+    current = RuntimeRootfs(tmp_path / "cur", "cur", ("a",), {}, 1, 0.0)
+    for name, manifest in (("cur", MANIFEST), ("old", MANIFEST), (f"base-{base_key(['a'])}", BASE_MANIFEST)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / manifest).write_text("{}")
+    (tmp_path / "base-old").mkdir()
+    (tmp_path / "base-old" / BASE_MANIFEST).write_text("{}")
+    (tmp_path / ".build-x-1").mkdir()  # a build in progress
+    (tmp_path / "unrelated").mkdir()
+    (tmp_path / ".lock-cur").write_text("")
+    removed = prune_rootfs(tmp_path, current)
+    assert sorted(p.name for p in removed) == ["base-old", "old"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [".build-x-1", ".lock-cur", f"base-{base_key(['a'])}", "cur", "unrelated"]
+    )
