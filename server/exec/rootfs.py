@@ -35,8 +35,10 @@ from server.exec.languages import HARNESS_DIR, LanguageRegistry, harness_files, 
 logger = logging.getLogger(__name__)
 
 SUITE = "bookworm"
-#: Bump when the build recipe below changes in a way that changes the result.
+#: Bump when the package layer's recipe changes in a way that changes the result.
 RECIPE_VERSION = 2
+#: Bump when the runtime layer's recipe (user, host files, mount points) changes.
+LAYER_RECIPE_VERSION = 2
 RUNNER_UID = 1000
 RUNNER_GID = 1000
 RUNNER_USER = "runner"
@@ -110,7 +112,7 @@ def base_key(packages: Sequence[str]) -> str:
 def rootfs_key(packages: Sequence[str], harness: Mapping[str, bytes]) -> str:
     """Content hash of the whole runtime: the package layer, the harness files and the user."""
     digest = hashlib.sha256(base_key(packages).encode())
-    digest.update(f"runner:{RUNNER_UID}:{RUNNER_GID}".encode())
+    digest.update(f"layer:{LAYER_RECIPE_VERSION}:runner:{RUNNER_UID}:{RUNNER_GID}".encode())
     for name in sorted(harness):
         digest.update(b"\0" + name.encode() + b"\0" + hashlib.sha256(harness[name]).digest())
     return digest.hexdigest()[:20]
@@ -281,6 +283,7 @@ def _build_final(
         for name, content in harness.items():
             _write(harness_dir / name, content, mode=0o755 if name.endswith(".sh") else 0o644)
         _add_runner_user(work)
+        _replace_host_files(work)
         for mount_point in ("work", "results"):
             (work / mount_point).mkdir(mode=0o755, exist_ok=True)
         with _proc_mounted(work):  # the JDK finds its libraries through /proc/self/exe
@@ -312,6 +315,15 @@ def _add_runner_user(root: Path) -> None:
         if f"\n{RUNNER_USER}:" not in "\n" + content:
             path.unlink()
             _write(path, content + line)
+
+
+def _replace_host_files(root: Path) -> None:
+    """debootstrap copies the build host's name and resolver into the tree: a sandbox has no
+    network and must not learn either."""
+    for name, content in (("hostname", "sandbox\n"), ("hosts", "127.0.0.1\tlocalhost sandbox\n")):
+        (root / "etc" / name).unlink(missing_ok=True)
+        _write(root / "etc" / name, content)
+    (root / "etc/resolv.conf").unlink(missing_ok=True)
 
 
 def _strip(root: Path) -> None:
