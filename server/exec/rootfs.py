@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from server.errors import ConfigurationError, DuetError
+from server.exec.apt_sources import AptSource, apt_sources, render_sources
 from server.exec.languages import HARNESS_DIR, LanguageRegistry, harness_files, load_registry
 
 logger = logging.getLogger(__name__)
@@ -45,8 +46,6 @@ RUNNER_USER = "runner"
 MANIFEST = ".duet-rootfs.json"
 BASE_MANIFEST = ".duet-base.json"
 CACHE_ENV = "DUET_RUNTIME_CACHE"
-DEFAULT_MIRROR = "http://deb.debian.org/debian"
-DEFAULT_SECURITY_MIRROR = "http://deb.debian.org/debian-security"
 
 #: dpkg never unpacks these (copyright files are kept for licence compliance).
 DPKG_NODOC = """\
@@ -87,12 +86,6 @@ class RuntimeRootfs:
     size_bytes: int
     #: Seconds spent building now; 0.0 when the cached tree was reused.
     build_seconds: float
-
-
-@dataclass(frozen=True, slots=True)
-class AptSource:
-    uri: str
-    suites: tuple[str, ...]
 
 
 def default_cache_dir(environ: Mapping[str, str]) -> Path:
@@ -151,7 +144,7 @@ def build_rootfs(
         found = _read_manifest(target, build_seconds=0.0)
         if found is not None:
             return found
-        base = _build_base(cache_dir, packages, sources or apt_sources())
+        base = _build_base(cache_dir, packages, sources or apt_sources(SUITE))
         _build_final(base, target, key, packages, harness, registry)
     result = _read_manifest(target, build_seconds=time.monotonic() - started)
     if result is None:
@@ -179,52 +172,6 @@ def prune_rootfs(cache_dir: Path, keep: RuntimeRootfs) -> list[Path]:
     return removed
 
 
-def apt_sources(etc_apt: Path = Path("/etc/apt")) -> tuple[AptSource, ...]:
-    """The host's Debian mirrors for the bookworm suites (one-line and deb822 formats)."""
-    found: list[AptSource] = []
-    one_line = [etc_apt / "sources.list", *sorted((etc_apt / "sources.list.d").glob("*.list"))]
-    for path in one_line:
-        if not path.is_file():
-            continue
-        for line in path.read_text().splitlines():
-            parts = line.split("#", 1)[0].split()
-            if len(parts) >= 3 and parts[0] == "deb":
-                rest = [p for p in parts[1:] if not p.startswith("[")]
-                if len(rest) >= 2:
-                    found.append(AptSource(rest[0], (rest[1],)))
-    for path in sorted((etc_apt / "sources.list.d").glob("*.sources")):
-        for stanza in path.read_text().split("\n\n"):
-            fields = _deb822(stanza)
-            if "deb" in fields.get("types", "").split() and fields.get("enabled", "yes") != "no":
-                for uri in fields.get("uris", "").split():
-                    found.append(AptSource(uri, tuple(fields.get("suites", "").split())))
-    debian = [
-        AptSource(s.uri, tuple(x for x in s.suites if x.startswith(SUITE)))
-        for s in found
-        if "debian" in s.uri and any(x.startswith(SUITE) for x in s.suites)
-    ]
-    if not any(SUITE in s.suites for s in debian):
-        debian.insert(0, AptSource(DEFAULT_MIRROR, (SUITE, f"{SUITE}-updates")))
-    if not any(f"{SUITE}-security" in s.suites for s in debian):
-        debian.append(AptSource(DEFAULT_SECURITY_MIRROR, (f"{SUITE}-security",)))
-    return tuple(debian)
-
-
-def _deb822(stanza: str) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    last = ""
-    for line in stanza.splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        if line[0].isspace() and last:
-            fields[last] += " " + line.strip()
-        elif ":" in line:
-            name, _, value = line.partition(":")
-            last = name.strip().lower()
-            fields[last] = value.strip()
-    return fields
-
-
 def _build_base(cache_dir: Path, packages: Sequence[str], sources: Sequence[AptSource]) -> Path:
     key = base_key(packages)
     target = cache_dir / f"base-{key}"
@@ -246,7 +193,7 @@ def _build_base(cache_dir: Path, packages: Sequence[str], sources: Sequence[AptS
         _write(work / "etc/apt/apt.conf.d/01-duet", _APT_CONF)
         _write(work / "usr/sbin/policy-rc.d", "#!/bin/sh\nexit 101\n", mode=0o755)
         (work / "etc/apt/sources.list").unlink(missing_ok=True)
-        _write(work / "etc/apt/sources.list.d/debian.sources", _render_sources(sources))
+        _write(work / "etc/apt/sources.list.d/debian.sources", render_sources(sources, SUITE))
         with _proc_mounted(work):
             _chroot(work, ["apt-get", "update", "-q"])
             _chroot(work, ["apt-get", "install", "-y", "-q", "--no-install-recommends", *packages])
@@ -390,16 +337,6 @@ def _read_manifest(path: Path, *, build_seconds: float) -> RuntimeRootfs | None:
         size_bytes=int(data["size_bytes"]),
         build_seconds=build_seconds,
     )
-
-
-def _render_sources(sources: Sequence[AptSource]) -> str:
-    stanzas = [
-        f"Types: deb\nURIs: {s.uri}\nSuites: {' '.join(s.suites)}\nComponents: main\n"
-        "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n"
-        for s in sources
-        if s.suites
-    ]
-    return "\n".join(stanzas)
 
 
 @contextmanager

@@ -15,9 +15,7 @@ from server.exec.rootfs import (
     BASE_MANIFEST,
     MANIFEST,
     RUNNER_UID,
-    AptSource,
     RuntimeRootfs,
-    apt_sources,
     base_key,
     build_rootfs,
     default_cache_dir,
@@ -40,29 +38,6 @@ def test_default_cache_dir() -> None:
     assert default_cache_dir({"DUET_RUNTIME_CACHE": "/x"}) == Path("/x")
     assert default_cache_dir({"HOME": "/home/u"}) == Path("/home/u/.cache/duet/rootfs")
     assert default_cache_dir({"HOME": "/h", "XDG_CACHE_HOME": "/c"}) == Path("/c/duet/rootfs")
-
-
-def test_apt_sources_reads_both_formats(tmp_path: Path) -> None:
-    (tmp_path / "sources.list.d").mkdir()
-    (tmp_path / "sources.list").write_text(
-        "# comment\ndeb [arch=amd64] http://mirror.example/debian bookworm main\n"
-        "deb https://packages.example/apt stable main\n"
-    )
-    (tmp_path / "sources.list.d" / "debian.sources").write_text(
-        "Types: deb\nURIs: http://mirror.example/debian\nSuites: bookworm-updates\nComponents: main\n\n"
-        "Types: deb deb-src\nURIs: http://mirror.example/debian-security\nSuites: bookworm-security\n\n"
-        "Types: deb\nURIs: http://other.example/debian\nSuites: trixie\nEnabled: yes\n"
-    )
-    assert apt_sources(tmp_path) == (
-        AptSource("http://mirror.example/debian", ("bookworm",)),
-        AptSource("http://mirror.example/debian", ("bookworm-updates",)),
-        AptSource("http://mirror.example/debian-security", ("bookworm-security",)),
-    )
-
-
-def test_apt_sources_fall_back_to_debian(tmp_path: Path) -> None:
-    sources = apt_sources(tmp_path)
-    assert [s.suites for s in sources] == [("bookworm", "bookworm-updates"), ("bookworm-security",)]
 
 
 @pytest.mark.bwrap
