@@ -124,3 +124,20 @@ def test_bad_times_are_dropped() -> None:
         None,
         None,
     ]
+
+
+def test_jvm_and_framework_frames_are_dropped_from_messages() -> None:
+    content = b"""<testsuite><testcase name="div()">
+<error message="/ by zero" type="java.lang.ArithmeticException">
+java.lang.ArithmeticException: / by zero
+\tat Main.div(Main.java:5)
+\tat MainTest.div(MainTest.java:8)
+\tat java.base/jdk.internal.reflect.NativeMethodAccessorImpl.invoke0(Native Method)
+\tat org.junit.platform.commons.util.ReflectionUtils.invokeMethod(ReflectionUtils.java:725)
+\t... 42 more
+</error></testcase></testsuite>"""
+    (result,) = parse_report(ReportFormat.JUNIT_XML, {"report.xml": content}, FILES).results
+    assert result.message == (
+        "java.lang.ArithmeticException: / by zero\n"
+        "\tat Main.div(Main.java:5)\n\tat MainTest.div(MainTest.java:8)"
+    )

@@ -5,6 +5,7 @@ Parsed with defusedxml: DTDs (hence entity bombs and external entities) are refu
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
 
@@ -14,6 +15,10 @@ from defusedxml.ElementTree import fromstring
 from server.exec.reports.model import MAX_TESTS, ParsedReport, TestResult, TestStatus
 
 Classifier = Callable[[str, str], TestStatus]
+_FRAMEWORK_FRAME = re.compile(
+    r"^\s*(?:at (?:org\.junit\.|org\.opentest4j\.|java\.base/|jdk\.internal\.|sun\.reflect\.)"
+    r"|\.\.\. \d+ more$)"
+)
 
 
 def parse_junit_xml(files: Mapping[str, bytes], report_files: tuple[str, ...]) -> ParsedReport:
@@ -72,9 +77,13 @@ def _case(case: ET.Element, classify: Classifier) -> TestResult:
 
 
 def _message(element: ET.Element) -> str:
-    parts = [element.get("message", ""), element.text or ""]
+    """The failure's message and trace, without the frames of the JVM and the test framework."""
+    message = element.get("message", "").strip()
+    lines = (element.text or "").strip().splitlines()
+    text = "\n".join(line for line in lines if not _FRAMEWORK_FRAME.match(line)).strip()
+    if message and message not in text:
+        text = f"{message}\n{text}" if text else message
     kind = element.get("type", "")
-    text = "\n".join(p.strip() for p in parts if p and p.strip())
     if kind and kind not in text:
         text = f"{kind}: {text}" if text else kind
     return text
