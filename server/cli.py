@@ -117,6 +117,52 @@ async def _apikey_create(settings: Settings, args: argparse.Namespace) -> int:
     return await _with_services(settings, action)
 
 
+def _runtime_build(settings: Settings, args: argparse.Namespace) -> int:
+    import os
+    from pathlib import Path
+
+    from server.exec.rootfs import build_rootfs, default_cache_dir
+
+    cache_dir = Path(args.cache_dir) if args.cache_dir else default_cache_dir(os.environ)
+    built = build_rootfs(cache_dir)
+    print(built.path)
+    print(f"size {built.size_bytes / 2**20:.0f} MiB, built in {built.build_seconds:.0f} s", file=sys.stderr)
+    for language, version in sorted(built.versions.items()):
+        print(f"  {language:<11} {version}", file=sys.stderr)
+    return 0
+
+
+def _runtime_prune(settings: Settings, args: argparse.Namespace) -> int:
+    import os
+    from pathlib import Path
+
+    from server.exec.rootfs import build_rootfs, default_cache_dir, prune_rootfs
+
+    cache_dir = Path(args.cache_dir) if args.cache_dir else default_cache_dir(os.environ)
+    for path in prune_rootfs(cache_dir, build_rootfs(cache_dir)):
+        print(f"removed {path}")
+    return 0
+
+
+def _runtime_dockerfile(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from server.exec.languages import load_registry
+    from server.exec.runtime_dockerfile import DOCKERFILE_PATH, render_dockerfile
+
+    path = Path(DOCKERFILE_PATH)
+    wanted = render_dockerfile(load_registry())
+    if args.check:
+        if not path.is_file() or path.read_text() != wanted:
+            print(f"duet: {path} is out of date; run `duet runtime dockerfile`", file=sys.stderr)
+            return 1
+        return 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(wanted)
+    print(path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="duet", description="Duet technical-interview server")
     parser.add_argument("--version", action="version", version=f"duet {__version__}")
@@ -154,6 +200,25 @@ def build_parser() -> argparse.ArgumentParser:
     key_create.add_argument("--email", required=True)
     key_create.add_argument("--name", help="a label to recognise the key by")
     key_create.set_defaults(run=_apikey_create, is_async=True)
+
+    runtime = commands.add_parser("runtime", help="the language runtimes for sandboxed runs").add_subparsers(
+        dest="runtime_command", required=True
+    )
+    build = runtime.add_parser(
+        "build", help="build (or reuse) the runtime rootfs and print its path (needs root)"
+    )
+    build.add_argument(
+        "--cache-dir", help="where rootfs trees are kept (DUET_RUNTIME_CACHE, ~/.cache/duet/rootfs)"
+    )
+    build.set_defaults(run=_runtime_build, is_async=False)
+    prune = runtime.add_parser("prune", help="delete runtime trees other than the current one (needs root)")
+    prune.add_argument("--cache-dir", help="where rootfs trees are kept")
+    prune.set_defaults(run=_runtime_prune, is_async=False)
+    dockerfile = runtime.add_parser(
+        "dockerfile", help="write docker/runtime.Dockerfile from the language registry"
+    )
+    dockerfile.add_argument("--check", action="store_true", help="only check that the file is up to date")
+    dockerfile.set_defaults(run=_runtime_dockerfile, is_async=False)
     return parser
 
 

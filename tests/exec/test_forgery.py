@@ -1,0 +1,62 @@
+"""A program cannot pass tests it fails by simple means: early exit(0), fake result lines on
+stdout/stderr/fd 3, fake report files in the work dir, symlinks planted in the results dir."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from server.exec.languages import LanguageRegistry
+from server.exec.reports import read_test_report
+from tests.exec.forgers import FORGERS, forger_files
+from tests.exec.samples import SAMPLES
+from tests.exec.stub_sandbox import run_language
+
+pytestmark = [pytest.mark.bwrap, pytest.mark.slow]
+
+
+def test_every_language_that_runs_code_has_a_forger(registry: LanguageRegistry) -> None:
+    assert set(FORGERS) == set(registry.ids()) - {"sql"}
+
+
+@pytest.mark.parametrize("language_id", sorted(FORGERS))
+def test_forger_scores_only_what_really_passed(
+    language_id: str, registry: LanguageRegistry, rootfs_path: Path
+) -> None:
+    language = registry.get(language_id)
+    sample = SAMPLES[language_id]
+    outcome = run_language(
+        rootfs_path, language, forger_files(language, sample.tests, sample.names), mode="test"
+    )
+    # The forger did run (it leaves this regular file in the results dir as evidence).
+    assert outcome.collected.get("forged") == b"forged\n"
+    report = read_test_report(language, outcome.collected, sample.names)
+    add, sub, mul, div = report.results
+    assert (sub.status, mul.status, div.status) != ("passed",) * 3
+    assert "passed" not in {sub.status, mul.status, div.status}, report
+    assert add.status in {"passed", "failed"}
+    # Nothing reached the host through a symlink: no /etc/shadow, no directory, no planted link.
+    assert "shadow" not in outcome.collected
+    assert "root" not in outcome.collected
+    for name, content in outcome.collected.items():
+        assert b"root:" not in content, name
+
+
+def test_sql_query_cannot_open_other_files(registry: LanguageRegistry, rootfs_path: Path) -> None:
+    """SQL runs no program code: a query that tries to write files gets an SQLite error."""
+    language = registry.get("sql")
+    sample = SAMPLES["sql"]
+    query = (
+        "ATTACH DATABASE '/results/report.jsonl' AS x;\nVACUUM INTO '/results/fake.jsonl';\n"
+        "SELECT name, total FROM orders WHERE total > 1000;\n"
+    )
+    outcome = run_language(
+        rootfs_path,
+        language,
+        {language.source_file: query, language.test.test_file: sample.tests},
+        mode="test",
+    )
+    report = read_test_report(language, outcome.collected, sample.names)
+    assert [r.status for r in report.results] == ["error"] * 4
+    assert outcome.collected["report.jsonl"].count(b"\n") == 4

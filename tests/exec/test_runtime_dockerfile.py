@@ -1,0 +1,26 @@
+"""docker/runtime.Dockerfile is generated from the registry and cannot drift from it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from server.exec.languages import LanguageRegistry
+from server.exec.runtime_dockerfile import DOCKERFILE_PATH, render_dockerfile
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_checked_in_dockerfile_is_the_generated_one(registry: LanguageRegistry) -> None:
+    assert (ROOT / DOCKERFILE_PATH).read_text() == render_dockerfile(registry), (
+        "run `duet runtime dockerfile`"
+    )
+
+
+def test_dockerfile_installs_exactly_the_registry_packages(registry: LanguageRegistry) -> None:
+    text = (ROOT / DOCKERFILE_PATH).read_text()
+    install = text.split("--no-install-recommends", 1)[1].split(";", 1)[0]
+    listed = re.findall(r"^\s+([a-z0-9][a-z0-9.+-]+)(?: \\)?$", install, flags=re.MULTILINE)
+    assert listed == list(registry.packages())
+    assert text.count("FROM ") == 1 and "FROM debian:bookworm-slim" in text
+    assert "USER 1000:1000" in text
