@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 export DUET_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export DUET_TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test setup-run setup-test venv venv-test web system-packages docker-engine check lint format clean
+.PHONY: run test setup-run setup-test venv venv-test web run-packages test-packages runtime docker-engine check format clean
 
 run: setup-run
 	$(VENV)/bin/duet serve
@@ -15,8 +15,8 @@ run: setup-run
 test: setup-test
 	scripts/test
 
-setup-run: venv web
-setup-test: system-packages venv-test web docker-engine
+setup-run: run-packages venv web runtime
+setup-test: test-packages venv-test web docker-engine runtime
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -36,8 +36,15 @@ static/dist/.built: node_modules/.installed $(wildcard web-src/*.ts web-src/**/*
 	npm run -s build
 	touch $@
 
-system-packages:
-	scripts/system-packages
+run-packages:
+	scripts/system-packages bubblewrap debootstrap
+
+test-packages:
+	scripts/system-packages bubblewrap debootstrap docker.io chromium
+
+# The language runtimes: one Debian rootfs, built once and cached by content under ~/.cache/duet.
+runtime: venv
+	scripts/runtime-rootfs
 
 docker-engine:
 	scripts/docker-engine
