@@ -55,7 +55,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         access_log=False,
         proxy_headers=True,
         forwarded_allow_ips=args.forwarded_allow_ips,
-        ws_max_size=settings.max_request_bytes,
+        ws_max_size=2 * settings.sync_max_message_bytes,
         ws_ping_interval=None,
         lifespan="on",
     )

@@ -29,6 +29,7 @@ class Settings:
     port: int = 8000
     database_url: str = ""
     redis_url: str = ""
+    redis_prefix: str = "duet"
     public_base_url: str = ""
     sandbox: SandboxEngine = "auto"
     # Join links and logins.
@@ -37,6 +38,20 @@ class Settings:
     # Reject request bodies above this size (REST API and forms).
     max_request_bytes: int = 4 * 1024 * 1024
     log_level: str = "INFO"
+    # Live sync (see docs/sync.md).
+    sync_max_message_bytes: int = 8 * 1024 * 1024
+    sync_messages_per_second: float = 200.0
+    sync_message_burst: int = 400
+    sync_bytes_per_second: float = 4 * 1024 * 1024
+    sync_byte_burst: int = 16 * 1024 * 1024
+    sync_max_connections_per_room: int = 50
+    sync_send_queue: int = 2048
+    sync_room_grace_seconds: float = 30.0
+    sync_keepalive_seconds: float = 20.0
+    sync_snapshot_every: int = 1000
+    # Snapshots only cover events older than this (ids are allocated before commit); keep it well
+    # above the longest commit on a multi-node deployment.
+    sync_snapshot_margin_seconds: float = 60.0
 
     def __post_init__(self) -> None:
         if len(self.secret_key) < 32:

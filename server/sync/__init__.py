@@ -1,0 +1,1 @@
+"""Live editing: the y-websocket protocol on pycrdt, rooms, persistence and cross-node fan-out."""

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
 from server.accounts.service import AccountService
+from server.recording.writer import EventWriter
+from server.sessions.models import Session
 from server.sessions.service import SessionService
 from server.settings import Settings
 from server.store.account_repository import SqlAccountRepository
 from server.store.database import Database
 from server.store.migrate import upgrade
+from server.store.recording_repository import SqlRecordingLog
 from server.store.session_repository import SqlSessionRepository
+from server.sync.fanout import Fanout, LocalFanout
+from server.sync.redis_fanout import RedisFanout
+from server.sync.rooms import RoomRegistry
+from server.sync.service import SyncService
 from server.web.login_throttle import LoginThrottle
 
 
@@ -24,14 +31,42 @@ class Services:
     accounts: AccountService
     sessions: SessionService
     login_throttle: LoginThrottle
+    recording: SqlRecordingLog
+    events: EventWriter
+    sync: SyncService
+
+    async def end_session(self, session_id: str, *, org_id: str) -> Session:
+        """End a session and make its live room read-only on every node."""
+        session = await self.sessions.end(session_id, org_id=org_id)
+        self.sync.session_ended(session.id)
+        return session
 
 
 @asynccontextmanager
 async def running_services(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Services]:
-    """Open the database (migrating it first) and build the services on top of it."""
-    async with Database(settings.effective_database_url) as db:
+    """Open the database (migrating it first), then start every long-lived service on top of it;
+    on exit they stop in reverse order (rooms compact, queued events commit)."""
+    async with AsyncExitStack() as stack:
+        db = await stack.enter_async_context(Database(settings.effective_database_url))
         if migrate:
             await upgrade(db)
+        recording = SqlRecordingLog(db)
+        events = await stack.enter_async_context(EventWriter(recording).running())
+        fanout: Fanout = LocalFanout()
+        if settings.redis_url:
+            fanout = await stack.enter_async_context(
+                RedisFanout(settings.redis_url, prefix=settings.redis_prefix).running()
+            )
+        rooms = await stack.enter_async_context(
+            RoomRegistry(
+                recording,
+                events,
+                fanout,
+                grace_seconds=settings.sync_room_grace_seconds,
+                snapshot_every=settings.sync_snapshot_every,
+                snapshot_margin_seconds=settings.sync_snapshot_margin_seconds,
+            ).running()
+        )
         yield Services(
             settings=settings,
             db=db,
@@ -44,4 +79,7 @@ async def running_services(settings: Settings, *, migrate: bool = True) -> Async
                 link_ttl=timedelta(hours=settings.join_link_ttl_hours),
             ),
             login_throttle=LoginThrottle(),
+            recording=recording,
+            events=events,
+            sync=SyncService(settings, rooms, events, fanout),
         )

@@ -132,7 +132,7 @@ async def get_session(session_id: SessionId, principal: ApiPrincipal, svc: Servi
 @router.post("/{session_id}/end", summary="End a session (it becomes read-only)", responses=NOT_FOUND)
 async def end_session(session_id: SessionId, principal: ApiPrincipal, svc: ServicesDep) -> SessionOut:
     require(can_create_sessions(principal.role), "end sessions")
-    session = await svc.sessions.end(session_id, org_id=principal.org_id)
+    session = await svc.end_session(session_id, org_id=principal.org_id)
     return await session_out(svc, principal, session)
 
 

@@ -103,7 +103,7 @@ async def end_session(
 ) -> Response:
     csrf.verify(request, svc.settings, csrf_token)
     require(can_create_sessions(principal.role), "end sessions")
-    await svc.sessions.end(session_id, org_id=principal.org_id)
+    await svc.end_session(session_id, org_id=principal.org_id)
     return RedirectResponse(f"/dashboard#session-{session_id}", status_code=303)
 
 

@@ -1,0 +1,34 @@
+"""Tables of the per-session event log and its document snapshots."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.store.base import Base
+from server.store.tables import ID
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGSERIAL.
+EventId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class SessionEventRow(Base):
+    __tablename__ = "session_events"
+    __table_args__ = (Index("ix_session_events_session_id_id", "session_id", "id"),)
+
+    id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(ID, ForeignKey("interview_sessions.id", ondelete="CASCADE"))
+    ts_ms: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(32))
+    author: Mapped[str | None] = mapped_column(ID, nullable=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class DocSnapshotRow(Base):
+    __tablename__ = "doc_snapshots"
+
+    session_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("interview_sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    upto_id: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[bytes] = mapped_column(LargeBinary)

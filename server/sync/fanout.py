@@ -1,0 +1,58 @@
+"""How rooms on different nodes hear each other. One node: nothing to do (``LocalFanout``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+
+class Kind(StrEnum):
+    UPDATE = "u"  # a committed Yjs update
+    AWARENESS = "a"  # an awareness payload (already identity-stamped by the origin node)
+    QUERY = "q"  # a node that just loaded the room asks the others to re-announce their peers
+    ENDED = "e"  # the session ended: read-only everywhere
+
+
+@dataclass(frozen=True, slots=True)
+class FanoutMessage:
+    session_id: str
+    kind: Kind
+    data: bytes = b""
+
+
+Handler = Callable[[FanoutMessage], None]
+
+
+class Fanout(Protocol):
+    async def position(self, session_id: str) -> str:
+        """Where the session's stream ends now; taken BEFORE loading a room from the database,
+        so nothing committed in between is missed (updates are idempotent)."""
+        ...
+
+    async def subscribe(self, session_id: str, start: str, handler: Handler) -> None:
+        """Deliver other nodes' messages for the session, from ``start`` on, to ``handler``."""
+        ...
+
+    async def unsubscribe(self, session_id: str) -> None: ...
+
+    def publish(self, message: FanoutMessage) -> None:
+        """Queue a message for the other nodes (never blocks; order kept per node)."""
+        ...
+
+
+class LocalFanout:
+    """The embedded deployment: one node, so there is nobody to tell."""
+
+    async def position(self, session_id: str) -> str:
+        return ""
+
+    async def subscribe(self, session_id: str, start: str, handler: Handler) -> None:
+        return None
+
+    async def unsubscribe(self, session_id: str) -> None:
+        return None
+
+    def publish(self, message: FanoutMessage) -> None:
+        return None

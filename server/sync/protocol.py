@@ -1,0 +1,182 @@
+"""The y-websocket wire protocol: one message per binary frame, lib0 encoding, decoded defensively.
+
+Frames (y-protocols PROTOCOL.md):
+    0 sync       varUint(0) varUint(sub) varUint8Array(payload)   sub: 0 step1, 1 step2, 2 update
+    1 awareness  varUint(1) varUint8Array(n • n × (varUint id • varUint clock • varString json))
+    2 auth       varUint(2) ...                                     (server -> client only; ignored)
+    3 query      varUint(3)                                         (answer: every known state)
+
+Awareness states are kept as raw UTF-8 JSON bytes: the hot path never parses JSON, and lengths
+are written in bytes (pycrdt's ``Encoder.write_var_string`` writes code points, which corrupts
+non-ASCII names).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+MAX_VAR_UINT_BYTES = 8  # 53 bits fit in 8 groups of 7
+MAX_AWARENESS_ENTRIES = 1024
+NULL_STATE = b"null"
+
+
+class ProtocolError(ValueError):
+    """A frame that does not follow the protocol."""
+
+
+class MessageType(IntEnum):
+    SYNC = 0
+    AWARENESS = 1
+    AUTH = 2
+    QUERY_AWARENESS = 3
+
+
+class SyncType(IntEnum):
+    STEP1 = 0
+    STEP2 = 1
+    UPDATE = 2
+
+
+@dataclass(frozen=True, slots=True)
+class SyncMessage:
+    kind: SyncType
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class AwarenessMessage:
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class QueryAwareness:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class AwarenessEntry:
+    client_id: int
+    clock: int
+    state: bytes  # UTF-8 JSON; b"null" when the client left
+
+    @property
+    def removed(self) -> bool:
+        return self.state == NULL_STATE
+
+
+Message = SyncMessage | AwarenessMessage | QueryAwareness
+
+
+# ---- lib0 primitives ---------------------------------------------------------------------------
+
+
+def read_var_uint(data: bytes, pos: int) -> tuple[int, int]:
+    value = 0
+    shift = 0
+    for _ in range(MAX_VAR_UINT_BYTES):
+        if pos >= len(data):
+            raise ProtocolError("truncated varUint")
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, pos
+        shift += 7
+    raise ProtocolError("varUint longer than 53 bits")
+
+
+def read_var_bytes(data: bytes, pos: int) -> tuple[bytes, int]:
+    length, pos = read_var_uint(data, pos)
+    end = pos + length
+    if end > len(data):
+        raise ProtocolError("length prefix runs past the end of the frame")
+    return data[pos:end], end
+
+
+def var_uint(value: int) -> bytes:
+    if value < 0:
+        raise ValueError("varUint must be non-negative")
+    out = bytearray()
+    while value > 0x7F:
+        out.append(0x80 | (value & 0x7F))
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def var_bytes(payload: bytes) -> bytes:
+    return var_uint(len(payload)) + payload
+
+
+# ---- frames ------------------------------------------------------------------------------------
+
+
+def parse_frame(frame: bytes) -> Message:
+    """Decode one frame; anything malformed, unknown or with trailing bytes is a ProtocolError."""
+    if not frame:
+        raise ProtocolError("empty frame")
+    kind, pos = read_var_uint(frame, 0)
+    message: Message
+    if kind == MessageType.SYNC:
+        sub, pos = read_var_uint(frame, pos)
+        if sub not in (SyncType.STEP1, SyncType.STEP2, SyncType.UPDATE):
+            raise ProtocolError(f"unknown sync message type {sub}")
+        payload, pos = read_var_bytes(frame, pos)
+        message = SyncMessage(SyncType(sub), payload)
+    elif kind == MessageType.AWARENESS:
+        payload, pos = read_var_bytes(frame, pos)
+        message = AwarenessMessage(payload)
+    elif kind == MessageType.QUERY_AWARENESS:
+        message = QueryAwareness()
+    else:
+        raise ProtocolError(f"unsupported message type {kind}")
+    if pos != len(frame):
+        raise ProtocolError("trailing bytes after the message (one message per frame)")
+    return message
+
+
+def sync_step1(state_vector: bytes) -> bytes:
+    return bytes((MessageType.SYNC, SyncType.STEP1)) + var_bytes(state_vector)
+
+
+def sync_step2(update: bytes) -> bytes:
+    return bytes((MessageType.SYNC, SyncType.STEP2)) + var_bytes(update)
+
+
+def sync_update(update: bytes) -> bytes:
+    return bytes((MessageType.SYNC, SyncType.UPDATE)) + var_bytes(update)
+
+
+def awareness_frame(payload: bytes) -> bytes:
+    return bytes((MessageType.AWARENESS,)) + var_bytes(payload)
+
+
+#: Asks for every known awareness state.
+QUERY_AWARENESS_FRAME = bytes((MessageType.QUERY_AWARENESS,))
+
+#: An awareness update with no entries: a no-op for clients, but it resets their 30 s timeout.
+KEEPALIVE = awareness_frame(var_uint(0))
+
+
+def parse_awareness(payload: bytes) -> list[AwarenessEntry]:
+    count, pos = read_var_uint(payload, 0)
+    if count > MAX_AWARENESS_ENTRIES:
+        raise ProtocolError("too many awareness entries in one message")
+    entries = []
+    for _ in range(count):
+        client_id, pos = read_var_uint(payload, pos)
+        clock, pos = read_var_uint(payload, pos)
+        state, pos = read_var_bytes(payload, pos)
+        entries.append(AwarenessEntry(client_id, clock, state))
+    if pos != len(payload):
+        raise ProtocolError("trailing bytes after the awareness entries")
+    return entries
+
+
+def encode_awareness(entries: list[AwarenessEntry]) -> bytes:
+    """The awareness payload (not yet wrapped in a frame) for ``entries``."""
+    parts = [var_uint(len(entries))]
+    for entry in entries:
+        parts += [var_uint(entry.client_id), var_uint(entry.clock), var_bytes(entry.state)]
+    return b"".join(parts)

@@ -1,0 +1,161 @@
+"""One session's live document: the pycrdt Doc, the awareness states, the connected clients."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from pycrdt import Doc
+
+from server.sync import protocol
+from server.sync.connection import ClientInfo, Connection
+from server.sync.protocol import AwarenessEntry, ProtocolError
+
+logger = logging.getLogger(__name__)
+
+#: Clients drop peers not renewed for 30 s; the server forgets other nodes' peers after the same.
+REMOTE_AWARENESS_TTL = 30.0
+
+
+@dataclass(slots=True)
+class PeerState:
+    clock: int
+    state: bytes
+    owner: int | None  # the local connection id, or None for a client of another node
+    seen: float
+
+
+def stamp_identity(state: bytes, info: ClientInfo) -> bytes:
+    """Make the awareness ``user`` field say who the server knows this connection is: nobody
+    can show up under someone else's name or role."""
+    try:
+        value = json.loads(state)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ProtocolError("awareness state is not JSON") from exc
+    if not isinstance(value, dict):
+        return state
+    user = value.get("user")
+    user = dict(user) if isinstance(user, dict) else {}
+    user.update(name=info.display_name, role=info.role.value, participant=info.participant_id)
+    value["user"] = user
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class Room:
+    def __init__(self, session_id: str, doc: Doc[Any]) -> None:
+        self.session_id = session_id
+        self.doc = doc
+        self.connections: dict[int, Connection] = {}
+        self.awareness: dict[int, PeerState] = {}
+        self.read_only = False
+        self.updates_since_snapshot = 0
+        self.db_cursor = 0  # the highest event id this room has read from the database
+        self.idle_since: float | None = time.monotonic()
+
+    # ---- clients -------------------------------------------------------------------------------
+
+    def add(self, conn: Connection) -> None:
+        if self.read_only:
+            conn.writable = False
+        self.connections[conn.id] = conn
+        self.idle_since = None
+
+    def remove(self, conn: Connection) -> list[AwarenessEntry]:
+        """Forget a connection; returns the null states announcing its clients left."""
+        self.connections.pop(conn.id, None)
+        if not self.connections:
+            self.idle_since = time.monotonic()
+        gone = []
+        for client_id in conn.awareness_ids:
+            peer = self.awareness.get(client_id)
+            if peer is not None and peer.owner == conn.id:
+                del self.awareness[client_id]
+                gone.append(AwarenessEntry(client_id, peer.clock + 1, protocol.NULL_STATE))
+        return gone
+
+    def welcome(self) -> list[bytes]:
+        """What a new connection gets at once: sync step 1, then every known awareness state."""
+        frames = [protocol.sync_step1(self.doc.get_state())]
+        states = self.awareness_frame()
+        if states is not None:
+            frames.append(states)
+        return frames
+
+    def awareness_frame(self) -> bytes | None:
+        now = time.monotonic()
+        live = [
+            AwarenessEntry(cid, peer.clock, peer.state)
+            for cid, peer in self.awareness.items()
+            if peer.owner is not None or now - peer.seen < REMOTE_AWARENESS_TTL
+        ]
+        return protocol.awareness_frame(protocol.encode_awareness(live)) if live else None
+
+    def local_awareness(self) -> list[AwarenessEntry]:
+        return [AwarenessEntry(c, p.clock, p.state) for c, p in self.awareness.items() if p.owner is not None]
+
+    def broadcast(self, frame: bytes) -> None:
+        for conn in list(self.connections.values()):
+            conn.send(frame)
+
+    def end(self) -> None:
+        """The session ended: nobody writes any more."""
+        self.read_only = True
+        for conn in self.connections.values():
+            conn.writable = False
+
+    # ---- document ------------------------------------------------------------------------------
+
+    def diff(self, state_vector: bytes) -> bytes:
+        try:
+            return self.doc.get_update(state_vector)
+        except Exception as exc:  # pycrdt raises plain exceptions on undecodable input
+            raise ProtocolError("sync step 1 carries an invalid state vector") from exc
+
+    def apply(self, update: bytes) -> None:
+        """Integrate an update; raises ProtocolError (and changes nothing) if it does not decode."""
+        try:
+            self.doc.apply_update(update)
+        except Exception as exc:
+            raise ProtocolError("the update failed to apply") from exc
+
+    # ---- awareness -----------------------------------------------------------------------------
+
+    def accept_awareness(
+        self, entries: list[AwarenessEntry], conn: Connection | None
+    ) -> list[AwarenessEntry]:
+        """Apply awareness entries from a local connection (``conn``) or another node (None).
+        Returns the entries that changed something, with identities stamped."""
+        now = time.monotonic()
+        accepted = []
+        for entry in entries:
+            current = self.awareness.get(entry.client_id)
+            if current is not None and not (
+                entry.clock > current.clock or (entry.clock == current.clock and entry.removed)
+            ):
+                continue
+            if entry.removed:
+                if current is not None:
+                    del self.awareness[entry.client_id]
+                    self._disown(current.owner, entry.client_id)
+                accepted.append(entry)
+                continue
+            state = stamp_identity(entry.state, conn.info) if conn is not None else entry.state
+            if current is not None and current.owner != (conn.id if conn else None):
+                self._disown(current.owner, entry.client_id)  # a reconnect takes its id over
+            self.awareness[entry.client_id] = PeerState(entry.clock, state, conn.id if conn else None, now)
+            if conn is not None:
+                conn.awareness_ids.add(entry.client_id)
+            accepted.append(AwarenessEntry(entry.client_id, entry.clock, state))
+        return accepted
+
+    def _disown(self, owner: int | None, client_id: int) -> None:
+        if owner is not None and owner in self.connections:
+            self.connections[owner].awareness_ids.discard(client_id)
+
+    def expire_remote_awareness(self) -> None:
+        horizon = time.monotonic() - REMOTE_AWARENESS_TTL
+        for cid in [c for c, p in self.awareness.items() if p.owner is None and p.seen < horizon]:
+            del self.awareness[cid]

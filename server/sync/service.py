@@ -1,0 +1,184 @@
+"""SyncService: serves one websocket of one participant in its session's room.
+
+Per message: size and rate checks, strict decoding, role checks, then
+- step 1: answered with step 2 from the room's document;
+- step 2 / update (writers only): applied (which validates it), committed to the event log,
+  and only then broadcast to every client of the room, the sender included (its acknowledgement),
+  and handed to the other nodes;
+- awareness: identities stamped by the server, broadcast, cursor changes recorded (throttled).
+A bad frame closes that connection only, with a close code and a reason; the room carries on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+import anyio
+
+from server.errors import Unavailable
+from server.recording.events import Kind, NewEvent
+from server.recording.writer import EventWriter
+from server.settings import Settings
+from server.sync import protocol
+from server.sync.connection import ClientInfo, CloseRequest, Connection
+from server.sync.fanout import Fanout, FanoutMessage
+from server.sync.fanout import Kind as FanoutKind
+from server.sync.limits import TokenBucket
+from server.sync.protocol import AwarenessEntry, AwarenessMessage, ProtocolError, QueryAwareness, SyncType
+from server.sync.room import Room
+from server.sync.rooms import RoomRegistry
+from server.sync.transport import Transport, TransportClosed
+
+logger = logging.getLogger(__name__)
+
+AWARENESS_RECORD_SECONDS = 0.25
+#: A Yjs v1 update with no structs and an empty delete set.
+EMPTY_UPDATE = b"\x00\x00"
+
+
+class SyncService:
+    def __init__(self, settings: Settings, rooms: RoomRegistry, writer: EventWriter, fanout: Fanout) -> None:
+        self._settings = settings
+        self.rooms = rooms
+        self._writer = writer
+        self._fanout = fanout
+
+    async def serve(self, transport: Transport, info: ClientInfo) -> None:
+        room = await self.rooms.acquire(info.session_id, info.language)
+        if len(room.connections) >= self._settings.sync_max_connections_per_room:
+            await transport.close(4429, "this session has too many open connections")
+            return
+        conn = Connection(transport, info, max_queue=self._settings.sync_send_queue)
+        room.add(conn)
+        for frame in room.welcome():
+            conn.send(frame)
+        self.record(
+            info,
+            Kind.JOIN,
+            _json(participant_id=info.participant_id, name=info.display_name, role=info.role.value),
+        )
+        recorder = _AwarenessRecorder(self, info)
+        close: CloseRequest | None = None
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(conn.run_sender, self._settings.sync_keepalive_seconds)
+                await self._receive(room, conn, recorder)
+                tg.cancel_scope.cancel()
+        except* CloseRequest as group:
+            close = group.exceptions[0]  # type: ignore[assignment]
+        finally:
+            gone = room.remove(conn)
+            if gone:
+                self._broadcast_awareness(room, gone)
+            recorder.flush()
+            self.record(info, Kind.LEAVE, _json(participant_id=info.participant_id))
+        if close is not None:
+            logger.info(
+                "closing connection: %s %s", close.code, close.reason, extra={"session_id": info.session_id}
+            )
+            with anyio.move_on_after(2, shield=True):
+                await transport.close(close.code, close.reason)
+
+    def session_ended(self, session_id: str) -> None:
+        """The session ended: every connection, on every node, becomes read-only."""
+        room = self.rooms.get(session_id)
+        if room is not None:
+            room.end()
+        self._fanout.publish(FanoutMessage(session_id, FanoutKind.ENDED))
+        self._writer.append_nowait(NewEvent(session_id, Kind.SESSION_ENDED, b"{}"))
+
+    # ---- receiving -----------------------------------------------------------------------------
+
+    async def _receive(self, room: Room, conn: Connection, recorder: _AwarenessRecorder) -> None:
+        settings = self._settings
+        messages = TokenBucket(settings.sync_messages_per_second, settings.sync_message_burst)
+        volume = TokenBucket(settings.sync_bytes_per_second, settings.sync_byte_burst)
+        while conn.close_request is None:
+            try:
+                frame = await conn.transport.receive()
+            except TransportClosed:
+                return
+            except ProtocolError as exc:
+                raise CloseRequest(4400, str(exc)) from exc
+            if len(frame) > settings.sync_max_message_bytes:
+                raise CloseRequest(4413, f"message larger than {settings.sync_max_message_bytes} bytes")
+            if not messages.take() or not volume.take(len(frame)):
+                raise CloseRequest(4429, "too many messages: slow down")
+            try:
+                await self._handle(room, conn, frame, recorder)
+            except ProtocolError as exc:
+                raise CloseRequest(4400, str(exc)) from exc
+
+    async def _handle(self, room: Room, conn: Connection, frame: bytes, recorder: _AwarenessRecorder) -> None:
+        message = protocol.parse_frame(frame)
+        if isinstance(message, AwarenessMessage):
+            accepted = room.accept_awareness(protocol.parse_awareness(message.payload), conn)
+            if accepted:
+                self._broadcast_awareness(room, accepted)
+                recorder.offer(accepted)
+        elif isinstance(message, QueryAwareness):
+            states = room.awareness_frame()
+            if states is not None:
+                conn.send(states)
+        elif message.kind is SyncType.STEP1:
+            conn.send(protocol.sync_step2(room.diff(message.payload)))
+        elif conn.writable:  # step 2 or update; writes from read-only clients are dropped
+            await self._accept_update(room, conn, message.payload)
+
+    async def _accept_update(self, room: Room, conn: Connection, update: bytes) -> None:
+        if update == EMPTY_UPDATE:  # a client's step 2 with nothing new: the usual handshake
+            return
+        room.apply(update)
+        try:
+            await self._writer.append(
+                NewEvent(room.session_id, Kind.DOC_UPDATE, update, author=conn.info.participant_id)
+            )
+        except Unavailable:
+            # Applied in memory but not durable: drop the room so nobody builds on it; clients
+            # reconnect, reload from the database, and re-send what it lacks (sync step 2).
+            logger.error("event log unavailable: resetting the room", extra={"session_id": room.session_id})
+            for other in room.connections.values():
+                other.request_close(4503, "the session's storage is unavailable; reconnecting")
+            await self.rooms.discard(room)
+            raise CloseRequest(4503, "the session's storage is unavailable") from None
+        room.broadcast(protocol.sync_update(update))
+        self._fanout.publish(FanoutMessage(room.session_id, FanoutKind.UPDATE, update))
+        self.rooms.note_update(room)
+
+    def _broadcast_awareness(self, room: Room, entries: list[AwarenessEntry]) -> None:
+        payload = protocol.encode_awareness(entries)
+        room.broadcast(protocol.awareness_frame(payload))
+        self._fanout.publish(FanoutMessage(room.session_id, FanoutKind.AWARENESS, payload))
+
+    def record(self, info: ClientInfo, kind: Kind, data: bytes) -> None:
+        self._writer.append_nowait(NewEvent(info.session_id, kind, data, author=info.participant_id))
+
+
+class _AwarenessRecorder:
+    """Cursor and selection changes go to the event log at most every 250 ms per connection;
+    the last state is kept and written on the next change or when the connection ends."""
+
+    def __init__(self, service: SyncService, info: ClientInfo) -> None:
+        self._service = service
+        self._info = info
+        self._last = 0.0
+        self._pending: list[AwarenessEntry] = []
+
+    def offer(self, entries: list[AwarenessEntry]) -> None:
+        self._pending = entries
+        now = time.monotonic()
+        if now - self._last >= AWARENESS_RECORD_SECONDS:
+            self._last = now
+            self.flush()
+
+    def flush(self) -> None:
+        for entry in self._pending:
+            data = b'{"client":%d,"clock":%d,"state":%s}' % (entry.client_id, entry.clock, entry.state)
+            self._service.record(self._info, Kind.AWARENESS, data)
+        self._pending = []
+
+
+def _json(**values: str) -> bytes:
+    return json.dumps(values, separators=(",", ":"), ensure_ascii=False).encode()
