@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 READY_MARK = "Uvicorn running on"
+LIVE_SECRET = "live-test-secret-" + "y" * 32
 
 
 def free_port() -> int:
@@ -54,7 +55,7 @@ def server_env(
         {
             "DUET_VAR_DIR": str(var_dir),
             "DUET_DATABASE_URL": database_url,
-            "DUET_SECRET_KEY": "live-test-secret-" + "y" * 32,
+            "DUET_SECRET_KEY": LIVE_SECRET,
             "DUET_PORT": str(port),
             "DUET_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         }

@@ -23,10 +23,10 @@ DEADLINE = 10.0
 
 
 class YClient:
-    def __init__(self, ws: ClientConnection, name: str = "client") -> None:
+    def __init__(self, ws: ClientConnection, name: str = "client", doc: Doc[Any] | None = None) -> None:
         self.ws = ws
         self.name = name
-        self.doc: Doc[Any] = Doc()
+        self.doc: Doc[Any] = doc if doc is not None else Doc()
         self.synced = anyio.Event()
         self.changed = anyio.Event()
         self.awareness: dict[int, Any] = {}
@@ -138,9 +138,13 @@ async def frames_until_close(ws: ClientConnection) -> list[bytes | str]:
 
 
 @asynccontextmanager
-async def yclient(url: str, name: str = "client", *, sync: bool = True) -> AsyncIterator[YClient]:
+async def yclient(
+    url: str, name: str = "client", *, sync: bool = True, doc: Doc[Any] | None = None
+) -> AsyncIterator[YClient]:
+    """Connect, run the protocol, wait for the first sync. ``doc`` reuses a document, as a
+    provider does when it reconnects (its unacknowledged edits go up in sync step 2)."""
     async with connect(url, max_size=None, open_timeout=DEADLINE) as ws, anyio.create_task_group() as tg:
-        client = YClient(ws, name)
+        client = YClient(ws, name, doc)
         tg.start_soon(client.run)
         if sync:
             with anyio.fail_after(DEADLINE):

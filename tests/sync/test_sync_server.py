@@ -53,10 +53,12 @@ async def test_three_clients_concurrent_edits_on_one_line_converge(settings: Set
                     tg.start_soon(type_word)
             for client, ack in acks:
                 await client.wait_ack(ack)
+            expected = len("print()") + 9
+            for client in (a, b, c):
+                await client.wait_for(lambda client=client: len(client.text("main.py")) == expected)
             final = a.text("main.py")
-            for client in (b, c):
-                await client.wait_for(lambda client=client: client.text("main.py") == a.text("main.py"))
-            assert len(final) == len("print()") + 9 and final.startswith("print(") and final.endswith(")")
+            assert b.text("main.py") == final and c.text("main.py") == final
+            assert final.startswith("print(") and final.endswith(")")
             assert sorted(final[6:-1]) == sorted("'x''y''z'")
 
 
