@@ -230,6 +230,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.is_async:
             return int(asyncio.run(args.run(settings, args)))
         return int(args.run(settings, args))
-    except DuetError as exc:
-        print(f"duet: {exc.message}", file=sys.stderr)
+    except (DuetError, BaseExceptionGroup) as exc:
+        error = _duet_error(exc)
+        if error is None:
+            raise
+        print(f"duet: {error.message}", file=sys.stderr)
         return 2
+
+
+def _duet_error(exc: BaseException) -> DuetError | None:
+    """The DuetError behind ``exc``, also when task groups wrapped it in exception groups."""
+    if isinstance(exc, DuetError):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = _duet_error(inner)
+            if found is not None:
+                return found
+    return None

@@ -4,10 +4,10 @@ import { fileURLToPath } from "node:url";
 import path from "node:path";
 
 const root = path.dirname(fileURLToPath(import.meta.url));
-const entries = ["dashboard.ts"];
+const entries = ["dashboard.ts", "pad/main.ts"];
 
 await build({
-  entryPoints: entries.map((name) => path.join(root, name)),
+  entryPoints: entries.map((name) => ({ in: path.join(root, name), out: name.replace(/\/main\.ts$|\.ts$/, "") })),
   outdir: path.join(root, "..", "static", "dist"),
   bundle: true,
   format: "esm",

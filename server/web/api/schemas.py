@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from server.sessions.languages import LANGUAGES
 from server.sessions.lifecycle import SessionState
@@ -15,6 +16,16 @@ Language = StrEnum("Language", {lang.upper(): lang for lang in LANGUAGES})  # ty
 LinkRole = StrEnum("LinkRole", {role.name: role.value for role in LINK_ROLES})  # type: ignore[misc]
 
 
+def _numbers_only(value: Any) -> Any:
+    """JSON integers (``12`` or ``12.0``) only: no booleans, no numeric strings."""
+    if isinstance(value, bool | str | bytes):
+        raise ValueError("must be a number")
+    return value
+
+
+LinkTtlHours = Annotated[int, Field(ge=1, le=24 * 365), BeforeValidator(_numbers_only)]
+
+
 class SessionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -22,10 +33,8 @@ class SessionCreate(BaseModel):
         min_length=1, max_length=200, pattern=r"\S", examples=["Backend pairing: rate limiter"]
     )
     language: Language = Field(examples=["python"])
-    link_ttl_hours: int | None = Field(
+    link_ttl_hours: LinkTtlHours | None = Field(
         default=None,
-        ge=1,
-        le=24 * 365,
         description="How long the join links stay valid (default: server setting).",
     )
 

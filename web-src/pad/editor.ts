@@ -1,0 +1,105 @@
+// The CodeMirror 6 editor, bound to one file's Y.Text at a time.
+
+import { Compartment, EditorState, type Extension } from "@codemirror/state";
+import {
+  EditorView,
+  crosshairCursor,
+  drawSelection,
+  dropCursor,
+  highlightActiveLine,
+  highlightActiveLineGutter,
+  highlightSpecialChars,
+  keymap,
+  lineNumbers,
+  rectangularSelection,
+} from "@codemirror/view";
+import { defaultKeymap, indentWithTab } from "@codemirror/commands";
+import {
+  bracketMatching,
+  defaultHighlightStyle,
+  foldGutter,
+  foldKeymap,
+  indentOnInput,
+  syntaxHighlighting,
+} from "@codemirror/language";
+import { autocompletion, closeBrackets, closeBracketsKeymap, completionKeymap } from "@codemirror/autocomplete";
+import { highlightSelectionMatches, searchKeymap } from "@codemirror/search";
+import { classHighlighter } from "@lezer/highlight";
+import { yCollab, yUndoManagerKeymap } from "y-codemirror.next";
+import * as Y from "yjs";
+import type { Awareness } from "y-protocols/awareness";
+import { languageById } from "./languages";
+
+function baseExtensions(editable: boolean): Extension[] {
+  return [
+    lineNumbers(),
+    highlightActiveLineGutter(),
+    highlightSpecialChars(),
+    foldGutter(),
+    drawSelection(),
+    dropCursor(),
+    indentOnInput(),
+    syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+    syntaxHighlighting(classHighlighter), // stable tok-* classes, for themes and tests
+    bracketMatching(),
+    closeBrackets(),
+    autocompletion(),
+    rectangularSelection(),
+    crosshairCursor(),
+    highlightActiveLine(),
+    highlightSelectionMatches(),
+    keymap.of([
+      ...closeBracketsKeymap,
+      ...defaultKeymap,
+      ...searchKeymap,
+      ...foldKeymap,
+      ...completionKeymap,
+      ...yUndoManagerKeymap,
+      indentWithTab,
+    ]),
+    EditorState.readOnly.of(!editable),
+    EditorView.contentAttributes.of({ "aria-label": "Code editor" }),
+  ];
+}
+
+export class PadEditor {
+  readonly view: EditorView;
+  private readonly language = new Compartment();
+  private readonly undoManagers = new Map<Y.Text, Y.UndoManager>();
+
+  constructor(
+    parent: HTMLElement,
+    private readonly awareness: Awareness,
+    private readonly editable: boolean,
+  ) {
+    this.view = new EditorView({ parent, state: EditorState.create({ extensions: baseExtensions(false) }) });
+  }
+
+  /** Show ``text`` (one file) with its language; undo only ever undoes your own edits. */
+  bind(text: Y.Text, languageId: string): void {
+    let undoManager = this.undoManagers.get(text);
+    if (undoManager === undefined) {
+      undoManager = new Y.UndoManager(text);
+      this.undoManagers.set(text, undoManager);
+    }
+    this.view.setState(
+      EditorState.create({
+        doc: text.toString(),
+        extensions: [
+          baseExtensions(this.editable),
+          this.language.of(languageById(languageId).support()),
+          yCollab(text, this.awareness, { undoManager }),
+        ],
+      }),
+    );
+  }
+
+  setLanguage(languageId: string): void {
+    this.view.dispatch({ effects: this.language.reconfigure(languageById(languageId).support()) });
+  }
+
+  forget(text: Y.Text): void {
+    this.undoManagers.get(text)?.destroy();
+    this.undoManagers.delete(text);
+  }
+}

@@ -1,0 +1,158 @@
+// The pad: a shared CodeMirror editor over Yjs, with files, languages, cursors and presence.
+
+import * as Y from "yjs";
+import { WebsocketProvider } from "y-websocket";
+import { readConfig } from "./config";
+import { colorsFor } from "./colors";
+import { PadEditor } from "./editor";
+import { SharedFiles } from "./files";
+import { LANGUAGES, languageForPath } from "./languages";
+import { checkPath } from "./paths";
+import { renderParticipants } from "./presence";
+import { watchConnection } from "./connection";
+
+function byId<T extends HTMLElement>(id: string): T {
+  const element = document.getElementById(id);
+  if (element === null) throw new Error(`#${id} is missing from the pad page`);
+  return element as T;
+}
+
+const config = readConfig();
+const doc = new Y.Doc();
+const shared = new SharedFiles(doc);
+const provider = new WebsocketProvider(`${config.wsBase}/sync`, config.sessionId, doc, {
+  params: { token: config.token },
+});
+const awareness = provider.awareness;
+awareness.setLocalStateField("user", {
+  name: config.name,
+  role: config.role,
+  participant: config.participantId,
+  ...colorsFor(config.participantId),
+});
+
+const root = byId<HTMLElement>("pad-root");
+root.dataset.ready = "false";
+const fileList = byId<HTMLUListElement>("file-list");
+const activeLabel = byId<HTMLElement>("active-file");
+const languageSelect = byId<HTMLSelectElement>("language-select");
+const newFileForm = byId<HTMLFormElement>("new-file");
+const renameForm = byId<HTMLFormElement>("rename-file");
+const deleteButton = byId<HTMLButtonElement>("delete-file");
+const fileError = byId<HTMLElement>("file-error");
+const editor = new PadEditor(byId("editor"), awareness, config.canEdit);
+
+watchConnection(provider, byId("connection"));
+for (const language of LANGUAGES) {
+  languageSelect.append(new Option(language.label, language.id));
+}
+if (!config.canEdit) {
+  for (const control of root.querySelectorAll<HTMLInputElement | HTMLButtonElement | HTMLSelectElement>(
+    "#new-file input, #new-file button, #rename-file input, #rename-file button, #delete-file, #language-select",
+  )) {
+    control.disabled = true;
+  }
+}
+
+let active: string | null = null;
+let boundText: Y.Text | undefined;
+
+function pickActive(): string | null {
+  const paths = shared.paths();
+  if (active !== null && paths.includes(active)) return active;
+  const preferred = [shared.meta.get("active"), shared.meta.get("main")];
+  return preferred.find((path): path is string => path !== undefined && paths.includes(path)) ?? paths[0] ?? null;
+}
+
+function open(path: string | null): void {
+  active = path;
+  awareness.setLocalStateField("file", path ?? "");
+  const text = path === null ? undefined : shared.text(path);
+  if (text !== boundText) {
+    if (text !== undefined) editor.bind(text, shared.language(path!, config.language));
+    boundText = text;
+  }
+  activeLabel.textContent = path ?? "No file";
+  languageSelect.value = path === null ? "plaintext" : shared.language(path, config.language);
+  renameForm.querySelector<HTMLInputElement>("input")!.value = path ?? "";
+  renderFiles();
+}
+
+function renderFiles(): void {
+  fileList.replaceChildren(
+    ...shared.paths().map((path) => {
+      const item = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = path;
+      button.dataset.path = path;
+      if (path === active) button.setAttribute("aria-current", "true");
+      button.addEventListener("click", () => open(path));
+      item.append(button);
+      return item;
+    }),
+  );
+  deleteButton.disabled = !config.canEdit || shared.paths().length <= 1;
+}
+
+function showError(message: string | null): void {
+  fileError.hidden = message === null;
+  fileError.textContent = message ?? "";
+}
+
+newFileForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const input = newFileForm.querySelector<HTMLInputElement>("input")!;
+  const path = input.value.trim();
+  const problem = checkPath(path, shared.paths());
+  showError(problem);
+  if (problem !== null) return;
+  shared.create(path, languageForPath(path, config.language));
+  input.value = "";
+  open(path);
+});
+
+renameForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  if (active === null) return;
+  const to = renameForm.querySelector<HTMLInputElement>("input")!.value.trim();
+  if (to === active) return;
+  const problem = checkPath(to, shared.paths());
+  showError(problem);
+  if (problem !== null) return;
+  const from = active;
+  shared.rename(from, to);
+  open(to);
+});
+
+deleteButton.addEventListener("click", () => {
+  if (active === null || shared.paths().length <= 1) return;
+  if (!window.confirm(`Delete ${active} for everyone?`)) return;
+  const gone = active;
+  const text = shared.text(gone);
+  shared.remove(gone);
+  if (text) editor.forget(text);
+  open(pickActive());
+});
+
+languageSelect.addEventListener("change", () => {
+  if (active !== null) shared.setLanguage(active, languageSelect.value);
+});
+
+shared.files.observe(() => open(pickActive()));
+shared.meta.observe((event) => {
+  if (active !== null && event.keysChanged.has(`lang:${active}`)) {
+    const language = shared.language(active, config.language);
+    languageSelect.value = language;
+    editor.setLanguage(language);
+  }
+});
+
+const participants = byId<HTMLUListElement>("participant-list");
+awareness.on("change", () => renderParticipants(awareness, participants));
+renderParticipants(awareness, participants);
+
+provider.once("sync", () => {
+  open(pickActive());
+  root.dataset.ready = "true";
+});
