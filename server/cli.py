@@ -9,6 +9,7 @@ import logging.config
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from server import __version__
@@ -118,12 +119,9 @@ async def _apikey_create(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _runtime_build(settings: Settings, args: argparse.Namespace) -> int:
-    import os
-    from pathlib import Path
+    from server.exec.rootfs import build_rootfs
 
-    from server.exec.rootfs import build_rootfs, default_cache_dir
-
-    cache_dir = Path(args.cache_dir) if args.cache_dir else default_cache_dir(os.environ)
+    cache_dir = Path(args.cache_dir) if args.cache_dir else settings.effective_runtime_cache
     built = build_rootfs(cache_dir)
     print(built.path)
     print(f"size {built.size_bytes / 2**20:.0f} MiB, built in {built.build_seconds:.0f} s", file=sys.stderr)
@@ -133,12 +131,9 @@ def _runtime_build(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _runtime_prune(settings: Settings, args: argparse.Namespace) -> int:
-    import os
-    from pathlib import Path
+    from server.exec.rootfs import build_rootfs, prune_rootfs
 
-    from server.exec.rootfs import build_rootfs, default_cache_dir, prune_rootfs
-
-    cache_dir = Path(args.cache_dir) if args.cache_dir else default_cache_dir(os.environ)
+    cache_dir = Path(args.cache_dir) if args.cache_dir else settings.effective_runtime_cache
     for path in prune_rootfs(cache_dir, build_rootfs(cache_dir)):
         print(f"removed {path}")
     return 0

@@ -32,6 +32,16 @@ class Settings:
     redis_prefix: str = "duet"
     public_base_url: str = ""
     sandbox: SandboxEngine = "auto"
+    # Code execution (see docs/exec.md).
+    runtime_cache: str = ""  # where runtime rootfs trees live; default ~/.cache/duet/rootfs
+    exec_slots: int = 0  # concurrent runs per node; 0 = one per CPU
+    exec_max_wall_seconds: float = 60.0
+    exec_max_cpu_seconds: float = 60.0
+    exec_max_memory_mb: int = 1024
+    exec_max_processes: int = 256
+    exec_max_output_mb: int = 8
+    exec_max_disk_mb: int = 64
+    docker_pool_size: int = 2
     # Join links and logins.
     join_link_ttl_hours: int = 24 * 14
     login_ttl_hours: int = 24 * 7
@@ -67,6 +77,14 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.var_dir / 'duet.db').resolve()}"
+
+    @property
+    def effective_runtime_cache(self) -> Path:
+        return Path(self.runtime_cache) if self.runtime_cache else Path.home() / ".cache" / "duet" / "rootfs"
+
+    @property
+    def effective_exec_slots(self) -> int:
+        return self.exec_slots if self.exec_slots > 0 else (os.cpu_count() or 1)
 
     @property
     def effective_base_url(self) -> str:

@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 from server import __version__
 from server.settings import Settings
 from server.web import problems
-from server.web.api import health
+from server.web.api import executions, health
 from server.web.api import sessions as sessions_api
 from server.web.middleware import AccessLog, BodyLimit, SecurityHeaders
 from server.web.pages import account_settings, dashboard, join, login, pad
@@ -55,6 +55,7 @@ def create_app(settings: Settings, *, static_dir: Path = STATIC) -> FastAPI:
 
     app.include_router(health.router)
     app.include_router(sessions_api.router)
+    app.include_router(executions.router)
     app.include_router(login.router)
     app.include_router(dashboard.router)
     app.include_router(join.router)

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from server.accounts.service import AccountService
+from server.exec.engine import limits_from, open_sandbox
+from server.exec.executor import Executor
+from server.exec.languages import load_registry
 from server.recording.writer import EventWriter
 from server.sessions.models import Session
 from server.sessions.service import SessionService
@@ -34,6 +37,7 @@ class Services:
     recording: SqlRecordingLog
     events: EventWriter
     sync: SyncService
+    executor: Executor
 
     async def end_session(self, session_id: str, *, org_id: str) -> Session:
         """End a session and make its live room read-only on every node."""
@@ -67,6 +71,15 @@ async def running_services(settings: Settings, *, migrate: bool = True) -> Async
                 snapshot_margin_seconds=settings.sync_snapshot_margin_seconds,
             ).running()
         )
+        engine = await stack.enter_async_context(open_sandbox(settings))
+        executor = Executor(
+            load_registry(),
+            engine.sandbox,
+            unavailable_reason=engine.reason,
+            versions=engine.versions,
+            maxima=limits_from(settings),
+            slots=settings.effective_exec_slots,
+        )
         yield Services(
             settings=settings,
             db=db,
@@ -82,4 +95,5 @@ async def running_services(settings: Settings, *, migrate: bool = True) -> Async
             recording=recording,
             events=events,
             sync=SyncService(settings, rooms, events, fanout),
+            executor=executor,
         )

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from server.exec import bwrap_sandbox, docker_sandbox
+from server.exec.bwrap_sandbox import BwrapSandbox
 from server.exec.languages import LanguageRegistry, load_registry
 from server.exec.rootfs import RuntimeRootfs, build_rootfs, default_cache_dir
+from server.exec.sandbox import Sandbox
 from tests.prerequisites import missing
 
 
@@ -31,3 +35,27 @@ def runtime(registry: LanguageRegistry) -> RuntimeRootfs:
 @pytest.fixture(scope="session")
 def rootfs_path(runtime: RuntimeRootfs) -> Path:
     return runtime.path
+
+
+@pytest.fixture(scope="module")
+def anyio_backend() -> str:
+    """Module scope, so one sandbox (and its warm pool) serves a whole test module."""
+    return "asyncio"
+
+
+@pytest.fixture(scope="module", params=["bwrap", pytest.param("docker", marks=pytest.mark.docker)])
+async def sandbox(
+    request: pytest.FixtureRequest, runtime: RuntimeRootfs, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Sandbox]:
+    """Each engine in turn: the tests run once through bubblewrap, once through Docker."""
+    if request.param == "bwrap":
+        reason = bwrap_sandbox.probe()
+        if reason is not None:
+            missing(reason)
+        yield BwrapSandbox(runtime.path, tmp_path_factory.mktemp("sandbox"))
+        return
+    reason = await docker_sandbox.probe()
+    if reason is not None:
+        missing(reason)
+    async with docker_sandbox.DockerSandbox(runtime, pool_size=2).running() as engine:
+        yield engine

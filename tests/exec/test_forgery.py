@@ -3,17 +3,16 @@ stdout/stderr/fd 3, fake report files in the work dir, symlinks planted in the r
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from server.exec.languages import LanguageRegistry
 from server.exec.reports import read_test_report
+from server.exec.sandbox import Sandbox
+from tests.exec.engines import run_language
 from tests.exec.forgers import FORGERS, forger_files
 from tests.exec.samples import SAMPLES
-from tests.exec.stub_sandbox import run_language
 
-pytestmark = [pytest.mark.bwrap, pytest.mark.slow]
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 
 def test_every_language_that_runs_code_has_a_forger(registry: LanguageRegistry) -> None:
@@ -21,13 +20,13 @@ def test_every_language_that_runs_code_has_a_forger(registry: LanguageRegistry) 
 
 
 @pytest.mark.parametrize("language_id", sorted(FORGERS))
-def test_forger_scores_only_what_really_passed(
-    language_id: str, registry: LanguageRegistry, rootfs_path: Path
+async def test_forger_scores_only_what_really_passed(
+    language_id: str, registry: LanguageRegistry, sandbox: Sandbox
 ) -> None:
     language = registry.get(language_id)
     sample = SAMPLES[language_id]
-    outcome = run_language(
-        rootfs_path, language, forger_files(language, sample.tests, sample.names), mode="test"
+    outcome = await run_language(
+        sandbox, language, forger_files(language, sample.tests, sample.names), mode="test"
     )
     # The forger did run (it leaves this regular file in the results dir as evidence).
     assert outcome.collected.get("forged") == b"forged\n"
@@ -43,7 +42,7 @@ def test_forger_scores_only_what_really_passed(
         assert b"root:" not in content, name
 
 
-def test_sql_query_cannot_open_other_files(registry: LanguageRegistry, rootfs_path: Path) -> None:
+async def test_sql_query_cannot_open_other_files(registry: LanguageRegistry, sandbox: Sandbox) -> None:
     """SQL runs no program code: a query that tries to write files gets an SQLite error."""
     language = registry.get("sql")
     sample = SAMPLES["sql"]
@@ -51,8 +50,8 @@ def test_sql_query_cannot_open_other_files(registry: LanguageRegistry, rootfs_pa
         "ATTACH DATABASE '/results/report.jsonl' AS x;\nVACUUM INTO '/results/fake.jsonl';\n"
         "SELECT name, total FROM orders WHERE total > 1000;\n"
     )
-    outcome = run_language(
-        rootfs_path,
+    outcome = await run_language(
+        sandbox,
         language,
         {language.source_file: query, language.test.test_file: sample.tests},
         mode="test",

@@ -1,20 +1,19 @@
 """Every language in the real rootfs: hello world from stdin, compile errors, per-test results.
 
-The sandbox here is tests/exec/stub_sandbox.py (bubblewrap) until the real engines land.
+Each test runs through both real engines (the ``sandbox`` fixture: bubblewrap, then Docker).
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
 from server.exec.languages import LanguageRegistry, load_registry
 from server.exec.reports import MISSING_MESSAGE, read_test_report
+from server.exec.sandbox import Sandbox
+from tests.exec.engines import run_language
 from tests.exec.samples import GREETING_STDIN, GREETING_STDOUT, SAMPLES
-from tests.exec.stub_sandbox import run_language
 
-pytestmark = [pytest.mark.bwrap, pytest.mark.slow]
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 ALL = sorted(SAMPLES)
 COMPILED = sorted(language.id for language in load_registry() if language.compile is not None)
@@ -26,38 +25,38 @@ def test_every_language_has_a_sample() -> None:
 
 
 @pytest.mark.parametrize("language_id", ALL)
-def test_greets_from_stdin(language_id: str, registry: LanguageRegistry, rootfs_path: Path) -> None:
+async def test_greets_from_stdin(language_id: str, registry: LanguageRegistry, sandbox: Sandbox) -> None:
     language = registry.get(language_id)
-    outcome = run_language(
-        rootfs_path, language, {language.source_file: SAMPLES[language_id].greeter}, stdin=GREETING_STDIN
+    outcome = await run_language(
+        sandbox, language, {language.source_file: SAMPLES[language_id].greeter}, stdin=GREETING_STDIN
     )
     assert (outcome.status, outcome.stdout) == ("ok", GREETING_STDOUT), outcome.stderr
-    assert [step.name for step in outcome.steps] == [step.name for step in language.steps("run")]
+    assert outcome.step == "run" and outcome.exit_code == 0
 
 
 @pytest.mark.parametrize("language_id", COMPILED)
-def test_compile_error_is_a_compile_error(
-    language_id: str, registry: LanguageRegistry, rootfs_path: Path
+async def test_compile_error_is_a_compile_error(
+    language_id: str, registry: LanguageRegistry, sandbox: Sandbox
 ) -> None:
     language = registry.get(language_id)
     broken = SAMPLES[language_id].broken
     assert broken is not None
-    outcome = run_language(rootfs_path, language, {language.source_file: broken})
+    outcome = await run_language(sandbox, language, {language.source_file: broken})
     assert outcome.status == "compile_error"
-    assert len(outcome.steps) == 1
-    diagnostics = outcome.steps[0].stdout + outcome.steps[0].stderr
+    assert outcome.step == "compile"
+    diagnostics = outcome.stdout + outcome.stderr
     assert language.source_file in diagnostics
 
 
 @pytest.mark.parametrize("language_id", ALL)
-def test_tests_report_passed_failed_and_error(
-    language_id: str, registry: LanguageRegistry, rootfs_path: Path
+async def test_tests_report_passed_failed_and_error(
+    language_id: str, registry: LanguageRegistry, sandbox: Sandbox
 ) -> None:
     language = registry.get(language_id)
     sample = SAMPLES[language_id]
     files = {language.source_file: sample.solution, language.test.test_file: sample.tests}
-    outcome = run_language(rootfs_path, language, files, mode="test")
-    assert outcome.steps[0].exit_code == 0 or outcome.steps[0].name == "run", outcome.steps[0].stderr
+    outcome = await run_language(sandbox, language, files, mode="test")
+    assert outcome.step == "run", outcome.stderr
     report = read_test_report(language, outcome.collected, sample.names)
 
     add, sub, mul, div = report.results
@@ -72,13 +71,13 @@ def test_tests_report_passed_failed_and_error(
     assert outcome.status != "ok"
 
 
-def test_sample_scores_with_unknown_expected_list(registry: LanguageRegistry, rootfs_path: Path) -> None:
+async def test_sample_scores_with_unknown_expected_list(registry: LanguageRegistry, sandbox: Sandbox) -> None:
     """Without an expected list (a pad run), what was reported is returned as is."""
     language = registry.get("python")
     sample = SAMPLES["python"]
     files = {language.source_file: sample.solution, language.test.test_file: sample.tests}
     report = read_test_report(
-        language, run_language(rootfs_path, language, files, mode="test").collected, None
+        language, (await run_language(sandbox, language, files, mode="test")).collected, None
     )
     assert [(r.name, r.status) for r in report.results] == [
         ("test_add", "passed"),

@@ -21,6 +21,8 @@ LANGUAGE = Language(
             "--edition",
             "2021",
             "--test",
+            "-C",
+            "debuginfo=0",
             "-A",
             "dead_code",
             "-o",

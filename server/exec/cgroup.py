@@ -1,0 +1,118 @@
+"""A per-run control group (cgroup v1): memory, pids, CPU accounting, freezer.
+
+The group is created under the server's own cgroup in each hierarchy (so the host's or the
+container's limits still apply above it), limits are set before the program starts, the program
+joins it before it executes anything, and everything in it is frozen and killed at the end.
+Memory written to tmpfs (/tmp, /dev/shm) and memfds is charged to the group too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+from pathlib import Path
+
+from server import tokens
+from server.errors import Unavailable
+
+logger = logging.getLogger(__name__)
+
+ROOT = Path("/sys/fs/cgroup")
+CONTROLLERS = ("memory", "pids", "cpuacct", "freezer")
+
+
+def own_path(controller: str) -> str:
+    """This process's cgroup in a v1 hierarchy (``/proc/self/cgroup``)."""
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, names, path = line.split(":", 2)
+        if controller in names.split(","):
+            return path
+    raise Unavailable(f"the cgroup v1 {controller} controller is not mounted")
+
+
+def available() -> str | None:
+    """None when cgroup v1 with every needed controller is usable here, else why not."""
+    for controller in CONTROLLERS:
+        if not (ROOT / controller / "cgroup.procs").exists():
+            return f"cgroup v1 controller {controller!r} is not mounted at {ROOT / controller}"
+        if not os.access(ROOT / controller, os.W_OK):
+            return f"no write access to {ROOT / controller}"
+    return None
+
+
+class RunCgroup:
+    def __init__(self) -> None:
+        name = f"duet-run-{tokens.new_id()}"
+        self.dirs = {c: ROOT / c / own_path(c).lstrip("/") / name for c in CONTROLLERS}
+
+    def create(self, *, memory_bytes: int, processes: int) -> None:
+        for directory in self.dirs.values():
+            directory.mkdir()
+        memory = self.dirs["memory"]
+        (memory / "memory.limit_in_bytes").write_text(str(memory_bytes))
+        memsw = memory / "memory.memsw.limit_in_bytes"
+        if memsw.exists():
+            memsw.write_text(str(memory_bytes))  # memory + swap == memory: no swapping around the limit
+        (memory / "memory.swappiness").write_text("0")
+        (self.dirs["pids"] / "pids.max").write_text(str(processes))
+
+    @property
+    def procs_files(self) -> list[str]:
+        """Where a process writes its pid to join the group (one file per hierarchy)."""
+        return [str(d / "cgroup.procs") for d in self.dirs.values()]
+
+    def cpu_ns(self) -> int:
+        return int((self.dirs["cpuacct"] / "cpuacct.usage").read_text())
+
+    def peak_memory(self) -> int:
+        return int((self.dirs["memory"] / "memory.max_usage_in_bytes").read_text())
+
+    def oom_killed(self) -> bool:
+        for line in (self.dirs["memory"] / "memory.oom_control").read_text().splitlines():
+            key, _, value = line.partition(" ")
+            if key == "oom_kill" and int(value) > 0:
+                return True
+        return False
+
+    def pids(self) -> list[int]:
+        return [int(p) for p in (self.dirs["pids"] / "cgroup.procs").read_text().split()]
+
+    def kill_all(self) -> None:
+        """Freeze the group (no fork can race the kill), SIGKILL everything, thaw."""
+        freezer = self.dirs["freezer"] / "freezer.state"
+        for _ in range(50):
+            pids = self.pids()
+            if not pids:
+                return
+            freezer.write_text("FROZEN")
+            for pid in self.pids():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            freezer.write_text("THAWED")
+        logger.error("processes survived 50 kill rounds in %s", self.dirs["pids"])
+
+    def remove(self) -> None:
+        self.kill_all()
+        for directory in self.dirs.values():
+            try:
+                directory.rmdir()
+            except OSError as exc:  # still busy: leave it for the janitor, but say so
+                logger.warning("could not remove %s: %s", directory, exc)
+
+
+def sweep_orphans() -> int:
+    """Remove run groups left by a crashed server (called at start)."""
+    removed = 0
+    for controller in CONTROLLERS:
+        parent = ROOT / controller / own_path(controller).lstrip("/")
+        for directory in parent.glob("duet-run-*"):
+            procs = directory / "cgroup.procs"
+            for pid in procs.read_text().split() if procs.exists() else []:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(int(pid), signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+                removed += 1
+    return removed

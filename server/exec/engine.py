@@ -1,0 +1,77 @@
+"""Choosing the isolation engine: ``DUET_SANDBOX=auto|docker|bwrap``.
+
+``auto`` takes Docker when an engine answers, else bubblewrap. When neither can run, the server
+still starts and every run answers 503 with the reason. Code never runs unsandboxed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from server.exec import bwrap_sandbox
+from server.exec.bwrap_sandbox import BwrapSandbox
+from server.exec.rootfs import find_rootfs
+from server.exec.sandbox import Limits, Sandbox
+from server.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Engine:
+    sandbox: Sandbox | None
+    reason: str = ""  # why code cannot run, when sandbox is None
+    versions: Mapping[str, str] = field(default_factory=dict)
+
+
+@asynccontextmanager
+async def open_sandbox(settings: Settings) -> AsyncIterator[Engine]:
+    """The configured engine, running; or no engine and the reason."""
+    rootfs = find_rootfs(settings.effective_runtime_cache)
+    if rootfs is None:
+        reason = "the language runtimes are not built: run `duet runtime build` (or `make run`)"
+        logger.warning("code execution is off: %s", reason)
+        yield Engine(None, reason)
+        return
+    reasons: list[str] = []
+    if settings.sandbox in {"auto", "docker"}:
+        from server.exec import docker_sandbox
+
+        why_not = await docker_sandbox.probe()
+        if why_not is None:
+            sandbox = docker_sandbox.DockerSandbox(rootfs, pool_size=settings.docker_pool_size)
+            async with sandbox.running() as docker:
+                logger.info("code runs in Docker (image %s)", docker.image)
+                yield Engine(docker, versions=rootfs.versions)
+            return
+        reasons.append(f"docker: {why_not}")
+    if settings.sandbox in {"auto", "bwrap"}:
+        why_not = bwrap_sandbox.probe()
+        if why_not is None:
+            bwrap_sandbox.sweep_orphans()
+            logger.info("code runs in bubblewrap over %s", rootfs.path)
+            yield Engine(
+                BwrapSandbox(rootfs.path, settings.var_dir.resolve() / "sandbox"), versions=rootfs.versions
+            )
+            return
+        reasons.append(f"bwrap: {why_not}")
+    reason = "; ".join(reasons)
+    logger.warning("code execution is off: %s", reason)
+    yield Engine(None, reason)
+
+
+def limits_from(settings: Settings) -> Limits:
+    """The admin's maxima for any single run."""
+    mib = 1024 * 1024
+    return Limits(
+        wall_seconds=settings.exec_max_wall_seconds,
+        cpu_seconds=settings.exec_max_cpu_seconds,
+        memory_bytes=settings.exec_max_memory_mb * mib,
+        processes=settings.exec_max_processes,
+        output_bytes=settings.exec_max_output_mb * mib,
+        disk_bytes=settings.exec_max_disk_mb * mib,
+        open_files=1024,
+    )

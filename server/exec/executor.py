@@ -1,0 +1,114 @@
+"""The Executor: what the web layer calls to run code. Registry + engine + fair queue.
+
+It turns a request (language, files, stdin, mode, limits) into sandbox steps, waits for a slot,
+runs, and in test mode reads the framework's own report into per-test results.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from anyio.abc import ByteReceiveStream
+
+from server.errors import InvalidInput, Unavailable
+from server.exec.fair_queue import FairQueue, PositionCallback
+from server.exec.languages import Language, LanguageRegistry
+from server.exec.reports.model import TestReport
+from server.exec.reports.scoring import read_test_report
+from server.exec.sandbox import Limits, OutputSink, RunResult, RunSpec, Sandbox, check_files
+
+logger = logging.getLogger(__name__)
+
+Mode = Literal["run", "test"]
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionRequest:
+    language: str
+    files: Mapping[str, bytes]
+    stdin: bytes = b""
+    mode: Mode = "run"
+    limits: Mapping[str, float | int] = field(default_factory=dict)
+    expected_tests: Sequence[str] | None = None
+    session_id: str = ""  # the fairness group; API runs use their own
+
+
+@dataclass(slots=True)
+class Execution:
+    language: str
+    mode: Mode
+    result: RunResult
+    limits: Limits
+    tests: TestReport | None = None
+
+
+class Executor:
+    def __init__(
+        self,
+        registry: LanguageRegistry,
+        sandbox: Sandbox | None,
+        *,
+        unavailable_reason: str = "",
+        versions: Mapping[str, str] | None = None,
+        defaults: Limits = Limits(),
+        maxima: Limits = Limits(),
+        slots: int = 2,
+    ) -> None:
+        self.registry = registry
+        self.sandbox = sandbox
+        self.unavailable_reason = unavailable_reason
+        self.versions = dict(versions or {})
+        self.defaults = defaults.within(maxima)
+        self.maxima = maxima
+        self.queue = FairQueue(slots)
+
+    @property
+    def engine(self) -> str:
+        return self.sandbox.name if self.sandbox is not None else "none"
+
+    def prepare(self, request: ExecutionRequest) -> tuple[Language, RunSpec]:
+        """Validate a request (422/413 on bad input) and build the sandbox run."""
+        language = self.registry.get(request.language)
+        limits = self.defaults.merged(request.limits, self.maxima)
+        check_files(request.files, limits)
+        if request.mode == "test":
+            if language.test.test_file not in request.files:
+                raise InvalidInput(
+                    f"test mode needs the tests in {language.test.test_file!r}",
+                    details={"field": "files", "expected": language.test.test_file},
+                )
+        elif language.source_file not in request.files:
+            raise InvalidInput(
+                f"{language.display_name} runs {language.source_file!r}: include it in files",
+                details={"field": "files", "expected": language.source_file},
+            )
+        spec = RunSpec(
+            files=request.files,
+            steps=language.steps(request.mode),
+            env=language.environment(),
+            limits=limits,
+            stdin=request.stdin,
+            collect=request.mode == "test",
+        )
+        return language, spec
+
+    async def run(
+        self,
+        request: ExecutionRequest,
+        *,
+        on_output: OutputSink | None = None,
+        on_position: PositionCallback | None = None,
+        stdin_stream: ByteReceiveStream | None = None,
+    ) -> Execution:
+        language, spec = self.prepare(request)
+        if self.sandbox is None:
+            raise Unavailable(f"code cannot run on this server: {self.unavailable_reason}")
+        async with self.queue.slot(request.session_id or "api", on_position):
+            result = await self.sandbox.run(spec, on_output=on_output, stdin_stream=stdin_stream)
+        execution = Execution(language.id, request.mode, result, spec.limits)
+        if request.mode == "test" and result.status not in {"compile_error", "internal_error"}:
+            execution.tests = read_test_report(language, result.collected, request.expected_tests)
+        return execution

@@ -1,0 +1,201 @@
+"""/api/v1/executions: run code in the sandbox; /api/v1/runtimes: what can run here."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from server.errors import InvalidInput
+from server.exec.executor import Execution, ExecutionRequest
+from server.web.auth import ApiPrincipal, ServicesDep
+from server.web.problems import Problem
+
+router = APIRouter(prefix="/api/v1", tags=["executions"])
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "The request cannot be parsed."},
+    401: {"model": Problem, "description": "Missing, invalid or revoked API key."},
+    404: {"model": Problem, "description": "Unknown language."},
+    413: {"model": Problem, "description": "The files are larger than the work directory."},
+    422: {"model": Problem, "description": "The request is malformed (paths, limits, missing files)."},
+    503: {"model": Problem, "description": "Code cannot run on this server (no sandbox engine)."},
+}
+
+PositiveNumber = Annotated[float, Field(gt=0)]
+
+
+class FileIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = Field(min_length=1, max_length=200, examples=["main.py"])
+    content: str = Field(max_length=16 * 1024 * 1024, examples=["print('hello')"])
+    encoding: Literal["utf-8", "base64"] = "utf-8"
+
+
+class LimitsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    wall_seconds: PositiveNumber | None = None
+    cpu_seconds: PositiveNumber | None = None
+    memory_bytes: PositiveNumber | None = None
+    processes: PositiveNumber | None = None
+    output_bytes: PositiveNumber | None = None
+    disk_bytes: PositiveNumber | None = None
+    open_files: PositiveNumber | None = None
+
+
+class ExecutionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    language: str = Field(min_length=1, max_length=32, examples=["python"])
+    files: list[FileIn] = Field(min_length=1, max_length=200)
+    stdin: str = Field(default="", max_length=1024 * 1024)
+    mode: Literal["run", "test"] = "run"
+    limits: LimitsIn = Field(default_factory=LimitsIn)
+    expected_tests: list[str] | None = Field(
+        default=None,
+        max_length=1000,
+        description="Test names that must report; any that does not counts as failed.",
+    )
+
+
+class TestResultOut(BaseModel):
+    name: str
+    status: Literal["passed", "failed", "error"]
+    message: str
+    duration_ms: int | None
+
+
+class TestsOut(BaseModel):
+    passed: int
+    failed: int
+    errors: int
+    results: list[TestResultOut]
+    unexpected: list[str]
+
+
+class ExecutionOut(BaseModel):
+    language: str
+    mode: Literal["run", "test"]
+    status: Literal[
+        "ok", "runtime_error", "compile_error", "time_limit", "memory_limit", "output_limit", "internal_error"
+    ]
+    stdout: str
+    stderr: str
+    exit_code: int | None
+    signal: int | None
+    wall_ms: int
+    cpu_ms: int
+    memory_bytes: int
+    stdout_truncated: bool
+    stderr_truncated: bool
+    step: str = Field(description="The step the run ended in: compile or run.")
+    message: str
+    limits: dict[str, float]
+    tests: TestsOut | None
+
+
+class RuntimeOut(BaseModel):
+    language: str
+    name: str
+    version: str
+    source_file: str
+    test_framework: str
+    test_file: str
+
+
+class RuntimesOut(BaseModel):
+    engine: str
+    available: bool
+    reason: str
+    runtimes: list[RuntimeOut]
+
+
+def _files(files: list[FileIn]) -> dict[str, bytes]:
+    decoded: dict[str, bytes] = {}
+    for item in files:
+        if item.path in decoded:
+            raise InvalidInput(f"{item.path!r} appears twice", details={"field": "files"})
+        if item.encoding == "base64":
+            try:
+                decoded[item.path] = base64.b64decode(item.content, validate=True)
+            except binascii.Error as exc:
+                raise InvalidInput(f"{item.path!r} is not valid base64", details={"field": "files"}) from exc
+        else:
+            decoded[item.path] = item.content.encode("utf-8", errors="surrogatepass")
+    return decoded
+
+
+def execution_out(execution: Execution) -> ExecutionOut:
+    result = execution.result
+    tests = None
+    if execution.tests is not None:
+        report = execution.tests
+        tests = TestsOut(
+            passed=report.passed,
+            failed=report.failed,
+            errors=report.errors,
+            results=[
+                TestResultOut(name=r.name, status=r.status, message=r.message, duration_ms=r.duration_ms)
+                for r in report.results
+            ],
+            unexpected=list(report.unexpected),
+        )
+    limits = execution.limits
+    return ExecutionOut(
+        language=execution.language,
+        mode=execution.mode,
+        status=result.status,
+        stdout=result.stdout,
+        stderr=result.stderr,
+        exit_code=result.exit_code,
+        signal=result.signal,
+        wall_ms=result.wall_ms,
+        cpu_ms=result.cpu_ms,
+        memory_bytes=result.memory_bytes,
+        stdout_truncated=result.stdout_truncated,
+        stderr_truncated=result.stderr_truncated,
+        step=result.step,
+        message=result.message,
+        limits={name: float(getattr(limits, name)) for name in limits.__dataclass_fields__},
+        tests=tests,
+    )
+
+
+@router.post("/executions", summary="Run code in the sandbox", responses=ERRORS)
+async def create_execution(body: ExecutionIn, principal: ApiPrincipal, svc: ServicesDep) -> ExecutionOut:
+    request = ExecutionRequest(
+        language=body.language,
+        files=_files(body.files),
+        stdin=body.stdin.encode("utf-8", errors="surrogatepass"),
+        mode=body.mode,
+        limits={k: v for k, v in body.limits.model_dump().items() if v is not None},
+        expected_tests=body.expected_tests,
+        session_id=f"api:{principal.user.id}",
+    )
+    return execution_out(await svc.executor.run(request))
+
+
+@router.get("/runtimes", summary="The languages this server runs", responses={401: ERRORS[401]})
+async def runtimes(principal: ApiPrincipal, svc: ServicesDep) -> RuntimesOut:
+    executor = svc.executor
+    return RuntimesOut(
+        engine=executor.engine,
+        available=executor.sandbox is not None,
+        reason=executor.unavailable_reason,
+        runtimes=[
+            RuntimeOut(
+                language=language.id,
+                name=language.display_name,
+                version=executor.versions.get(language.id, ""),
+                source_file=language.source_file,
+                test_framework=language.test.framework,
+                test_file=language.test.test_file,
+            )
+            for language in executor.registry
+        ],
+    )

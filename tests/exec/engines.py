@@ -1,0 +1,29 @@
+"""The real isolation engines for tests: bubblewrap and Docker over the real runtime rootfs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from server.exec.languages import Language, Mode
+from server.exec.sandbox import Limits, RunResult, RunSpec, Sandbox
+
+
+async def run_language(
+    sandbox: Sandbox,
+    language: Language,
+    files: Mapping[str, str],
+    *,
+    mode: Mode = "run",
+    stdin: str = "",
+    limits: Limits | None = None,
+) -> RunResult:
+    """Run a language's steps on ``files`` (collecting /results in test mode)."""
+    spec = RunSpec(
+        files={name: content.encode() for name, content in files.items()},
+        steps=language.steps(mode),
+        env=language.environment(),
+        limits=limits or Limits(wall_seconds=60, cpu_seconds=60),
+        stdin=stdin.encode(),
+        collect=mode == "test",
+    )
+    return await sandbox.run(spec)
