@@ -38,6 +38,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         var_dir=tmp_path,
         database_url=database_url,
         public_base_url="http://duet.test",
+        sandbox="bwrap",  # no warm Docker pool per test; the engine suites cover Docker
     )
 
 

@@ -11,6 +11,7 @@ not regular files are ignored. The host enforces wall time and CPU time and kill
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import socket
@@ -110,8 +111,13 @@ class DockerSandbox:
                     tg.cancel_scope.cancel()
         finally:
             with anyio.CancelScope(shield=True):
-                pool, self._pool = self._pool, []
-                for container in pool:
+                self._used_send.close()
+                leftovers, self._pool = list(self._pool), []
+                with contextlib.suppress(anyio.WouldBlock, anyio.EndOfStream, anyio.ClosedResourceError):
+                    while True:
+                        leftovers.append(self._used_receive.receive_nowait())
+                self._used_receive.close()
+                for container in leftovers:
                     await anyio.to_thread.run_sync(self._remove, container)
                 self._client.close()
                 self._client = None
@@ -202,9 +208,8 @@ class DockerSandbox:
 
     async def _remove_used(self) -> None:
         """Used containers are removed off the request path (bounded: a backlog makes runs wait)."""
-        async with self._used_receive:
-            async for container in self._used_receive:
-                await anyio.to_thread.run_sync(self._remove, container)
+        async for container in self._used_receive:
+            await anyio.to_thread.run_sync(self._remove, container)
 
     async def _refill(self) -> None:
         while True:
@@ -384,7 +389,8 @@ class DockerSandbox:
             except (OSError, anyio.BrokenResourceError, anyio.ClosedResourceError):
                 return
             finally:
-                anyio.from_thread.run_sync(send.close)
+                with contextlib.suppress(RuntimeError):  # the loop may be tearing the task down
+                    anyio.from_thread.run_sync(send.close)
 
         async def write_stdin() -> None:
             try:
@@ -408,9 +414,13 @@ class DockerSandbox:
                             await stop("output_limit")
                 tg.cancel_scope.cancel()
         finally:
+            send.close()
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(_close_hijacked, sock, raw)
-        info = await anyio.to_thread.run_sync(api.exec_inspect, exec_id)
+        try:
+            info = await anyio.to_thread.run_sync(api.exec_inspect, exec_id)
+        except docker.errors.NotFound:
+            return None  # the container was killed (a limit was hit): its exec is gone
         code = info.get("ExitCode")
         return int(code) if code is not None else None
 

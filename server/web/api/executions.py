@@ -67,7 +67,7 @@ class TestResultOut(BaseModel):
     name: str
     status: Literal["passed", "failed", "error"]
     message: str
-    duration_ms: int | None
+    duration_ms: float | None
 
 
 class TestsOut(BaseModel):

@@ -1,0 +1,160 @@
+"""POST /api/v1/executions and GET /api/v1/runtimes through the app, with the real bwrap engine."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+import pytest
+
+from server.settings import Settings
+from server.web.app import create_app
+from tests.conftest import AppHarness
+from tests.exec.samples import SAMPLES
+from tests.web.test_api_sessions import assert_problem
+
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """Execution does not depend on the database: SQLite only."""
+    return f"sqlite:///{tmp_path / 'duet.db'}"
+
+
+def body(code: str, **extra: object) -> dict[str, object]:
+    return {"language": "python", "files": [{"path": "main.py", "content": code}], **extra}
+
+
+async def test_run_answers_with_the_result(app: AppHarness, admin_headers: dict[str, str]) -> None:
+    response = await app.client.post(
+        "/api/v1/executions", json=body("print(input().upper())", stdin="shout\n"), headers=admin_headers
+    )
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert (result["status"], result["stdout"], result["exit_code"]) == ("ok", "SHOUT\n", 0)
+    assert result["wall_ms"] >= 0 and result["memory_bytes"] > 0 and result["tests"] is None
+    assert result["limits"]["memory_bytes"] == 256 * 1024 * 1024
+
+
+async def test_statuses_and_limits_come_back(app: AppHarness, admin_headers: dict[str, str]) -> None:
+    spin = await app.client.post(
+        "/api/v1/executions", json=body("while True: pass", limits={"cpu_seconds": 1}), headers=admin_headers
+    )
+    assert spin.json()["status"] == "time_limit" and spin.json()["limits"]["cpu_seconds"] == 1
+    crash = await app.client.post(
+        "/api/v1/executions", json=body("raise SystemExit(4)"), headers=admin_headers
+    )
+    assert (crash.json()["status"], crash.json()["exit_code"]) == ("runtime_error", 4)
+
+
+async def test_test_mode_reports_each_test(app: AppHarness, admin_headers: dict[str, str]) -> None:
+    sample = SAMPLES["python"]
+    response = await app.client.post(
+        "/api/v1/executions",
+        json={
+            "language": "python",
+            "mode": "test",
+            "files": [
+                {"path": "main.py", "content": sample.solution},
+                {"path": "test_main.py", "content": sample.tests},
+            ],
+            "expected_tests": [*sample.names, "test_missing"],
+        },
+        headers=admin_headers,
+    )
+    assert response.status_code == 200, response.text
+    tests = response.json()["tests"]
+    assert [(t["name"], t["status"]) for t in tests["results"]] == [
+        ("test_add", "passed"),
+        ("test_sub", "passed"),
+        ("test_mul", "failed"),
+        ("test_div", "error"),
+        ("test_missing", "failed"),
+    ]
+    assert (tests["passed"], tests["failed"], tests["errors"]) == (2, 2, 1)
+
+
+async def test_binary_files_in_base64(app: AppHarness, admin_headers: dict[str, str]) -> None:
+    data = base64.b64encode(bytes(range(256))).decode()
+    code = "print(len(open('blob.bin','rb').read()))"
+    files = [
+        {"path": "main.py", "content": code},
+        {"path": "blob.bin", "content": data, "encoding": "base64"},
+    ]
+    response = await app.client.post(
+        "/api/v1/executions", json={"language": "python", "files": files}, headers=admin_headers
+    )
+    assert response.json()["stdout"] == "256\n"
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "code"),
+    [
+        (body("x", language="cobol"), 404, "unknown_language"),
+        ({"language": "python", "files": [{"path": "../main.py", "content": "x"}]}, 422, "invalid_input"),
+        ({"language": "python", "files": [{"path": "/etc/main.py", "content": "x"}]}, 422, "invalid_input"),
+        ({"language": "python", "files": [{"path": "a//main.py", "content": "x"}]}, 422, "invalid_input"),
+        ({"language": "python", "files": [{"path": "other.py", "content": "x"}]}, 422, "invalid_input"),
+        (body("x", mode="test"), 422, "invalid_input"),
+        (body("x", limits={"wall_seconds": 10_000}), 422, "invalid_input"),
+        (body("x", limits={"memory_bytes": -1}), 422, "invalid_input"),
+        (body("x", limits={"network": 1}), 422, "invalid_input"),
+        (body("x" * 3000, limits={"disk_bytes": 1000}), 413, "payload_too_large"),
+        (
+            {"language": "python", "files": [{"path": "main.py", "content": "!!", "encoding": "base64"}]},
+            422,
+            "invalid_input",
+        ),
+        (
+            {
+                "language": "python",
+                "files": [{"path": "main.py", "content": "a"}, {"path": "main.py", "content": "b"}],
+            },
+            422,
+            "invalid_input",
+        ),
+        ({"language": "python", "files": []}, 422, "invalid_input"),
+    ],
+)
+async def test_bad_requests_get_clear_errors(
+    app: AppHarness, admin_headers: dict[str, str], payload: dict[str, object], status: int, code: str
+) -> None:
+    response = await app.client.post("/api/v1/executions", json=payload, headers=admin_headers)
+    assert_problem(response, status, code)
+
+
+async def test_executions_need_an_api_key(app: AppHarness) -> None:
+    assert_problem(await app.client.post("/api/v1/executions", json=body("print(1)")), 401, "unauthenticated")
+
+
+async def test_runtimes_lists_every_language(app: AppHarness, admin_headers: dict[str, str]) -> None:
+    runtimes = (await app.client.get("/api/v1/runtimes", headers=admin_headers)).json()
+    assert runtimes["engine"] == "bwrap" and runtimes["available"] is True
+    languages = {r["language"]: r for r in runtimes["runtimes"]}
+    assert len(languages) == 12 and languages["python"]["version"].startswith("Python 3")
+    assert languages["java"]["test_framework"].startswith("JUnit")
+
+
+async def test_without_runtimes_runs_answer_503_with_the_reason(settings: Settings, tmp_path: Path) -> None:
+    application = create_app(replace(settings, runtime_cache=str(tmp_path / "empty")))
+    async with application.router.lifespan_context(application):
+        svc = application.state.services
+        org = await svc.accounts.default_organization()
+        user = await svc.accounts.create_user(
+            org_id=org.id,
+            email="a@example.com",
+            password="long password!",
+            role=__import__("server.accounts.models", fromlist=["OrgRole"]).OrgRole.ADMIN,
+        )
+        _, key = await svc.accounts.create_api_key(user)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=application), base_url="http://t"
+        ) as client:
+            response = await client.post(
+                "/api/v1/executions", json=body("print(1)"), headers={"Authorization": f"Bearer {key}"}
+            )
+    error = assert_problem(response, 503, "unavailable")
+    assert "duet runtime build" in str(error["message"])
