@@ -11,11 +11,16 @@ freezer) and kills everything in it when the step ends, whatever happened.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import shutil
 import signal
+import struct
+import termios
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio
@@ -26,7 +31,7 @@ from server.exec.cgroup import RunCgroup
 from server.exec.languages.model import RESULTS_DIR, WORK_DIR, Step
 from server.exec.output import CappedOutput
 from server.exec.rootfs import RUNNER_GID, RUNNER_UID
-from server.exec.sandbox import Limits, OutputSink, RunResult, RunSpec, check_files
+from server.exec.sandbox import Limits, OutputSink, RunResult, RunSpec, Terminal, check_files
 from server.exec.workspace import Workspace
 
 logger = logging.getLogger(__name__)
@@ -63,8 +68,10 @@ class BwrapSandbox:
         *,
         on_output: OutputSink | None = None,
         stdin_stream: ByteReceiveStream | None = None,
+        stop: anyio.Event | None = None,
     ) -> RunResult:
         check_files(spec.files, spec.limits)
+        stop = stop or anyio.Event()
         with Workspace(self.work_base, size=spec.limits.work_bytes, uid=RUNNER_UID, gid=RUNNER_GID) as ws:
             await anyio.to_thread.run_sync(ws.write, spec.files)
             wall = cpu = memory = 0
@@ -78,6 +85,7 @@ class BwrapSandbox:
                     on_output if is_run else None,
                     spec.stdin if is_run else b"",
                     stdin_stream if is_run else None,
+                    stop,
                 )
                 wall, cpu, memory = (
                     wall + result.wall_ms,
@@ -92,6 +100,45 @@ class BwrapSandbox:
             if spec.collect:
                 result.collected = await anyio.to_thread.run_sync(ws.collect)
         return result
+
+    @asynccontextmanager
+    async def terminal(self, spec: RunSpec) -> AsyncIterator[Terminal]:
+        check_files(spec.files, spec.limits)
+        step = spec.steps[-1]
+        with Workspace(self.work_base, size=spec.limits.work_bytes, uid=RUNNER_UID, gid=RUNNER_GID) as ws:
+            await anyio.to_thread.run_sync(ws.write, spec.files)
+            group = RunCgroup()
+            group.create(memory_bytes=spec.limits.memory_bytes, processes=spec.limits.processes)
+            seccomp_fd = os.memfd_create("duet-seccomp", 0)
+            master, slave = os.openpty()
+            try:
+                os.write(seccomp_fd, self._filter)
+                os.lseek(seccomp_fd, 0, os.SEEK_SET)
+                env = {**self._join_env(group), "TERM": "xterm-256color"}
+                argv = ["/bin/sh", "-c", _JOIN, "duet-join", *self._command(ws, step, spec, seccomp_fd)]
+                process = await anyio.open_process(
+                    argv, stdin=slave, stdout=slave, stderr=slave, env=env, pass_fds=(seccomp_fd,)
+                )
+                os.close(slave)
+                slave = -1
+                async with process:
+                    try:
+                        yield PtyTerminal(master)
+                    finally:
+                        group.kill_all()
+            finally:
+                for fd in (slave, seccomp_fd):
+                    if fd >= 0:
+                        os.close(fd)
+                os.close(master)
+                await anyio.to_thread.run_sync(group.remove)
+
+    def _join_env(self, group: RunCgroup) -> dict[str, str]:
+        return {
+            "DUET_CGROUP_PROCS": " ".join(group.procs_files),
+            "DUET_OWNER": f"{RUNNER_UID}:{RUNNER_GID}",
+            "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+        }
 
     def _command(self, ws: Workspace, step: Step, spec: RunSpec, seccomp_fd: int) -> list[str]:
         limits = spec.limits.for_step(step.name)
@@ -163,6 +210,7 @@ class BwrapSandbox:
         on_output: OutputSink | None,
         stdin: bytes,
         stdin_stream: ByteReceiveStream | None,
+        stop_requested: anyio.Event,
     ) -> RunResult:
         limits = spec.limits.for_step(step.name)
         group = RunCgroup()
@@ -172,13 +220,9 @@ class BwrapSandbox:
             os.write(seccomp_fd, self._filter)
             os.lseek(seccomp_fd, 0, os.SEEK_SET)
             argv = ["/bin/sh", "-c", _JOIN, "duet-join", *self._command(ws, step, spec, seccomp_fd)]
-            env = {
-                "DUET_CGROUP_PROCS": " ".join(group.procs_files),
-                "DUET_OWNER": f"{RUNNER_UID}:{RUNNER_GID}",
-                "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
-            }
+            env = self._join_env(group)
             return await _supervise(
-                argv, env, seccomp_fd, group, limits, step, on_output, stdin, stdin_stream
+                argv, env, seccomp_fd, group, limits, step, on_output, stdin, stdin_stream, stop_requested
             )
         finally:
             os.close(seccomp_fd)
@@ -195,6 +239,7 @@ async def _supervise(
     on_output: OutputSink | None,
     stdin: bytes,
     stdin_stream: ByteReceiveStream | None,
+    stop_requested: anyio.Event,
 ) -> RunResult:
     stdout = CappedOutput("stdout", limits.output_bytes, on_output)
     stderr = CappedOutput("stderr", limits.output_bytes, on_output)
@@ -234,7 +279,12 @@ async def _supervise(
                 stop("cpu")
                 return
 
+    async def watch_stop() -> None:
+        await stop_requested.wait()
+        stop("stopped")
+
     async with process, anyio.create_task_group() as tg:
+        tg.start_soon(watch_stop)
         tg.start_soon(pump, process.stdout, stdout)
         tg.start_soon(pump, process.stderr, stderr)
         tg.start_soon(feed_stdin, process.stdin)
@@ -280,7 +330,9 @@ def _result(
         stderr_truncated=stderr.truncated,
         step=step.name,
     )
-    if stopped_for == "output_limit":
+    if stopped_for == "stopped":
+        result.status, result.stopped, result.message = "runtime_error", True, "stopped"
+    elif stopped_for == "output_limit":
         result.status, result.message = "output_limit", f"output over {limits.output_bytes} bytes: stopped"
     elif stopped_for == "wall":
         result.status, result.message = (
@@ -309,6 +361,38 @@ def _result(
                 else ""
             )
     return result
+
+
+class PtyTerminal:
+    """The host side of the pty: non-blocking reads and writes on the master."""
+
+    def __init__(self, master: int) -> None:
+        self._fd = master
+        os.set_blocking(master, False)
+
+    async def read(self) -> bytes:
+        while True:
+            await anyio.wait_readable(self._fd)
+            try:
+                return os.read(self._fd, 65536)
+            except BlockingIOError:
+                continue
+            except OSError:  # EIO: every slave end is closed, the program ended
+                return b""
+
+    async def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            await anyio.wait_writable(self._fd)
+            try:
+                view = view[os.write(self._fd, view) :]
+            except BlockingIOError:
+                continue
+            except OSError:
+                return
+
+    async def resize(self, rows: int, cols: int) -> None:
+        fcntl.ioctl(self._fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 
 
 def sweep_orphans() -> None:

@@ -44,7 +44,8 @@ def available() -> str | None:
 
 class RunCgroup:
     def __init__(self) -> None:
-        name = f"duet-run-{tokens.new_id()}"
+        # the owner's pid in the name: a sweep only touches groups whose server is gone
+        name = f"duet-run-{os.getpid()}-{tokens.new_id()}"
         self.dirs = {c: ROOT / c / own_path(c).lstrip("/") / name for c in CONTROLLERS}
 
     def create(self, *, memory_bytes: int, processes: int) -> None:
@@ -102,12 +103,20 @@ class RunCgroup:
                 logger.warning("could not remove %s: %s", directory, exc)
 
 
+def _owner_alive(directory: Path) -> bool:
+    parts = directory.name.split("-")  # duet-run-<pid>-<id>
+    return len(parts) == 4 and parts[2].isdigit() and Path(f"/proc/{parts[2]}").exists()
+
+
 def sweep_orphans() -> int:
-    """Remove run groups left by a crashed server (called at start)."""
+    """Remove run groups left by a crashed server (called at start); groups of servers still
+    running on this host (other nodes, other test processes) are left alone."""
     removed = 0
     for controller in CONTROLLERS:
         parent = ROOT / controller / own_path(controller).lstrip("/")
         for directory in parent.glob("duet-run-*"):
+            if _owner_alive(directory):
+                continue
             procs = directory / "cgroup.procs"
             for pid in procs.read_text().split() if procs.exists() else []:
                 with contextlib.suppress(ProcessLookupError):

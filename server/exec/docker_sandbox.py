@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import os
 import socket
 import struct
 import subprocess
@@ -36,7 +37,7 @@ from server.exec import seccomp
 from server.exec.languages.model import RESULTS_DIR, WORK_DIR, Step
 from server.exec.output import CappedOutput
 from server.exec.rootfs import RUNNER_GID, RUNNER_UID, RuntimeRootfs
-from server.exec.sandbox import Limits, OutputSink, RunResult, RunSpec, check_files
+from server.exec.sandbox import Limits, OutputSink, RunResult, RunSpec, Terminal, check_files
 from server.exec.workspace import MAX_COLLECTED_BYTES, MAX_COLLECTED_FILES
 
 logger = logging.getLogger(__name__)
@@ -44,7 +45,8 @@ logger = logging.getLogger(__name__)
 LABEL = "duet.sandbox"
 CPU_POLL_SECONDS = 0.05
 JANITOR_SECONDS = 60.0
-MAX_CONTAINER_AGE = 3600.0
+#: Containers older than this are removed whoever made them (pools recycle theirs long before).
+MAX_CONTAINER_AGE = 24 * 3600.0
 _STDOUT, _STDERR = 1, 2
 # $0 is the archive's size: read exactly that much of stdin (head never reads past -c), unpack
 # it into /work, then exec the step: the rest of stdin is the program's.
@@ -79,7 +81,7 @@ class DockerSandbox:
         self.image = f"duet-runtime:{rootfs.key[:20]}"
         self.pool_size = pool_size
         self.defaults = defaults
-        self.owner = tokens.new_id()
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{tokens.new_id()}"
         self._client: docker.DockerClient | None = None
         self._pool: list[Container] = []
         self._pool_changed = anyio.Event()
@@ -99,7 +101,7 @@ class DockerSandbox:
     async def running(self) -> AsyncIterator[DockerSandbox]:
         self._client = docker.from_env(timeout=60)
         await anyio.to_thread.run_sync(self._ensure_image)
-        await anyio.to_thread.run_sync(self._sweep, 0.0)
+        await anyio.to_thread.run_sync(self._sweep)
         try:
             async with anyio.create_task_group() as tg:
                 tg.start_soon(self._refill)
@@ -185,18 +187,22 @@ class DockerSandbox:
         except docker.errors.APIError as exc:
             logger.warning("could not remove container %s: %s", container.short_id, exc)
 
-    def _sweep(self, max_age: float) -> int:
-        """Remove labelled containers no pool owns: all of them at start, stale ones later."""
+    def _sweep(self) -> int:
+        """Remove sandbox containers nobody will use: those of servers on this host that are gone,
+        and any older than the longest a container may live (other hosts' servers included)."""
         removed = 0
         now = time.time()
         pooled = {c.id for c in self._pool}
         for container in self.client.containers.list(all=True, filters={"label": LABEL}):
-            created = float(container.labels.get("duet.created", "0"))
-            mine = container.labels.get("duet.owner") == self.owner
-            if container.id in pooled or (mine and now - created < max_age) or (max_age and not mine):
+            if container.id in pooled:
                 continue
-            self._remove(container)
-            removed += 1
+            created = float(container.labels.get("duet.created", "0"))
+            host, _, rest = container.labels.get("duet.owner", "").partition(":")
+            pid = rest.partition(":")[0]
+            orphan = host == socket.gethostname() and pid.isdigit() and not Path(f"/proc/{pid}").exists()
+            if orphan or now - created > MAX_CONTAINER_AGE:
+                self._remove(container)
+                removed += 1
         if removed:
             logger.info("janitor removed %d sandbox containers", removed)
         return removed
@@ -204,7 +210,7 @@ class DockerSandbox:
     async def _janitor(self) -> None:
         while True:
             await anyio.sleep(JANITOR_SECONDS)
-            await anyio.to_thread.run_sync(self._sweep, MAX_CONTAINER_AGE)
+            await anyio.to_thread.run_sync(self._sweep)
 
     async def _remove_used(self) -> None:
         """Used containers are removed off the request path (bounded: a backlog makes runs wait)."""
@@ -240,8 +246,10 @@ class DockerSandbox:
         *,
         on_output: OutputSink | None = None,
         stdin_stream: ByteReceiveStream | None = None,
+        stop: anyio.Event | None = None,
     ) -> RunResult:
         check_files(spec.files, spec.limits)
+        stop = stop or anyio.Event()
         container = await self._take(spec.limits)
         try:
             files = _tar(spec.files)
@@ -261,6 +269,7 @@ class DockerSandbox:
                     on_output if is_run else None,
                     stdin,
                     stdin_stream if is_run else None,
+                    stop,
                 )
                 result.step = step.name
                 wall, cpu = wall + result.wall_ms, cpu + result.cpu_ms
@@ -279,6 +288,36 @@ class DockerSandbox:
             with anyio.CancelScope(shield=True):
                 await self._used_send.send(container)  # killed and removed off the request path
 
+    @asynccontextmanager
+    async def terminal(self, spec: RunSpec) -> AsyncIterator[Terminal]:
+        check_files(spec.files, spec.limits)
+        container = await self._take(spec.limits)
+        api = self.client.api
+        try:
+            files = _tar(spec.files)
+            await self._exec_simple(container, ["tar", "-x", "-C", WORK_DIR, "-f", "-"], files)
+            argv = list(spec.steps[-1].argv)
+            exec_id = await anyio.to_thread.run_sync(
+                lambda: api.exec_create(
+                    container.id,
+                    argv,
+                    stdin=True,
+                    tty=True,
+                    workdir=WORK_DIR,
+                    environment={**spec.env, "TERM": "xterm-256color"},
+                )["Id"]
+            )
+            sock = await anyio.to_thread.run_sync(lambda: api.exec_start(exec_id, socket=True, tty=True))
+            raw = cast(socket.socket, getattr(sock, "_sock"))  # noqa: B009 (the hijacked connection)
+            try:
+                yield _DockerTerminal(api, exec_id, raw)
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(_close_hijacked, sock, raw)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._used_send.send(container)
+
     async def _exec_simple(self, container: Container, argv: list[str], stdin: bytes) -> bytes:
         """Run a helper command in the container; returns its stdout (bounded)."""
         out = CappedOutput("stdout", 64 * 1024 * 1024, None)
@@ -296,6 +335,7 @@ class DockerSandbox:
         on_output: OutputSink | None,
         stdin: bytes,
         stdin_stream: ByteReceiveStream | None,
+        stop_requested: anyio.Event,
     ) -> RunResult:
         limits = spec.limits.for_step(step.name)
         stdout = CappedOutput("stdout", limits.output_bytes, on_output)
@@ -322,6 +362,10 @@ class DockerSandbox:
             finally:
                 done.set()
 
+        async def watch_stop() -> None:
+            await stop_requested.wait()
+            await stop("stopped")
+
         async def watch() -> None:
             limit_ns = int(limits.cpu_seconds * 1e9)
             while not done.is_set():
@@ -334,6 +378,7 @@ class DockerSandbox:
         async with anyio.create_task_group() as tg:
             tg.start_soon(execute)
             tg.start_soon(watch)
+            tg.start_soon(watch_stop)
             with anyio.move_on_after(limits.wall_seconds):
                 await done.wait()
             if not done.is_set():
@@ -429,6 +474,35 @@ class DockerSandbox:
     def _kill(self, container: Container) -> None:
         try:
             container.kill()
+        except docker.errors.APIError:
+            return
+
+
+class _DockerTerminal:
+    """A tty exec: raw bytes both ways on the hijacked connection (no stream multiplexing)."""
+
+    def __init__(self, api: Any, exec_id: str, raw: socket.socket) -> None:
+        self._api = api
+        self._exec_id = exec_id
+        self._raw = raw
+
+    async def read(self) -> bytes:
+        try:
+            return await anyio.to_thread.run_sync(self._raw.recv, 65536, abandon_on_cancel=True)
+        except OSError:
+            return b""
+
+    async def write(self, data: bytes) -> None:
+        try:
+            await anyio.to_thread.run_sync(self._raw.sendall, data)
+        except OSError:
+            return
+
+    async def resize(self, rows: int, cols: int) -> None:
+        try:
+            await anyio.to_thread.run_sync(
+                lambda: self._api.exec_resize(self._exec_id, height=rows, width=cols)
+            )
         except docker.errors.APIError:
             return
 

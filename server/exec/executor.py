@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+import anyio
 from anyio.abc import ByteReceiveStream
 
 from server.errors import InvalidInput, Unavailable
@@ -102,12 +103,13 @@ class Executor:
         on_output: OutputSink | None = None,
         on_position: PositionCallback | None = None,
         stdin_stream: ByteReceiveStream | None = None,
+        stop: anyio.Event | None = None,
     ) -> Execution:
         language, spec = self.prepare(request)
         if self.sandbox is None:
             raise Unavailable(f"code cannot run on this server: {self.unavailable_reason}")
         async with self.queue.slot(request.session_id or "api", on_position):
-            result = await self.sandbox.run(spec, on_output=on_output, stdin_stream=stdin_stream)
+            result = await self.sandbox.run(spec, on_output=on_output, stdin_stream=stdin_stream, stop=stop)
         execution = Execution(language.id, request.mode, result, spec.limits)
         if request.mode == "test" and result.status not in {"compile_error", "internal_error"}:
             execution.tests = read_test_report(language, result.collected, request.expected_tests)

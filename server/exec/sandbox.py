@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, fields, replace
 from typing import Literal, Protocol
 
+import anyio
 from anyio.abc import ByteReceiveStream
 
 from server.errors import InvalidInput, PayloadTooLarge
@@ -116,10 +118,27 @@ class RunResult:
 OutputSink = Callable[[Stream, bytes], Awaitable[None]]
 
 
+class Terminal(Protocol):
+    """A program on a pseudo-terminal inside the sandbox (a REPL or a shell)."""
+
+    async def read(self) -> bytes:
+        """The next output bytes; ``b""`` once the program has ended."""
+        ...
+
+    async def write(self, data: bytes) -> None: ...
+
+    async def resize(self, rows: int, cols: int) -> None: ...
+
+
 class Sandbox(Protocol):
     """An isolation engine. ``stdin_stream`` feeds an interactive program after ``spec.stdin``."""
 
     name: str
+
+    def terminal(self, spec: RunSpec) -> AbstractAsyncContextManager[Terminal]:
+        """Run the last step of ``spec`` on a pty (earlier steps are ignored); the program is
+        killed when the context exits. Limits apply except the wall time, which the caller owns."""
+        ...
 
     async def run(
         self,
@@ -127,7 +146,10 @@ class Sandbox(Protocol):
         *,
         on_output: OutputSink | None = None,
         stdin_stream: ByteReceiveStream | None = None,
-    ) -> RunResult: ...
+        stop: anyio.Event | None = None,
+    ) -> RunResult:
+        """Run ``spec``; setting ``stop`` ends it at once (``stopped`` is then true)."""
+        ...
 
 
 def check_files(files: Mapping[str, bytes], limits: Limits) -> None:

@@ -1,4 +1,4 @@
-"""One participant's websocket inside a room: who it is, what it may do, and its send queue."""
+"""A websocket's bounded send queue, and one participant's sync connection inside a room."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import logging
 from collections import deque
 from dataclasses import dataclass
 from itertools import count
+from typing import Any, Generic, TypeVar
 
 import anyio
 
 from server.sessions.roles import Role
-from server.sync import protocol
 from server.sync.transport import Transport, TransportClosed
 
 logger = logging.getLogger(__name__)
@@ -39,22 +39,22 @@ class CloseRequest(Exception):
         self.reason = reason
 
 
-class Connection:
+F = TypeVar("F", bytes, str)
+
+
+class Outbox(Generic[F]):
     """Frames to send sit in a bounded queue drained by one sender task; a client too slow to
     keep up is disconnected (never buffered without limit)."""
 
-    def __init__(self, transport: Transport, info: ClientInfo, *, max_queue: int) -> None:
+    def __init__(self, transport: Any, *, max_queue: int) -> None:
         self.id = next(_ids)
         self.transport = transport
-        self.info = info
-        self.writable = info.writable
-        self.awareness_ids: set[int] = set()
-        self._queue: deque[bytes] = deque()
+        self._queue: deque[F] = deque()
         self._max_queue = max_queue
         self._ready = anyio.Event()
         self.close_request: CloseRequest | None = None
 
-    def send(self, frame: bytes) -> None:
+    def send(self, frame: F) -> None:
         if self.close_request is not None:
             return
         if len(self._queue) >= self._max_queue:
@@ -69,15 +69,14 @@ class Connection:
             self.close_request = CloseRequest(code, reason)
         self._ready.set()
 
-    async def run_sender(self, keepalive_seconds: float) -> None:
+    async def run_sender(self, keepalive_seconds: float, keepalive: F) -> None:
         """Drain the queue into the socket until a close is requested or the socket fails.
-        A quiet connection gets an empty awareness update now and then (clients time out
-        after 30 s without any message)."""
+        A quiet connection gets ``keepalive`` now and then (clients time out on silence)."""
         while True:
             with anyio.move_on_after(keepalive_seconds) as quiet:
                 await self._ready.wait()
             if quiet.cancelled_caught:
-                self._queue.append(protocol.KEEPALIVE)
+                self._queue.append(keepalive)
             self._ready = anyio.Event()
             while self._queue and self.close_request is None:
                 frame = self._queue.popleft()
@@ -87,3 +86,13 @@ class Connection:
                     return
             if self.close_request is not None:
                 raise self.close_request
+
+
+class Connection(Outbox[bytes]):
+    """One participant's sync websocket inside a room: who it is and what it may do."""
+
+    def __init__(self, transport: Transport, info: ClientInfo, *, max_queue: int) -> None:
+        super().__init__(transport, max_queue=max_queue)
+        self.info = info
+        self.writable = info.writable
+        self.awareness_ids: set[int] = set()

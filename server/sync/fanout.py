@@ -13,6 +13,11 @@ class Kind(StrEnum):
     AWARENESS = "a"  # an awareness payload (already identity-stamped by the origin node)
     QUERY = "q"  # a node that just loaded the room asks the others to re-announce their peers
     ENDED = "e"  # the session ended: read-only everywhere
+    EVENT = "j"  # a JSON message of the session's control channel (console, chat, terminal)
+
+
+SYNC = "sync"
+CONTROL = "control"
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,22 +25,23 @@ class FanoutMessage:
     session_id: str
     kind: Kind
     data: bytes = b""
+    topic: str = SYNC  # one stream per (topic, session)
 
 
 Handler = Callable[[FanoutMessage], None]
 
 
 class Fanout(Protocol):
-    async def position(self, session_id: str) -> str:
+    async def position(self, session_id: str, topic: str = SYNC) -> str:
         """Where the session's stream ends now; taken BEFORE loading a room from the database,
         so nothing committed in between is missed (updates are idempotent)."""
         ...
 
-    async def subscribe(self, session_id: str, start: str, handler: Handler) -> None:
+    async def subscribe(self, session_id: str, start: str, handler: Handler, topic: str = SYNC) -> None:
         """Deliver other nodes' messages for the session, from ``start`` on, to ``handler``."""
         ...
 
-    async def unsubscribe(self, session_id: str) -> None: ...
+    async def unsubscribe(self, session_id: str, topic: str = SYNC) -> None: ...
 
     def publish(self, message: FanoutMessage) -> None:
         """Queue a message for the other nodes (never blocks; order kept per node)."""
@@ -45,13 +51,13 @@ class Fanout(Protocol):
 class LocalFanout:
     """The embedded deployment: one node, so there is nobody to tell."""
 
-    async def position(self, session_id: str) -> str:
+    async def position(self, session_id: str, topic: str = SYNC) -> str:
         return ""
 
-    async def subscribe(self, session_id: str, start: str, handler: Handler) -> None:
+    async def subscribe(self, session_id: str, start: str, handler: Handler, topic: str = SYNC) -> None:
         return None
 
-    async def unsubscribe(self, session_id: str) -> None:
+    async def unsubscribe(self, session_id: str, topic: str = SYNC) -> None:
         return None
 
     def publish(self, message: FanoutMessage) -> None:

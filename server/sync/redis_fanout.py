@@ -21,7 +21,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server import tokens
-from server.sync.fanout import FanoutMessage, Handler, Kind
+from server.sync.fanout import SYNC, FanoutMessage, Handler, Kind
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class RedisFanout:
         self._prefix = prefix
         self._retention_ms = int(retention_seconds * 1000)
         self.node_id = tokens.new_id().encode()
-        self._subs: dict[str, tuple[str, Handler]] = {}  # session -> (last id, handler)
+        self._subs: dict[str, tuple[str, Handler]] = {}  # stream key -> (last id, handler)
         self._outbox: deque[FanoutMessage] = deque()
         self._outbox_ready = anyio.Event()
         self._outbox_flushed = anyio.Event()  # set while nothing waits to be published
@@ -49,8 +49,8 @@ class RedisFanout:
         self._reading = False
         self._pool: aioredis.Redis | None = None
 
-    def key(self, session_id: str) -> str:
-        return f"{self._prefix}:sync:{session_id}"
+    def key(self, session_id: str, topic: str = SYNC) -> str:
+        return f"{self._prefix}:{topic}:{session_id}"
 
     @property
     def pool(self) -> aioredis.Redis:
@@ -60,16 +60,16 @@ class RedisFanout:
 
     # ---- the Fanout protocol -------------------------------------------------------------------
 
-    async def position(self, session_id: str) -> str:
-        last = cast(list[Entry], await self.pool.xrevrange(self.key(session_id), count=1))
+    async def position(self, session_id: str, topic: str = SYNC) -> str:
+        last = cast(list[Entry], await self.pool.xrevrange(self.key(session_id, topic), count=1))
         return last[0][0].decode() if last else "0-0"
 
-    async def subscribe(self, session_id: str, start: str, handler: Handler) -> None:
-        self._subs[session_id] = (start or "0-0", handler)
+    async def subscribe(self, session_id: str, start: str, handler: Handler, topic: str = SYNC) -> None:
+        self._subs[self.key(session_id, topic)] = (start or "0-0", handler)
         await self._wake_reader()
 
-    async def unsubscribe(self, session_id: str) -> None:
-        if self._subs.pop(session_id, None) is not None:
+    async def unsubscribe(self, session_id: str, topic: str = SYNC) -> None:
+        if self._subs.pop(self.key(session_id, topic), None) is not None:
             await self._wake_reader()
 
     def publish(self, message: FanoutMessage) -> None:
@@ -103,7 +103,7 @@ class RedisFanout:
                     async with self.pool.pipeline(transaction=False) as pipe:
                         for msg in batch:
                             pipe.xadd(
-                                self.key(msg.session_id),
+                                self.key(msg.session_id, msg.topic),
                                 {"n": self.node_id, "k": msg.kind.value, "d": msg.data},
                                 minid=minid,
                                 approximate=True,
@@ -134,7 +134,7 @@ class RedisFanout:
             if not self._subs:
                 await self._subs_changed.wait()
             self._subs_changed = anyio.Event()
-            streams = {self.key(sid): last for sid, (last, _) in self._subs.items()}
+            streams = {key: last for key, (last, _) in self._subs.items()}
             self._reading = True
             try:
                 response = cast(
@@ -144,16 +144,16 @@ class RedisFanout:
             finally:
                 self._reading = False
             for raw_key, entries in response or []:
-                session_id = raw_key.decode().rsplit(":", 1)[1]
-                self._deliver(session_id, entries)
+                self._deliver(raw_key.decode(), entries)
 
-    def _deliver(self, session_id: str, entries: list[Entry]) -> None:
-        sub = self._subs.get(session_id)
+    def _deliver(self, key: str, entries: list[Entry]) -> None:
+        sub = self._subs.get(key)
         if sub is None:
             return
         handler = sub[1]
+        topic, session_id = key[len(self._prefix) + 1 :].split(":", 1)
         for entry_id, fields in entries:
-            self._subs[session_id] = (entry_id.decode(), handler)
+            self._subs[key] = (entry_id.decode(), handler)
             if fields.get(b"n") == self.node_id:
                 continue
             try:
@@ -161,7 +161,7 @@ class RedisFanout:
             except (KeyError, ValueError):
                 logger.warning("ignoring a malformed fan-out entry", extra={"session_id": session_id})
                 continue
-            handler(FanoutMessage(session_id, kind, fields.get(b"d", b"")))
+            handler(FanoutMessage(session_id, kind, fields.get(b"d", b""), topic))
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[RedisFanout]:

@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
-from pycrdt import Doc
+from pycrdt import Doc, Map
 
 from server.recording.events import Event, Kind, NewEvent, Snapshot, now_ms
 from server.recording.log import RecordingLog
@@ -27,7 +27,7 @@ from server.sync.fanout import Fanout, FanoutMessage, LocalFanout
 from server.sync.fanout import Kind as FanoutKind
 from server.sync.protocol import ProtocolError
 from server.sync.room import Room
-from server.sync.seed import seed_update
+from server.sync.seed import FILES, META, seed_update
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +90,15 @@ class RoomRegistry:
         if self._rooms.get(room.session_id) is room:
             del self._rooms[room.session_id]
             await self._fanout.unsubscribe(room.session_id)
+
+    async def files(self, session_id: str) -> tuple[dict[str, str], dict[str, str]]:
+        """The session's files and ``meta`` as the server holds them now (what a run executes):
+        from the live room when loaded, else from the database."""
+        room = self._rooms.get(session_id)
+        doc = room.doc if room is not None else (await self._materialize(session_id))[0]
+        files = doc.get(FILES, type=Map)
+        meta = doc.get(META, type=Map)
+        return {path: str(text) for path, text in files.items()}, {k: str(v) for k, v in meta.items()}
 
     # ---- loading -------------------------------------------------------------------------------
 

@@ -63,7 +63,7 @@ class SyncService:
         close: CloseRequest | None = None
         try:
             async with anyio.create_task_group() as tg:
-                tg.start_soon(conn.run_sender, self._settings.sync_keepalive_seconds)
+                tg.start_soon(conn.run_sender, self._settings.sync_keepalive_seconds, protocol.KEEPALIVE)
                 await self._receive(room, conn, recorder)
                 tg.cancel_scope.cancel()
         except* CloseRequest as group:

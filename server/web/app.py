@@ -18,6 +18,7 @@ from server.web.api import sessions as sessions_api
 from server.web.middleware import AccessLog, BodyLimit, SecurityHeaders
 from server.web.pages import account_settings, dashboard, join, login, pad
 from server.web.services import running_services
+from server.web.ws.events import events_endpoint
 from server.web.ws.sync import sync_endpoint
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -62,6 +63,7 @@ def create_app(settings: Settings, *, static_dir: Path = STATIC) -> FastAPI:
     app.include_router(pad.router)
     app.include_router(account_settings.router)
     app.add_api_websocket_route("/sync/{session_id}", sync_endpoint)
+    app.add_api_websocket_route("/sessions/{session_id}/events", events_endpoint)
     static_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=static_dir), name="static")
 

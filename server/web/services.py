@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from server.accounts.service import AccountService
+from server.console.hub import ConsoleHub
 from server.exec.engine import limits_from, open_sandbox
 from server.exec.executor import Executor
 from server.exec.languages import load_registry
@@ -38,11 +39,13 @@ class Services:
     events: EventWriter
     sync: SyncService
     executor: Executor
+    console: ConsoleHub
 
     async def end_session(self, session_id: str, *, org_id: str) -> Session:
         """End a session and make its live room read-only on every node."""
         session = await self.sessions.end(session_id, org_id=org_id)
         self.sync.session_ended(session.id)
+        self.console.session_ended(session.id)
         return session
 
 
@@ -80,6 +83,9 @@ async def running_services(settings: Settings, *, migrate: bool = True) -> Async
             maxima=limits_from(settings),
             slots=settings.effective_exec_slots,
         )
+        console = await stack.enter_async_context(
+            ConsoleHub(executor, rooms, events, recording, fanout).running()
+        )
         yield Services(
             settings=settings,
             db=db,
@@ -96,4 +102,5 @@ async def running_services(settings: Settings, *, migrate: bool = True) -> Async
             events=events,
             sync=SyncService(settings, rooms, events, fanout),
             executor=executor,
+            console=console,
         )

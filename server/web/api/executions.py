@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import base64
-import binascii
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from server.errors import InvalidInput
 from server.exec.executor import Execution, ExecutionRequest
+from server.web.api.schemas import numbers_only
 from server.web.auth import ApiPrincipal, ServicesDep
 from server.web.problems import Problem
 
@@ -25,7 +25,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     503: {"model": Problem, "description": "Code cannot run on this server (no sandbox engine)."},
 }
 
-PositiveNumber = Annotated[float, Field(gt=0)]
+Seconds = Annotated[float, Field(ge=0.001)]
+Count = Annotated[int, Field(ge=1), BeforeValidator(numbers_only)]
+MemoryBytes = Annotated[int, Field(ge=1024 * 1024), BeforeValidator(numbers_only)]
+OpenFiles = Annotated[int, Field(ge=16), BeforeValidator(numbers_only)]
 
 
 class FileIn(BaseModel):
@@ -39,13 +42,13 @@ class FileIn(BaseModel):
 class LimitsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    wall_seconds: PositiveNumber | None = None
-    cpu_seconds: PositiveNumber | None = None
-    memory_bytes: PositiveNumber | None = None
-    processes: PositiveNumber | None = None
-    output_bytes: PositiveNumber | None = None
-    disk_bytes: PositiveNumber | None = None
-    open_files: PositiveNumber | None = None
+    wall_seconds: Seconds | None = None
+    cpu_seconds: Seconds | None = None
+    memory_bytes: MemoryBytes | None = None
+    processes: Count | None = None
+    output_bytes: Count | None = None
+    disk_bytes: Count | None = None
+    open_files: OpenFiles | None = None
 
 
 class ExecutionIn(BaseModel):
@@ -123,7 +126,7 @@ def _files(files: list[FileIn]) -> dict[str, bytes]:
         if item.encoding == "base64":
             try:
                 decoded[item.path] = base64.b64decode(item.content, validate=True)
-            except binascii.Error as exc:
+            except ValueError as exc:  # binascii.Error, or non-ASCII text
                 raise InvalidInput(f"{item.path!r} is not valid base64", details={"field": "files"}) from exc
         else:
             decoded[item.path] = item.content.encode("utf-8", errors="surrogatepass")

@@ -16,14 +16,14 @@ Language = StrEnum("Language", {lang.upper(): lang for lang in LANGUAGES})  # ty
 LinkRole = StrEnum("LinkRole", {role.name: role.value for role in LINK_ROLES})  # type: ignore[misc]
 
 
-def _numbers_only(value: Any) -> Any:
+def numbers_only(value: Any) -> Any:
     """JSON integers (``12`` or ``12.0``) only: no booleans, no numeric strings."""
     if isinstance(value, bool | str | bytes):
         raise ValueError("must be a number")
     return value
 
 
-LinkTtlHours = Annotated[int, Field(ge=1, le=24 * 365), BeforeValidator(_numbers_only)]
+LinkTtlHours = Annotated[int, Field(ge=1, le=24 * 365), BeforeValidator(numbers_only)]
 
 
 class SessionCreate(BaseModel):
