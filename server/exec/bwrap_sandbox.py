@@ -26,7 +26,7 @@ from pathlib import Path
 import anyio
 from anyio.abc import ByteReceiveStream, ByteSendStream, Process
 
-from server.exec import cgroup, seccomp
+from server.exec import cgroup, seccomp, workspace
 from server.exec.cgroup import RunCgroup
 from server.exec.languages.model import RESULTS_DIR, WORK_DIR, Step
 from server.exec.output import CappedOutput
@@ -395,8 +395,9 @@ class PtyTerminal:
         fcntl.ioctl(self._fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 
 
-def sweep_orphans() -> None:
-    """Run groups a crashed server left behind are killed and removed."""
-    removed = cgroup.sweep_orphans()
-    if removed:
-        logger.warning("removed %d orphaned run cgroups", removed)
+def sweep_orphans(work_base: Path) -> None:
+    """Run groups and work directories a crashed server left behind are removed."""
+    groups = cgroup.sweep_orphans()
+    dirs = workspace.sweep(work_base)
+    if groups or dirs:
+        logger.warning("removed %d orphaned run cgroups and %d work directories", groups, dirs)

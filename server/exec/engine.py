@@ -51,11 +51,10 @@ async def open_sandbox(settings: Settings) -> AsyncIterator[Engine]:
     if settings.sandbox in {"auto", "bwrap"}:
         why_not = bwrap_sandbox.probe()
         if why_not is None:
-            bwrap_sandbox.sweep_orphans()
+            work_base = settings.var_dir.resolve() / "sandbox"
+            bwrap_sandbox.sweep_orphans(work_base)
             logger.info("code runs in bubblewrap over %s", rootfs.path)
-            yield Engine(
-                BwrapSandbox(rootfs.path, settings.var_dir.resolve() / "sandbox"), versions=rootfs.versions
-            )
+            yield Engine(BwrapSandbox(rootfs.path, work_base), versions=rootfs.versions)
             return
         reasons.append(f"bwrap: {why_not}")
     reason = "; ".join(reasons)

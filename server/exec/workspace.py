@@ -43,7 +43,7 @@ def _unmount(target: Path) -> None:
 
 class Workspace:
     def __init__(self, base: Path, *, size: int, uid: int, gid: int, inodes: int = 2048) -> None:
-        self.root = base / f"run-{tokens.new_id()}"
+        self.root = base / f"run-{os.getpid()}-{tokens.new_id()}"  # the owner's pid: see sweep()
         self.work = self.root / "work"
         self.results = self.root / "results"
         self._size = size
@@ -84,6 +84,22 @@ class Workspace:
     def collect(self) -> dict[str, bytes]:
         """Regular files directly in ``results/``: no symlink followed, none over the cap."""
         return collect_regular_files(self.results)
+
+
+def sweep(base: Path) -> int:
+    """Unmount and remove run directories whose server process is gone (killed mid-run)."""
+    removed = 0
+    for root in base.glob("run-*") if base.is_dir() else []:
+        parts = root.name.split("-")  # run-<pid>-<id>
+        if len(parts) == 3 and parts[1].isdigit() and Path(f"/proc/{parts[1]}").exists():
+            continue
+        _unmount(root)
+        try:
+            root.rmdir()
+            removed += 1
+        except OSError:
+            continue
+    return removed
 
 
 def collect_regular_files(directory: Path) -> dict[str, bytes]:
