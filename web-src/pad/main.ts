@@ -10,6 +10,7 @@ import { LANGUAGES, languageForPath } from "./languages";
 import { checkPath } from "./paths";
 import { renderParticipants } from "./presence";
 import { watchConnection } from "./connection";
+import { mountConsole } from "./console";
 
 function byId<T extends HTMLElement>(id: string): T {
   const element = document.getElementById(id);
@@ -156,3 +157,5 @@ provider.once("sync", () => {
   open(pickActive());
   root.dataset.ready = "true";
 });
+
+mountConsole(byId("console-root"), config, () => active);

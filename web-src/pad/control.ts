@@ -1,0 +1,47 @@
+// The session's control channel (/sessions/{id}/events): JSON events in, commands out, reconnecting.
+
+export type ControlEvent = { type: string; [key: string]: unknown };
+type Listener = (event: ControlEvent) => void;
+
+export class ControlChannel {
+  private socket: WebSocket | null = null;
+  private listeners: Listener[] = [];
+  private retry = 0;
+  private stopped = false;
+
+  constructor(private readonly url: string) {}
+
+  start(): void {
+    this.connect();
+  }
+
+  on(listener: Listener): void {
+    this.listeners.push(listener);
+  }
+
+  send(command: Record<string, unknown>): boolean {
+    if (this.socket?.readyState !== WebSocket.OPEN) return false;
+    this.socket.send(JSON.stringify(command));
+    return true;
+  }
+
+  private connect(): void {
+    const socket = new WebSocket(this.url);
+    this.socket = socket;
+    socket.addEventListener("open", () => {
+      this.retry = 0;
+    });
+    socket.addEventListener("message", (message) => {
+      const event = JSON.parse(String(message.data)) as ControlEvent;
+      if (event.type !== "ping") for (const listener of this.listeners) listener(event);
+    });
+    socket.addEventListener("close", (close) => {
+      // 4401/4403: the token is no longer valid; never retry those
+      if (this.stopped || close.code === 4401 || close.code === 4403) return;
+      const delay = Math.min(2 ** this.retry * 250, 5000) * (0.5 + Math.random());
+      this.retry += 1;
+      window.setTimeout(() => this.connect(), delay);
+      for (const listener of this.listeners) listener({ type: "disconnected" });
+    });
+  }
+}
