@@ -73,7 +73,9 @@ async def test_run_tests_lists_each_test(browser: Browser, site: Site) -> None:
     await ada.get_by_role("button", name="Add").click()
     await type_at_end(
         ada,
-        "from main import double\ndef test_two(): assert double(2) == 4\ndef test_three(): assert double(3) == 7\n",
+        "from main import double\n"
+        "def test_two(): assert double(2) == 4\n"
+        "def test_three(): assert double(3) == 7\n",
     )
     await ada.locator("#file-list button", has_text="main.py").first.click()
     await ada.get_by_test_id("run-tests").click()
