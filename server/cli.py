@@ -14,7 +14,7 @@ from typing import Any
 
 from server import __version__
 from server.accounts.models import OrgRole
-from server.errors import DuetError
+from server.errors import ConfigurationError, DuetError
 from server.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -62,6 +62,28 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     )
     logger.info("Duet %s listening on http://%s:%s", __version__, settings.host, settings.port)
     uvicorn.Server(config).run()
+    return 0
+
+
+async def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    import signal
+
+    import anyio
+
+    from server.exec.runners import run_queue, serving_worker
+
+    if not settings.redis_url:
+        raise ConfigurationError("duet worker takes runs from Redis: set DUET_REDIS_URL")
+    if args.slots:
+        settings = replace(settings, exec_slots=args.slots)
+    async with run_queue(settings) as queue, serving_worker(settings, queue) as worker:
+        if worker is None:
+            print("duet: no sandbox engine works on this host (see the log above)", file=sys.stderr)
+            return 1
+        with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async for _ in signals:
+                logger.info("stopping: no new runs; waiting for the running ones to finish")
+                break
     return 0
 
 
@@ -170,6 +192,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--forwarded-allow-ips", default="127.0.0.1", help="proxies trusted for X-Forwarded-* headers"
     )
     serve.set_defaults(run=_serve, is_async=False)
+
+    worker = commands.add_parser("worker", help="run code from the Redis run queue (needs DUET_REDIS_URL)")
+    worker.add_argument("--slots", type=int, help="runs at once (DUET_EXEC_SLOTS, default one per CPU)")
+    worker.set_defaults(run=_worker, is_async=True)
 
     migrate = commands.add_parser("migrate", help="apply pending database migrations and exit")
     migrate.set_defaults(run=_migrate, is_async=True)

@@ -60,6 +60,14 @@ class ControlClient:
                 await self.arrived.wait()
         return self.closed
 
+    async def expect_text(self, kind: str, text: str) -> None:
+        """Wait until the ``data`` of the ``kind`` events so far, joined, contains ``text`` (a
+        program's output may arrive in any number of pieces)."""
+        await self.expect(kind, lambda _: text in self.joined(kind))
+
+    def joined(self, kind: str) -> str:
+        return "".join(e["data"] for e in self.events if e.get("type") == kind)
+
     def output(self, run_id: str) -> str:
         return "".join(
             e["data"] for e in self.events if e.get("type") == "run.output" and e["run_id"] == run_id

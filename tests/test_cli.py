@@ -69,3 +69,8 @@ def test_serve_on_postgresql_migrates_at_start(tmp_path: Path) -> None:
                     assert (await client.get("/healthz")).status_code == 200
 
     anyio.run(scenario)
+
+
+def test_worker_needs_redis(tmp_path: Path) -> None:
+    result = duet(tmp_path, f"sqlite:///{tmp_path / 'duet.db'}", "worker")
+    assert result.returncode == 2 and "DUET_REDIS_URL" in result.stderr

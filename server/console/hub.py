@@ -370,8 +370,6 @@ class ConsoleHub:
         send, receive = anyio.create_memory_object_stream[bytes](256)
         opened = False
         try:
-            if self._executor.sandbox is None:
-                raise _RunError(f"code cannot run on this server: {self._executor.unavailable_reason}")
             language = self._executor.registry.get(runtime)
             files, _ = await self._rooms.files(console.session_id)
             spec = RunSpec(
@@ -380,7 +378,7 @@ class ConsoleHub:
                 env=language.environment(),
                 limits=self._executor.defaults,
             )
-            async with self._executor.sandbox.terminal(spec) as terminal:
+            async with self._executor.runner.terminal(spec) as terminal:
                 handle = _Terminal(terminal, send)
                 console.local_terminal = handle
                 await terminal.resize(message.rows, message.cols)

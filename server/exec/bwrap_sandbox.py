@@ -36,6 +36,8 @@ from server.exec.workspace import Workspace
 
 logger = logging.getLogger(__name__)
 
+#: How long output still in the pipes may take to pass on after the program ended.
+DRAIN_SECONDS = 5.0
 CPU_POLL_SECONDS = 0.05
 # Runs in the host's /bin/sh as root: join the run's cgroup, hand the stdio pipes to the sandbox
 # user (so /dev/stdin can be reopened inside), then become prlimit -> bwrap.
@@ -283,10 +285,17 @@ async def _supervise(
         await stop_requested.wait()
         stop("stopped")
 
+    drained = anyio.Event()
+
+    async def pumps() -> None:
+        async with anyio.create_task_group() as both:
+            both.start_soon(pump, process.stdout, stdout)
+            both.start_soon(pump, process.stderr, stderr)
+        drained.set()
+
     async with process, anyio.create_task_group() as tg:
         tg.start_soon(watch_stop)
-        tg.start_soon(pump, process.stdout, stdout)
-        tg.start_soon(pump, process.stderr, stderr)
+        tg.start_soon(pumps)
         tg.start_soon(feed_stdin, process.stdin)
         tg.start_soon(watch_cpu)
         with anyio.move_on_after(limits.wall_seconds) as deadline:
@@ -294,9 +303,12 @@ async def _supervise(
         if deadline.cancelled_caught:
             stop("wall")
             await process.wait()
+        wall_ms = int((time.monotonic() - started) * 1000)
         group.kill_all()  # daemons and stragglers die with the step
+        # what the program wrote before it ended is still in the pipes: pass all of it on
+        with anyio.move_on_after(DRAIN_SECONDS):
+            await drained.wait()
         tg.cancel_scope.cancel()
-    wall_ms = int((time.monotonic() - started) * 1000)
     return _result(process, group, step, stdout, stderr, reason[0] if reason else None, wall_ms, limits)
 
 

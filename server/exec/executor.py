@@ -1,7 +1,8 @@
-"""The Executor: what the web layer calls to run code. Registry + engine + fair queue.
+"""The Executor: what the web layer and the console call to run code.
 
-It turns a request (language, files, stdin, mode, limits) into sandbox steps, waits for a slot,
-runs, and in test mode reads the framework's own report into per-test results.
+It turns a request (language, files, stdin, mode, limits) into sandbox steps, hands them to the
+Runner (this node's sandbox, or the Redis queue to ``duet worker``s), and in test mode reads the
+framework's own report into per-test results.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from typing import Literal
 import anyio
 from anyio.abc import ByteReceiveStream
 
-from server.errors import InvalidInput, Unavailable
-from server.exec.fair_queue import FairQueue, PositionCallback
+from server.errors import InvalidInput
+from server.exec.fair_queue import PositionCallback
 from server.exec.languages import Language, LanguageRegistry
 from server.exec.reports.model import TestReport
 from server.exec.reports.scoring import read_test_report
-from server.exec.sandbox import Limits, OutputSink, RunResult, RunSpec, Sandbox, check_files
+from server.exec.runner import Runner
+from server.exec.sandbox import Limits, OutputSink, RunResult, RunSpec, check_files
 
 logger = logging.getLogger(__name__)
 
@@ -50,25 +52,15 @@ class Executor:
     def __init__(
         self,
         registry: LanguageRegistry,
-        sandbox: Sandbox | None,
+        runner: Runner,
         *,
-        unavailable_reason: str = "",
-        versions: Mapping[str, str] | None = None,
         defaults: Limits = Limits(),
         maxima: Limits = Limits(),
-        slots: int = 2,
     ) -> None:
         self.registry = registry
-        self.sandbox = sandbox
-        self.unavailable_reason = unavailable_reason
-        self.versions = dict(versions or {})
+        self.runner = runner
         self.defaults = defaults.within(maxima)
         self.maxima = maxima
-        self.queue = FairQueue(slots)
-
-    @property
-    def engine(self) -> str:
-        return self.sandbox.name if self.sandbox is not None else "none"
 
     def prepare(self, request: ExecutionRequest) -> tuple[Language, RunSpec]:
         """Validate a request (422/413 on bad input) and build the sandbox run."""
@@ -106,10 +98,14 @@ class Executor:
         stop: anyio.Event | None = None,
     ) -> Execution:
         language, spec = self.prepare(request)
-        if self.sandbox is None:
-            raise Unavailable(f"code cannot run on this server: {self.unavailable_reason}")
-        async with self.queue.slot(request.session_id or "api", on_position):
-            result = await self.sandbox.run(spec, on_output=on_output, stdin_stream=stdin_stream, stop=stop)
+        result = await self.runner.run(
+            spec,
+            group=request.session_id or "api",
+            on_output=on_output,
+            on_position=on_position,
+            stdin_stream=stdin_stream,
+            stop=stop,
+        )
         execution = Execution(language.id, request.mode, result, spec.limits)
         if request.mode == "test" and result.status not in {"compile_error", "internal_error"}:
             execution.tests = read_test_report(language, result.collected, request.expected_tests)

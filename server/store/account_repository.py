@@ -53,12 +53,12 @@ class SqlAccountRepository:
             tx.add(OrganizationRow(id=org.id, name=org.name, created_at=org.created_at))
 
     async def get_organization(self, org_id: str) -> Organization | None:
-        async with self._db.sessions() as tx:
+        async with self._db.session() as tx:
             row = await tx.get(OrganizationRow, org_id)
             return _org(row) if row else None
 
     async def first_organization(self) -> Organization | None:
-        async with self._db.sessions() as tx:
+        async with self._db.session() as tx:
             row = (
                 await tx.execute(select(OrganizationRow).order_by(OrganizationRow.created_at).limit(1))
             ).scalar_one_or_none()
@@ -83,17 +83,17 @@ class SqlAccountRepository:
             raise Conflict("a user with this email already exists", details={"field": "email"}) from exc
 
     async def get_user(self, user_id: str) -> User | None:
-        async with self._db.sessions() as tx:
+        async with self._db.session() as tx:
             row = await tx.get(UserRow, user_id)
             return _user(row) if row else None
 
     async def user_by_email(self, email: str) -> User | None:
-        async with self._db.sessions() as tx:
+        async with self._db.session() as tx:
             row = (await tx.execute(select(UserRow).where(UserRow.email == email))).scalar_one_or_none()
             return _user(row) if row else None
 
     async def users(self, org_id: str) -> Sequence[User]:
-        async with self._db.sessions() as tx:
+        async with self._db.session() as tx:
             rows = await tx.execute(select(UserRow).where(UserRow.org_id == org_id).order_by(UserRow.email))
             return [_user(row) for row in rows.scalars()]
 
@@ -135,13 +135,13 @@ class SqlAccountRepository:
             )
 
     async def api_key_by_token_hash(self, token_hash: str) -> ApiKey | None:
-        async with self._db.sessions() as tx:
+        async with self._db.session() as tx:
             stmt = select(ApiKeyRow).where(ApiKeyRow.token_hash == token_hash)
             row = (await tx.execute(stmt)).scalar_one_or_none()
             return _key(row) if row else None
 
     async def api_keys(self, user_id: str) -> Sequence[ApiKey]:
-        async with self._db.sessions() as tx:
+        async with self._db.session() as tx:
             stmt = select(ApiKeyRow).where(ApiKeyRow.user_id == user_id).order_by(ApiKeyRow.created_at.desc())
             return [_key(row) for row in (await tx.execute(stmt)).scalars()]
 
@@ -171,7 +171,7 @@ class SqlAccountRepository:
             )
 
     async def login_by_token_hash(self, token_hash: str) -> LoginSession | None:
-        async with self._db.sessions() as tx:
+        async with self._db.session() as tx:
             row = (
                 await tx.execute(select(LoginRow).where(LoginRow.token_hash == token_hash))
             ).scalar_one_or_none()

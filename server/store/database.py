@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from server.errors import ConfigurationError
+from server.errors import ConfigurationError, Unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+@contextmanager
+def unavailable_on_connection_errors() -> Iterator[None]:
+    """The database not answering is a 503 (or close code 4503), not a crash."""
+    try:
+        yield
+    except (OperationalError, InterfaceError, OSError) as exc:
+        logger.error("database unavailable: %s", exc)
+        raise Unavailable("the database is unavailable; try again shortly") from exc
+
+
 def create_engine(url: str) -> AsyncEngine:
     async_url = normalize_url(url)
     parsed = make_url(async_url)
@@ -68,10 +79,18 @@ class Database:
         return is_sqlite(self.url)
 
     @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads (and explicit commits); a lost database becomes ``Unavailable``."""
+        with unavailable_on_connection_errors():
+            async with self.sessions() as session:
+                yield session
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside a transaction: committed on success, rolled back on error."""
-        async with self.sessions() as session, session.begin():
-            yield session
+        with unavailable_on_connection_errors():
+            async with self.sessions() as session, session.begin():
+                yield session
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

@@ -42,7 +42,7 @@ class SqlRecordingLog:
         if kinds:
             stmt = stmt.where(SessionEventRow.kind.in_(list(kinds)))
         stmt = stmt.order_by(SessionEventRow.id).limit(limit)
-        async with self._db.sessions() as tx:
+        async with self._db.session() as tx:
             return [
                 Event(
                     id=r.id, session_id=r.session_id, ts_ms=r.ts_ms, kind=r.kind, author=r.author, data=r.data
@@ -51,7 +51,7 @@ class SqlRecordingLog:
             ]
 
     async def latest_snapshot(self, session_id: str) -> Snapshot | None:
-        async with self._db.sessions() as tx:
+        async with self._db.session() as tx:
             row = await tx.get(DocSnapshotRow, session_id)
             return Snapshot(row.session_id, row.upto_id, row.state) if row else None
 

@@ -89,7 +89,7 @@ class SqlSessionRepository:
             tx.add_all([_link_row(link) for link in links])
 
     async def get_session(self, session_id: str) -> Session | None:
-        async with self._db.sessions() as tx:
+        async with self._db.session() as tx:
             row = await tx.get(SessionRow, session_id)
             return _session(row) if row else None
 
@@ -110,7 +110,7 @@ class SqlSessionRepository:
                 or_(SessionRow.created_at < at, and_(SessionRow.created_at == at, SessionRow.id < last_id))
             )
         stmt = stmt.order_by(SessionRow.created_at.desc(), SessionRow.id.desc()).limit(limit)
-        async with self._db.sessions() as tx:
+        async with self._db.session() as tx:
             return [_session(row) for row in (await tx.execute(stmt)).scalars()]
 
     async def set_state(
@@ -138,17 +138,17 @@ class SqlSessionRepository:
             .where(JoinLinkRow.session_id == session_id, JoinLinkRow.revoked_at.is_(None))
             .order_by(JoinLinkRow.created_at)
         )
-        async with self._db.sessions() as tx:
+        async with self._db.session() as tx:
             return [_link(row) for row in (await tx.execute(stmt)).scalars()]
 
     async def link_by_token_hash(self, token_hash: str) -> JoinLink | None:
-        async with self._db.sessions() as tx:
+        async with self._db.session() as tx:
             stmt = select(JoinLinkRow).where(JoinLinkRow.token_hash == token_hash)
             row = (await tx.execute(stmt)).scalar_one_or_none()
             return _link(row) if row else None
 
     async def link(self, link_id: str) -> JoinLink | None:
-        async with self._db.sessions() as tx:
+        async with self._db.session() as tx:
             row = await tx.get(JoinLinkRow, link_id)
             return _link(row) if row else None
 
@@ -183,7 +183,7 @@ class SqlSessionRepository:
             )
 
     async def participant_by_token_hash(self, token_hash: str) -> Participant | None:
-        async with self._db.sessions() as tx:
+        async with self._db.session() as tx:
             stmt = select(ParticipantRow).where(ParticipantRow.token_hash == token_hash)
             row = (await tx.execute(stmt)).scalar_one_or_none()
             return _participant(row) if row else None
@@ -194,7 +194,7 @@ class SqlSessionRepository:
             ParticipantRow.user_id == user_id,
             ParticipantRow.role == role.value,
         )
-        async with self._db.sessions() as tx:
+        async with self._db.session() as tx:
             row = (await tx.execute(stmt.limit(1))).scalar_one_or_none()
             return _participant(row) if row else None
 
@@ -204,5 +204,5 @@ class SqlSessionRepository:
             .where(ParticipantRow.session_id == session_id)
             .order_by(ParticipantRow.joined_at)
         )
-        async with self._db.sessions() as tx:
+        async with self._db.session() as tx:
             return [_participant(row) for row in (await tx.execute(stmt)).scalars()]

@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 Entry = tuple[bytes, dict[bytes, bytes]]
 
 BLOCK_MS = 10_000
+UNBLOCK_ATTEMPTS = 500
 READ_COUNT = 1000
 MAX_OUTBOX = 100_000
 
@@ -89,8 +90,14 @@ class RedisFanout:
 
     async def _wake_reader(self) -> None:
         self._subs_changed.set()
-        if self._reading and self._reader_id is not None:
-            await self.pool.client_unblock(self._reader_id)
+        # CLIENT UNBLOCK only acts on a client that is already blocked: while the XREAD is still on
+        # its way to Redis it is a no-op, so try again until the read has arrived or returned.
+        for _ in range(UNBLOCK_ATTEMPTS):
+            if not self._reading or self._reader_id is None:
+                return
+            if await self.pool.client_unblock(self._reader_id):
+                return
+            await anyio.sleep(0.002)
 
     async def _publisher(self) -> None:
         while True:
@@ -127,11 +134,13 @@ class RedisFanout:
                     logger.warning("redis fan-out reader lost its connection, reconnecting: %s", exc)
                     await anyio.sleep(0.5)
         finally:
-            await reader.aclose()
+            with anyio.CancelScope(shield=True):  # cancelled at shutdown: still close the socket
+                await reader.aclose()
 
     async def _read_forever(self, reader: aioredis.Redis) -> None:
         while True:
-            if not self._subs:
+            while not self._subs:  # a wake-up may come from a subscription already gone again
+                self._subs_changed = anyio.Event()
                 await self._subs_changed.wait()
             self._subs_changed = anyio.Event()
             streams = {key: last for key, (last, _) in self._subs.items()}

@@ -46,7 +46,11 @@ class SyncService:
         self._fanout = fanout
 
     async def serve(self, transport: Transport, info: ClientInfo) -> None:
-        room = await self.rooms.acquire(info.session_id, info.language)
+        try:
+            room = await self.rooms.acquire(info.session_id, info.language)
+        except Unavailable as exc:  # the database does not answer: the client retries
+            await transport.close(exc.close_code, exc.message)
+            return
         if len(room.connections) >= self._settings.sync_max_connections_per_room:
             await transport.close(4429, "this session has too many open connections")
             return

@@ -9,9 +9,10 @@ from datetime import timedelta
 
 from server.accounts.service import AccountService
 from server.console.hub import ConsoleHub
-from server.exec.engine import limits_from, open_sandbox
+from server.exec.engine import limits_from
 from server.exec.executor import Executor
 from server.exec.languages import load_registry
+from server.exec.runners import open_runner
 from server.recording.writer import EventWriter
 from server.sessions.models import Session
 from server.sessions.service import SessionService
@@ -74,15 +75,8 @@ async def running_services(settings: Settings, *, migrate: bool = True) -> Async
                 snapshot_margin_seconds=settings.sync_snapshot_margin_seconds,
             ).running()
         )
-        engine = await stack.enter_async_context(open_sandbox(settings))
-        executor = Executor(
-            load_registry(),
-            engine.sandbox,
-            unavailable_reason=engine.reason,
-            versions=engine.versions,
-            maxima=limits_from(settings),
-            slots=settings.effective_exec_slots,
-        )
+        runner = await stack.enter_async_context(open_runner(settings))
+        executor = Executor(load_registry(), runner, maxima=limits_from(settings))
         console = await stack.enter_async_context(
             ConsoleHub(executor, rooms, events, recording, fanout).running()
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from websockets.asyncio.client import connect
 from server.sessions.roles import Role
 from server.settings import Settings
 from tests.control_client import control_client
+from tests.redis_helpers import redis_url, unique_prefix
 from tests.sync_harness import LiveApp, SessionFixture, live_app, provision
 from tests.yclient import frames_until_close, yclient
 
@@ -19,6 +21,15 @@ pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'duet.db'}"
+
+
+@pytest.fixture(params=["in-process", pytest.param("redis-queue", marks=pytest.mark.redis)])
+def settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
+    """Every console test twice: runs in this process, and through the Redis run queue to a
+    worker (the server's own, here) as with `duet worker`."""
+    if request.param == "in-process":
+        return settings
+    return replace(settings, redis_url=redis_url(), redis_prefix=unique_prefix(), exec_in_process_worker=True)
 
 
 def events_url(app: LiveApp, people: SessionFixture, name: str) -> str:
@@ -72,7 +83,7 @@ async def test_interactive_stdin_stop_and_one_run_at_a_time(settings: Settings) 
             await ada.send(type="run.start")
             assert "already going" in (await ada.expect("error"))["message"]
             await bob.send(type="run.stdin", run_id=run_id, data="Grace\n")
-            await ada.expect("run.output", lambda e: "hello Grace" in e["data"])
+            await ada.expect_text("run.output", "hello Grace")
             await ada.send(type="run.stop", run_id=run_id)
             finished = await bob.expect("run.finished")
             assert finished["result"]["stopped"] is True and finished["result"]["status"] == "runtime_error"
@@ -108,9 +119,9 @@ async def test_shared_terminal(settings: Settings) -> None:
         ):
             await ada.send(type="terminal.open", language="python", rows=24, cols=80)
             await olga.expect("terminal.opened")
-            await ada.expect("terminal.output", lambda e: ">>>" in e["data"])
+            await ada.expect_text("terminal.output", ">>>")
             await ada.send(type="terminal.input", data="import main; print(main.answer + 1)\n")
-            await olga.expect("terminal.output", lambda e: "42" in e["data"])
+            await olga.expect_text("terminal.output", "42")
             await olga.send(type="terminal.input", data="print('observer')\n")
             assert "cannot run" in (await olga.expect("error"))["message"]
             await ada.send(type="terminal.close")

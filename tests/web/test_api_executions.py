@@ -9,10 +9,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from server.accounts.models import OrgRole
 from server.settings import Settings
 from server.web.app import create_app
 from tests.conftest import AppHarness
 from tests.exec.samples import SAMPLES
+from tests.redis_helpers import redis_url, unique_prefix
 from tests.web.test_api_sessions import assert_problem
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
@@ -138,23 +140,34 @@ async def test_runtimes_lists_every_language(app: AppHarness, admin_headers: dic
     assert languages["java"]["test_framework"].startswith("JUnit")
 
 
-async def test_without_runtimes_runs_answer_503_with_the_reason(settings: Settings, tmp_path: Path) -> None:
-    application = create_app(replace(settings, runtime_cache=str(tmp_path / "empty")))
+async def run_once(settings: Settings) -> tuple[httpx.Response, httpx.Response]:
+    """POST one run and GET the runtimes on an app built from ``settings``."""
+    application = create_app(settings)
     async with application.router.lifespan_context(application):
         svc = application.state.services
         org = await svc.accounts.default_organization()
         user = await svc.accounts.create_user(
-            org_id=org.id,
-            email="a@example.com",
-            password="long password!",
-            role=__import__("server.accounts.models", fromlist=["OrgRole"]).OrgRole.ADMIN,
+            org_id=org.id, email="a@example.com", password="long password!", role=OrgRole.ADMIN
         )
         _, key = await svc.accounts.create_api_key(user)
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=application), base_url="http://t"
-        ) as client:
-            response = await client.post(
-                "/api/v1/executions", json=body("print(1)"), headers={"Authorization": f"Bearer {key}"}
-            )
-    error = assert_problem(response, 503, "unavailable")
+        headers = {"Authorization": f"Bearer {key}"}
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            run = await client.post("/api/v1/executions", json=body("print(1)"), headers=headers)
+            runtimes = await client.get("/api/v1/runtimes", headers=headers)
+    return run, runtimes
+
+
+async def test_without_runtimes_runs_answer_503_with_the_reason(settings: Settings, tmp_path: Path) -> None:
+    run, runtimes = await run_once(replace(settings, runtime_cache=str(tmp_path / "empty")))
+    error = assert_problem(run, 503, "unavailable")
     assert "duet runtime build" in str(error["message"])
+    assert runtimes.json()["available"] is False and "duet runtime build" in runtimes.json()["reason"]
+
+
+@pytest.mark.redis
+async def test_with_redis_and_no_worker_runs_answer_503_with_the_reason(settings: Settings) -> None:
+    run, runtimes = await run_once(replace(settings, redis_url=redis_url(), redis_prefix=unique_prefix()))
+    error = assert_problem(run, 503, "unavailable")
+    assert "duet worker" in str(error["message"])
+    assert runtimes.json()["engine"] == "queue" and runtimes.json()["available"] is False

@@ -22,7 +22,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": Problem, "description": "Unknown language."},
     413: {"model": Problem, "description": "The files are larger than the work directory."},
     422: {"model": Problem, "description": "The request is malformed (paths, limits, missing files)."},
-    503: {"model": Problem, "description": "Code cannot run on this server (no sandbox engine)."},
+    503: {
+        "model": Problem,
+        "description": "Code cannot run now (no sandbox engine, no worker, or no worker took it in time).",
+    },
 }
 
 Seconds = Annotated[float, Field(ge=0.001)]
@@ -186,15 +189,16 @@ async def create_execution(body: ExecutionIn, principal: ApiPrincipal, svc: Serv
 @router.get("/runtimes", summary="The languages this server runs", responses={401: ERRORS[401]})
 async def runtimes(principal: ApiPrincipal, svc: ServicesDep) -> RuntimesOut:
     executor = svc.executor
+    status = await executor.runner.status()
     return RuntimesOut(
-        engine=executor.engine,
-        available=executor.sandbox is not None,
-        reason=executor.unavailable_reason,
+        engine=status.engine,
+        available=status.available,
+        reason=status.reason,
         runtimes=[
             RuntimeOut(
                 language=language.id,
                 name=language.display_name,
-                version=executor.versions.get(language.id, ""),
+                version=status.versions.get(language.id, ""),
                 source_file=language.source_file,
                 test_framework=language.test.framework,
                 test_file=language.test.test_file,
