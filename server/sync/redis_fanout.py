@@ -39,6 +39,7 @@ class RedisFanout:
         self._url = url
         self._prefix = prefix
         self._retention_ms = int(retention_seconds * 1000)
+        self._expire_seconds = max(60, int(retention_seconds * 2))
         self.node_id = tokens.new_id().encode()
         self._subs: dict[str, tuple[str, Handler]] = {}  # stream key -> (last id, handler)
         self._outbox: deque[FanoutMessage] = deque()
@@ -109,12 +110,15 @@ class RedisFanout:
                 try:
                     async with self.pool.pipeline(transaction=False) as pipe:
                         for msg in batch:
+                            key = self.key(msg.session_id, msg.topic)
                             pipe.xadd(
-                                self.key(msg.session_id, msg.topic),
+                                key,
                                 {"n": self.node_id, "k": msg.kind.value, "d": msg.data},
                                 minid=minid,
                                 approximate=True,
                             )
+                            # a session that goes quiet (or ends) leaves nothing behind in Redis
+                            pipe.expire(key, self._expire_seconds)
                         await pipe.execute()
                 except (RedisConnectionError, RedisTimeoutError) as exc:
                     logger.warning("redis fan-out publish failed, retrying: %s", exc)
