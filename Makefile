@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 export DUET_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export DUET_TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test setup-run setup-test venv venv-test web run-packages test-packages runtime docker-engine check format clean
+.PHONY: run test setup-run setup-test venv venv-test web run-packages test-packages runtime docker-engine check format clean bench-exec bench-sync bench-deps
 
 run: setup-run
 	$(VENV)/bin/duet serve
@@ -16,7 +16,7 @@ test: setup-test
 	scripts/test
 
 setup-run: run-packages venv web runtime
-setup-test: test-packages venv-test web docker-engine runtime
+setup-test: test-packages venv-test web docker-engine runtime bench-deps
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -51,6 +51,19 @@ docker-engine:
 
 check:
 	scripts/check
+
+# Benchmarks (see docs/benchmarks.md): each rewrites its own section of that page.
+bench-exec: setup-test
+	PYTHONPATH=. $(PY) -m bench.exec_bench
+
+bench-sync: setup-test bench-deps
+	PYTHONPATH=. $(PY) -m bench.sync_bench
+
+# The anchors (@y/websocket-server, Hocuspocus) and the Yjs load generator, pinned in bench/sync.
+bench-deps: bench/sync/node_modules/.installed
+bench/sync/node_modules/.installed: bench/sync/package.json bench/sync/package-lock.json
+	npm ci --prefix bench/sync --no-audit --no-fund
+	touch $@
 
 format:
 	$(VENV)/bin/ruff format server tests bench

@@ -1,0 +1,40 @@
+"""The live sync benchmark's quick mode runs end to end against Duet and both anchors, so the
+harness cannot rot: every server reports latencies with nothing lost, and the join workload works."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.prerequisites import missing
+
+pytestmark = [pytest.mark.slow, pytest.mark.node]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_quick_sync_benchmark_measures_every_server() -> None:
+    if not (ROOT / "bench" / "sync" / "node_modules" / ".installed").exists() or not shutil.which("taskset"):
+        missing("the benchmark's Node packages are not installed (make bench-deps)")
+    before = (ROOT / "docs" / "benchmarks.md").read_text()
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.sync_bench", "--quick"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = re.findall(r"^\| 5 \| (.+?) \| ([\d.]+) \| ([\d.]+) \| 0 of (\d+) \|", result.stdout, re.MULTILINE)
+    assert {name.split()[0] for name, *_ in rows} == {"Duet", "@y/websocket-server", "Hocuspocus"}
+    assert all(int(expected) > 0 for *_, expected in rows)
+    assert "**4. Join a 1 MB document**" in result.stdout
+    assert (ROOT / "docs" / "benchmarks.md").read_text() == before  # quick mode never writes the page
