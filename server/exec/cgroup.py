@@ -9,6 +9,7 @@ Memory written to tmpfs (/tmp, /dev/shm) and memfds is charged to the group too.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import signal
@@ -23,8 +24,10 @@ ROOT = Path("/sys/fs/cgroup")
 CONTROLLERS = ("memory", "pids", "cpuacct", "freezer")
 
 
+@functools.cache
 def own_path(controller: str) -> str:
-    """This process's cgroup in a v1 hierarchy (``/proc/self/cgroup``)."""
+    """This process's cgroup in a v1 hierarchy (``/proc/self/cgroup``), read once per process
+    (every run's group is made under it)."""
     for line in Path("/proc/self/cgroup").read_text().splitlines():
         _, names, path = line.split(":", 2)
         if controller in names.split(","):
