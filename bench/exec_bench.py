@@ -37,6 +37,7 @@ SCORING_TESTS = "from main import add\n\n" + "".join(
     f"def test_add_{i}():\n    assert add({i}, {i}) == {2 * i}\n\n" for i in range(10)
 )
 TARGETS = {"bwrap": 30.0, "docker": 60.0}  # overhead over bare, p50 ms
+PACING_SECONDS = 1.0
 # The floor: Debian's own interpreters, the same builds the sandbox runs (not a pyenv shim).
 BARE_PYTHON = shutil.which("python3", path="/usr/bin:/bin") or sys.executable
 BARE_NODE = shutil.which("node", path="/usr/bin:/usr/local/bin:/bin") or "node"
@@ -51,9 +52,13 @@ class Samples:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def timed(n: int, action: Callable[[], Awaitable[None]]) -> Samples:
+async def timed(n: int, action: Callable[[], Awaitable[None]], *, gap: float = 0.0) -> Samples:
+    """``n`` runs one after another; with ``gap``, that long an idle pause before each (so a warm
+    pool has refilled: the latency a candidate pressing Run sees, rather than back-to-back)."""
     samples = Samples()
     for _ in range(n):
+        if gap:
+            await asyncio.sleep(gap)
         start = time.perf_counter()
         await action()
         samples.ms.append((time.perf_counter() - start) * 1000)
@@ -126,6 +131,7 @@ class Api:
 class EngineResult:
     engine: str
     hello: Samples
+    paced: Samples
     node: Samples
     runs_per_second: float
     scoring: Samples
@@ -134,7 +140,7 @@ class EngineResult:
 
 
 async def measure_engine(
-    engine: str, n: int, clients: int, seconds: float, scoring_runs: int
+    engine: str, n: int, paced_runs: int, clients: int, seconds: float, scoring_runs: int
 ) -> EngineResult:
     with tempfile.TemporaryDirectory(prefix=f"duet-bench-{engine}-") as tmp:
         var = Path(tmp)
@@ -154,6 +160,7 @@ async def measure_engine(
                 api.log = server.log
                 await timed(10, api.hello)  # warm-up (and fills Docker's pool)
                 hello = await timed(n, api.hello)
+                paced = await timed(paced_runs, api.hello, gap=PACING_SECONDS)
                 node = await timed(max(10, n // 4), lambda: api.hello("javascript"))
                 cpu_before = process_cpu_seconds(server.process.pid)
                 rate = await saturate(clients, seconds, api.hello)
@@ -161,7 +168,9 @@ async def measure_engine(
                 await timed(2, api.score)
                 scoring = await timed(scoring_runs, api.score)
                 version = next(r["version"] for r in runtimes["runtimes"] if r["language"] == "python")
-    return EngineResult(engine, hello, node, rate, scoring, version, 1000 * server_cpu / (rate * seconds))
+    return EngineResult(
+        engine, hello, paced, node, rate, scoring, version, 1000 * server_cpu / (rate * seconds)
+    )
 
 
 async def main(argv: list[str]) -> int:
@@ -169,14 +178,16 @@ async def main(argv: list[str]) -> int:
     parser.add_argument("--quick", action="store_true", help="a few runs; print, do not write the docs")
     parser.add_argument("--engines", default="bwrap,docker")
     args = parser.parse_args(argv)
-    n, clients, seconds, scoring_runs = (5, 4, 2.0, 2) if args.quick else (200, 8, 20.0, 20)
+    n, paced, clients, seconds, scoring_runs = (5, 2, 4, 2.0, 2) if args.quick else (200, 60, 8, 20.0, 20)
     machine = machine_line()
 
     await timed(10, lambda: bare([BARE_PYTHON, "-c", HELLO_PY]))  # warm-up
     bare_py = await timed(n, lambda: bare([BARE_PYTHON, "-c", HELLO_PY]))
     bare_node = await timed(max(10, n // 4), lambda: bare([BARE_NODE, "-e", HELLO_JS]))
     bare_rate = await saturate(clients, seconds, lambda: bare([BARE_PYTHON, "-c", HELLO_PY]))
-    results = [await measure_engine(e, n, clients, seconds, scoring_runs) for e in args.engines.split(",")]
+    results = [
+        await measure_engine(e, n, paced, clients, seconds, scoring_runs) for e in args.engines.split(",")
+    ]
 
     table = render(results, bare_py, bare_node, bare_rate, n, clients, seconds, scoring_runs)
     command = "make bench-exec  # .venv/bin/python -m bench.exec_bench"
@@ -217,6 +228,22 @@ def render(
             f" | <= {target:.0f} ms: **{verdict}** | {r.node.p(0.5):.1f} | {r.node.p(0.99):.1f} |"
         )
     lines.append(f"| Piston (published README example, Node) | | | | | {PISTON_NODE_HELLO_MS} | |")
+    lines += [
+        "",
+        f"The same Python hello world with a {PACING_SECONDS:.0f} s pause before each run"
+        f" (n={len(results[0].paced.ms)} per engine), as a candidate pressing Run meets it: the warm pool"
+        " has refilled.",
+        "",
+        "| | p50 ms | p99 ms | overhead over bare, p50 | target |",
+        "|---|---|---|---|---|",
+    ]
+    for r in results:
+        overhead = r.paced.p(0.5) - floor
+        verdict = "met" if overhead <= TARGETS[r.engine] else "missed"
+        lines.append(
+            f"| Duet `{r.engine}` | {r.paced.p(0.5):.1f} | {r.paced.p(0.99):.1f} | {overhead:+.1f} ms"
+            f" | <= {TARGETS[r.engine]:.0f} ms: **{verdict}** |"
+        )
     lines += [
         "",
         f"Saturation: {clients} concurrent closed-loop clients for {seconds:.0f} s of Python hello worlds"

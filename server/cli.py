@@ -42,7 +42,7 @@ def configure_logging(level: str) -> None:
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from server.web.app import create_app
+    from server.web.app import create_app, websocket_options
 
     if args.host:
         settings = replace(settings, host=args.host)
@@ -56,9 +56,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         access_log=False,
         proxy_headers=True,
         forwarded_allow_ips=args.forwarded_allow_ips,
-        ws_max_size=2 * settings.sync_max_message_bytes,
-        ws_ping_interval=None,
         lifespan="on",
+        **websocket_options(settings),  # type: ignore[arg-type]
     )
     logger.info("Duet %s listening on http://%s:%s", __version__, settings.host, settings.port)
     uvicorn.Server(config).run()

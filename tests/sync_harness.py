@@ -17,7 +17,7 @@ import uvicorn
 from server.accounts.models import OrgRole
 from server.sessions.roles import Role
 from server.settings import Settings
-from server.web.app import create_app
+from server.web.app import create_app, websocket_options
 from server.web.services import Services, running_services
 
 
@@ -70,9 +70,7 @@ async def live_app(settings: Settings) -> AsyncIterator[LiveApp]:
     sock.listen(128)
     port = sock.getsockname()[1]
     app = create_app(settings)
-    config = uvicorn.Config(
-        app, log_config=None, ws_max_size=2 * settings.sync_max_message_bytes, lifespan="on"
-    )
+    config = uvicorn.Config(app, log_config=None, lifespan="on", **websocket_options(settings))  # type: ignore[arg-type]
     server = uvicorn.Server(config)
     started = anyio.Event()
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, delete, insert, select, update
 
 from server.recording.events import Event, NewEvent, Snapshot
 from server.store.database import Database
@@ -22,10 +23,12 @@ class SqlRecordingLog:
             {"session_id": e.session_id, "ts_ms": e.ts_ms, "kind": e.kind, "author": e.author, "data": e.data}
             for e in events
         ]
+        table = cast(Table, SessionEventRow.__table__)
+        # a Core insert on the table: the ORM's bulk path costs several times more per row, and this
+        # runs for every keystroke of every session
+        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
         async with self._db.transaction() as tx:
-            result = await tx.execute(
-                insert(SessionEventRow).returning(SessionEventRow.id, sort_by_parameter_order=True), rows
-            )
+            result = await tx.execute(statement, rows)
             return [row[0] for row in result.all()]
 
     async def read(

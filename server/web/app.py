@@ -34,6 +34,19 @@ sent as `Authorization: Bearer <key>`. Errors are JSON problems:
 """
 
 
+def websocket_options(settings: Settings) -> dict[str, object]:
+    """uvicorn's websocket settings, for `duet serve` and for the tests' in-process servers.
+
+    No per-message compression by default: sync and console messages are small, and deflate costs
+    CPU on every frame and a zlib context per connection (the stock y-websocket server's `ws`
+    does not compress either). Keepalive is the protocol's own (sync, console), not ws pings."""
+    return {
+        "ws_max_size": 2 * settings.sync_max_message_bytes,
+        "ws_per_message_deflate": settings.ws_compression,
+        "ws_ping_interval": None,
+    }
+
+
 def create_app(settings: Settings, *, static_dir: Path = STATIC) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
