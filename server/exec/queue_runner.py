@@ -9,6 +9,7 @@ ends it. A worker that dies mid-run lets its lease expire: the run then ends wit
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import deque
 from collections.abc import AsyncIterator
@@ -18,6 +19,7 @@ from typing import Any
 
 import anyio
 from anyio.abc import ByteReceiveStream
+from redis.exceptions import RedisError
 
 from server import tokens
 from server.errors import Unavailable
@@ -32,6 +34,7 @@ logger = logging.getLogger(__name__)
 POLL_MS = 500  # how often a waiting run checks its position and a running one its worker's lease
 NO_WORKER = "no `duet worker` is connected to this server's Redis: start one (see docs/exec.md)"
 WORKER_LOST = "the worker running this program stopped before it finished"
+QUEUE_DOWN = "the run queue (Redis) does not answer"
 
 
 class _WorkerLost(Exception):
@@ -93,7 +96,10 @@ class QueueRunner:
         self.queue_timeout = queue_timeout
 
     async def status(self) -> RunnerStatus:
-        workers = await self.queue.live_workers()
+        try:
+            workers = await self.queue.live_workers()
+        except RedisError as exc:
+            return RunnerStatus(engine="queue", available=False, reason=f"{QUEUE_DOWN}: {exc}")
         if not workers:
             return RunnerStatus(engine="queue", available=False, reason=NO_WORKER)
         engines = sorted({w.engine for w in workers})
@@ -102,14 +108,22 @@ class QueueRunner:
 
     @asynccontextmanager
     async def _submitted(self, group: str, job: dict[str, Any]) -> AsyncIterator[_Job]:
-        if not await self.queue.live_workers():
-            raise Unavailable(f"code cannot run right now: {NO_WORKER}")
+        """The job on the queue for the body; withdrawn (or stopped) however the body ends. Redis
+        failing on the way in is a 503; once a job runs, losing Redis loses the run like losing
+        its worker would."""
         handle = _Job(self.queue, tokens.new_id(), group)
-        await self.queue.enqueue(handle.job_id, group, job)
+        try:
+            if not await self.queue.live_workers():
+                raise Unavailable(f"code cannot run right now: {NO_WORKER}")
+            await self.queue.enqueue(handle.job_id, group, job)
+        except RedisError as exc:
+            raise Unavailable(f"code cannot run right now: {QUEUE_DOWN}") from exc
         try:
             yield handle
+        except RedisError as exc:
+            raise Unavailable(f"the run was lost: {QUEUE_DOWN}") from exc
         finally:
-            with anyio.CancelScope(shield=True):
+            with anyio.CancelScope(shield=True), contextlib.suppress(RedisError):
                 await handle.withdraw()
 
     async def run(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -302,3 +303,18 @@ async def test_a_killed_worker_ends_its_run_with_a_clear_error(
 async def drain(stream: ByteReceiveStream) -> None:
     async for _ in stream:
         pass
+
+
+async def test_redis_not_answering_is_a_clear_503() -> None:
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    client = aioredis.Redis.from_url(f"redis://127.0.0.1:{port}/0")
+    try:
+        runner = QueueRunner(RunQueue(client, prefix=unique_prefix()))
+        with pytest.raises(Unavailable, match="Redis"):
+            await runner.run(python("print(1)"), group="s")
+        status = await runner.status()
+        assert not status.available and "Redis" in status.reason
+    finally:
+        await client.aclose()
