@@ -136,6 +136,8 @@ class Room:
                 entry.clock > current.clock or (entry.clock == current.clock and entry.removed)
             ):
                 continue
+            if conn is not None and current is not None and not self._may_take(current.owner, conn):
+                continue  # another participant's live cursor: not this connection's to change
             if entry.removed:
                 if current is not None:
                     del self.awareness[entry.client_id]
@@ -150,6 +152,13 @@ class Room:
                 conn.awareness_ids.add(entry.client_id)
             accepted.append(AwarenessEntry(entry.client_id, entry.clock, state))
         return accepted
+
+    def _may_take(self, owner: int | None, conn: Connection) -> bool:
+        """A client id held by a live local connection may only be taken over by the same
+        participant (a reconnect reuses its Yjs client id); ids from other nodes or from
+        connections already gone are free."""
+        holder = self.connections.get(owner) if owner is not None else None
+        return holder is None or holder is conn or holder.info.participant_id == conn.info.participant_id
 
     def _disown(self, owner: int | None, client_id: int) -> None:
         if owner is not None and owner in self.connections:

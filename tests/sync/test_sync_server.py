@@ -163,6 +163,29 @@ async def test_awareness_is_sent_at_once_stamped_and_removed_on_close(settings: 
         assert json.loads(cursor.data)["state"]["user"]["name"] in {"Zoë", "bob"}
 
 
+async def test_a_participant_cannot_change_or_remove_another_ones_cursor(settings: Settings) -> None:
+    people = await provision(settings, ada=Role.INTERVIEWER, bob=Role.CANDIDATE, olga=Role.OBSERVER)
+    async with live_app(settings) as app:
+        url = lambda name: app.url(people.session_id, people.tokens[name])  # noqa: E731
+        async with yclient(url("ada"), "ada") as ada, yclient(url("bob"), "bob") as bob:
+            await ada.set_awareness({"cursor": 1})
+            await bob.wait_for(lambda: ada.doc.client_id in bob.awareness, "ada's cursor")
+            # bob forges ada's client id: a newer state, then a removal
+            forged = [
+                protocol.AwarenessEntry(ada.doc.client_id, 100, json.dumps({"cursor": 99}).encode()),
+                protocol.AwarenessEntry(ada.doc.client_id, 101, protocol.NULL_STATE),
+            ]
+            for entry in forged:
+                await bob.ws.send(protocol.awareness_frame(protocol.encode_awareness([entry])))
+            await bob.set_awareness({"cursor": 5})  # sent after the forgeries: once seen, they were too
+            async with yclient(url("olga"), "olga") as olga:
+                await olga.wait_for(
+                    lambda: olga.awareness.get(bob.doc.client_id, {}).get("cursor") == 5, "bob"
+                )
+                assert olga.awareness[ada.doc.client_id]["cursor"] == 1
+                assert olga.awareness[ada.doc.client_id]["user"]["name"] == "ada"
+
+
 async def test_ending_the_session_makes_everyone_read_only(settings: Settings) -> None:
     people = await provision(settings, ada=Role.INTERVIEWER, bob=Role.CANDIDATE)
     async with live_app(settings) as app:
