@@ -193,7 +193,10 @@ class DockerSandbox:
         removed = 0
         now = time.time()
         pooled = {c.id for c in self._pool}
-        for container in self.client.containers.list(all=True, filters={"label": LABEL}):
+        # ignore_removed: containers removed while the list is read (the pool churns) are skipped,
+        # not a NotFound that would end the janitor
+        listed = self.client.containers.list(all=True, filters={"label": LABEL}, ignore_removed=True)
+        for container in listed:
             if container.id in pooled:
                 continue
             created = float(container.labels.get("duet.created", "0"))
@@ -210,19 +213,25 @@ class DockerSandbox:
     async def _janitor(self) -> None:
         while True:
             await anyio.sleep(JANITOR_SECONDS)
-            await anyio.to_thread.run_sync(self._sweep)
+            try:
+                await anyio.to_thread.run_sync(self._sweep)
+            except Exception:  # the engine answering badly once must not end the janitor
+                logger.exception("the sandbox janitor failed; trying again later")
 
     async def _remove_used(self) -> None:
         """Used containers are removed off the request path (bounded: a backlog makes runs wait)."""
         async for container in self._used_receive:
-            await anyio.to_thread.run_sync(self._remove, container)
+            try:
+                await anyio.to_thread.run_sync(self._remove, container)
+            except Exception:  # a timeout or engine error: the janitor removes it later
+                logger.exception("could not remove sandbox container %s", container.short_id)
 
     async def _refill(self) -> None:
         while True:
             while len(self._pool) < self.pool_size:
                 try:
                     container = await anyio.to_thread.run_sync(self._create, self.defaults)
-                except docker.errors.DockerException:
+                except Exception:  # DockerException, or the HTTP client timing out under load
                     logger.exception("could not create a warm sandbox container")
                     await anyio.sleep(5)
                     continue
