@@ -138,41 +138,55 @@ class QueueRunner:
     ) -> RunResult:
         job = {"kind": "run", "spec": encode_spec(spec), "interactive": stdin_stream is not None}
         deadline = anyio.current_time() + self.queue_timeout
-        async with self._submitted(group, job) as handle, anyio.create_task_group() as tg:
+        async with self._submitted(group, job) as handle:
+            outcome: RunResult | Exception | None = None
+            async with anyio.create_task_group() as tg:
 
-            async def forward_stdin() -> None:
-                assert stdin_stream is not None
-                async for chunk in stdin_stream:
-                    await handle.send(t="stdin", d=chunk)
-                await handle.send(t="eof")
+                async def forward_stdin() -> None:
+                    assert stdin_stream is not None
+                    with contextlib.suppress(RedisError):  # the run itself notices Redis going
+                        async for chunk in stdin_stream:
+                            await handle.send(t="stdin", d=chunk)
+                        await handle.send(t="eof")
 
-            async def forward_stop() -> None:
-                assert stop is not None
-                await stop.wait()
-                if not await self.queue.cancel(handle.job_id, group):
-                    await handle.send(t="stop")
-                    return
+                async def forward_stop() -> None:
+                    assert stop is not None
+                    await stop.wait()
+                    with contextlib.suppress(RedisError):
+                        if not await self.queue.cancel(handle.job_id, group):
+                            await handle.send(t="stop")
+                            return
+                    tg.cancel_scope.cancel()  # withdrawn before it started: no outcome
+
+                if stdin_stream is not None:
+                    tg.start_soon(forward_stdin)
+                if stop is not None:
+                    tg.start_soon(forward_stop)
+                try:
+                    outcome = await self._follow(handle, on_output, on_position, deadline)
+                except (Unavailable, RedisError) as exc:
+                    outcome = exc  # raised below, outside the task group, so not as a group
                 tg.cancel_scope.cancel()
+            if isinstance(outcome, Exception):
+                raise outcome
+        return outcome or RunResult(status="runtime_error", stopped=True, message="stopped before it started")
 
-            if stdin_stream is not None:
-                tg.start_soon(forward_stdin)
-            if stop is not None:
-                tg.start_soon(forward_stop)
-            try:
-                while True:
-                    _, fields = await handle.next(on_position, deadline)
-                    kind = fields.get(b"t")
-                    if kind == b"out" and on_output is not None:
-                        stream: Stream = "stdout" if fields[b"s"] == b"stdout" else "stderr"
-                        await on_output(stream, fields[b"d"])
-                    elif kind == b"result":
-                        tg.cancel_scope.cancel()
-                        return decode_result(fields[b"d"])
-            except _WorkerLost:
-                tg.cancel_scope.cancel()
-                return RunResult(status="internal_error", message=WORKER_LOST)
-        # stopped while it was still waiting in the queue
-        return RunResult(status="runtime_error", stopped=True, message="stopped before it started")
+    @staticmethod
+    async def _follow(
+        handle: _Job, on_output: OutputSink | None, on_position: PositionCallback | None, deadline: float
+    ) -> RunResult:
+        """The job's output until its result (or its worker's loss)."""
+        try:
+            while True:
+                _, fields = await handle.next(on_position, deadline)
+                kind = fields.get(b"t")
+                if kind == b"out" and on_output is not None:
+                    stream: Stream = "stdout" if fields[b"s"] == b"stdout" else "stderr"
+                    await on_output(stream, fields[b"d"])
+                elif kind == b"result":
+                    return decode_result(fields[b"d"])
+        except _WorkerLost:
+            return RunResult(status="internal_error", message=WORKER_LOST)
 
     @asynccontextmanager
     async def terminal(self, spec: RunSpec) -> AsyncIterator[Terminal]:
@@ -200,7 +214,7 @@ class _QueueTerminal:
         while not self._ended:
             try:
                 _, fields = await self._handle.next(None, float("inf"))
-            except _WorkerLost:
+            except (_WorkerLost, RedisError):  # the worker or the queue is gone: the terminal ends
                 self._ended = True
                 break
             if fields.get(b"t") == b"term-out":
@@ -210,7 +224,9 @@ class _QueueTerminal:
         return b""
 
     async def write(self, data: bytes) -> None:
-        await self._handle.send(t="write", d=data)
+        with contextlib.suppress(RedisError):  # read() reports the end
+            await self._handle.send(t="write", d=data)
 
     async def resize(self, rows: int, cols: int) -> None:
-        await self._handle.send(t="resize", rows=rows, cols=cols)
+        with contextlib.suppress(RedisError):
+            await self._handle.send(t="resize", rows=rows, cols=cols)

@@ -22,7 +22,7 @@ from server.exec.bwrap_sandbox import BwrapSandbox
 from server.exec.languages.model import Step
 from server.exec.queue_runner import NO_WORKER, WORKER_LOST, QueueRunner
 from server.exec.rootfs import RuntimeRootfs
-from server.exec.run_queue import RunQueue
+from server.exec.run_queue import RunQueue, WorkerInfo
 from server.exec.sandbox import Limits, RunSpec, Stream
 from server.exec.worker import Worker
 from tests.prerequisites import missing
@@ -318,3 +318,15 @@ async def test_redis_not_answering_is_a_clear_503() -> None:
         assert not status.available and "Redis" in status.reason
     finally:
         await client.aclose()
+
+
+async def test_a_run_nobody_takes_in_time_is_withdrawn_with_503(queue: RunQueue) -> None:
+    # a worker that says it is there but never claims anything (stuck, or all slots busy elsewhere)
+    await queue.heartbeat(WorkerInfo("stuck", "bwrap", 1, "elsewhere", {}))
+    positions: list[int] = []
+    with pytest.raises(Unavailable, match="in time"):
+        await QueueRunner(queue, queue_timeout=0.5).run(
+            python("print(1)"), group="s", on_position=positions.append
+        )
+    assert positions == [1]
+    assert await queue.redis.llen(queue.key("ring")) == 0  # withdrawn: nothing left to claim
