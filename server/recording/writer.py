@@ -1,14 +1,19 @@
 """Group commit: one writer per node turns every pending event, of every room, into one transaction.
 
-Callers that need durability await ``append``: it returns once the event's transaction committed
-(with the event id). ``append_nowait`` queues events whose loss on a crash is acceptable (cursor
+Callers that need durability either await ``append`` (it returns the event id once committed) or
+``submit`` the event with a callback the writer calls, in its own task, once the transaction
+committed or failed. ``append_nowait`` queues events whose loss on a crash is acceptable (cursor
 positions). There is no fixed delay: a batch is whatever queued while the previous commit ran.
+
+Batches commit in the order events were queued, so an event that builds on an earlier one of
+the same session is never stored without it: when a batch fails, every event of its sessions
+still queued fails with it, before anything else runs.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -22,19 +27,33 @@ logger = logging.getLogger(__name__)
 
 MAX_BATCH = 2000
 
+#: Called once an event is committed (``None``) or could not be (the error).
+Done = Callable[[BaseException | None], None]
+
 
 @dataclass(slots=True)
 class _Pending:
     event: NewEvent
     done: anyio.Event | None = None
+    callback: Done | None = None
     event_id: int = 0
     error: BaseException | None = field(default=None)
 
+    def settle(self) -> None:
+        if self.done is not None:
+            self.done.set()
+        if self.callback is not None:
+            try:
+                self.callback(self.error)
+            except Exception:  # a caller's bug must not stop the writer for everyone else
+                logger.exception("event callback failed", extra={"session_id": self.event.session_id})
+
 
 class EventWriter:
-    def __init__(self, log: RecordingLog, *, max_pending: int = 20_000) -> None:
+    def __init__(self, log: RecordingLog, *, max_pending: int = 20_000, max_batch: int = MAX_BATCH) -> None:
         self._log = log
         self._max_pending = max_pending
+        self._max_batch = max_batch
         self._pending: list[_Pending] = []
         self._wakeup = anyio.Event()
         self._closed = False
@@ -46,12 +65,17 @@ class EventWriter:
 
     async def append(self, event: NewEvent) -> int:
         """Queue ``event`` and wait until it is committed; returns its id."""
-        item = self._queue(event, durable=True)
+        item = self._queue(_Pending(event, done=anyio.Event()))
         assert item.done is not None
         await item.done.wait()
         if item.error is not None:
             raise Unavailable("the event log could not be written") from item.error
         return item.event_id
+
+    def submit(self, event: NewEvent, done: Done) -> None:
+        """Queue ``event`` for durable storage without waiting; ``done`` is called with None once it
+        is committed, or with the error if it could not be stored."""
+        self._queue(_Pending(event, callback=done))
 
     def append_nowait(self, event: NewEvent) -> None:
         """Queue ``event`` without waiting (dropped, with a warning, if the writer is saturated)."""
@@ -62,12 +86,12 @@ class EventWriter:
                 extra={"session_id": event.session_id},
             )
             return
-        self._queue(event, durable=False)
+        self._queue(_Pending(event))
 
-    def _queue(self, event: NewEvent, *, durable: bool) -> _Pending:
+    def _queue(self, item: _Pending) -> _Pending:
         if self._closed:
             raise Unavailable("the event writer is closed")
-        item = _Pending(event.stamped(), anyio.Event() if durable else None)
+        item.event = item.event.stamped()
         self._pending.append(item)
         self._queued += 1
         self._wakeup.set()
@@ -78,7 +102,7 @@ class EventWriter:
             await self._wakeup.wait()
             self._wakeup = anyio.Event()
             while self._pending:
-                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch :]
                 await self._commit(batch)
             if self._closed:
                 return
@@ -88,6 +112,7 @@ class EventWriter:
             ids = await self._log.append([item.event for item in batch])
         except Exception as exc:  # reported to every waiter; the writer itself keeps going
             logger.exception("event batch of %d failed to commit", len(batch))
+            batch += self._take_pending_of({item.event.session_id for item in batch})
             for item in batch:
                 item.error = exc
         else:
@@ -97,10 +122,17 @@ class EventWriter:
             self.written += len(batch)
         self._handled += len(batch)
         for item in batch:
-            if item.done is not None:
-                item.done.set()
+            item.settle()
         self._committed.set()
         self._committed = anyio.Event()
+
+    def _take_pending_of(self, sessions: set[str]) -> list[_Pending]:
+        """Events of ``sessions`` still queued behind a failed batch: they may build on what
+        failed, so they fail too (the callers reset those rooms from the database)."""
+        taken = [item for item in self._pending if item.event.session_id in sessions]
+        if taken:
+            self._pending = [item for item in self._pending if item.event.session_id not in sessions]
+        return taken
 
     async def flush(self) -> None:
         """Wait until every event queued so far has been handled (committed or failed)."""

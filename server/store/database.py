@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import PoolProxiedConnection
 
 from server.errors import ConfigurationError, Unavailable
 
@@ -73,6 +82,8 @@ class Database:
         self.url = url
         self.engine = create_engine(url)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._writer: tuple[AsyncConnection, PoolProxiedConnection] | None = None
+        self._writer_lock = anyio.Lock()
 
     @property
     def is_sqlite(self) -> bool:
@@ -92,11 +103,39 @@ class Database:
             async with self.sessions() as session, session.begin():
                 yield session
 
+    @asynccontextmanager
+    async def writer_connection(self) -> AsyncIterator[Any]:
+        """One connection kept for the event log's writer, as the driver's own object (aiosqlite
+        or asyncpg): its group commit runs for every batch of keystrokes, and a pool checkout or
+        SQLAlchemy's per-statement work would cost more than the insert. One user at a time; the
+        caller commits. Whatever fails becomes ``Unavailable`` and the connection is thrown away
+        (the next use opens a new one)."""
+        async with self._writer_lock:
+            if self._writer is None:
+                with unavailable_on_connection_errors():
+                    connection = await self.engine.connect()
+                    self._writer = (connection, await connection.get_raw_connection())
+            pooled = self._writer[1]
+            try:
+                yield pooled.driver_connection
+            except Exception as exc:
+                pooled.invalidate(exc)
+                await self._close_writer()
+                logger.error("the event log's database connection failed: %s", exc)
+                raise Unavailable("the database is unavailable; try again shortly") from exc
+
+    async def _close_writer(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            with contextlib.suppress(Exception):  # already broken: closing is best effort
+                await writer[0].close()
+
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
     async def close(self) -> None:
+        await self._close_writer()
         await self.engine.dispose()
 
     async def __aenter__(self) -> Database:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import cast
+from typing import Any
 
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import delete, select, update
 
 from server.recording.events import Event, NewEvent, Snapshot
 from server.store.database import Database
@@ -17,19 +17,15 @@ class SqlRecordingLog:
         self._db = db
 
     async def append(self, events: Sequence[NewEvent]) -> list[int]:
+        """One statement, one commit, straight through the driver: this runs for every batch of
+        keystrokes of every session, and SQLAlchemy's statement machinery costs several times
+        the insert itself (docs/sync.md, "Durability")."""
         if not events:
             return []
-        rows = [
-            {"session_id": e.session_id, "ts_ms": e.ts_ms, "kind": e.kind, "author": e.author, "data": e.data}
-            for e in events
-        ]
-        table = cast(Table, SessionEventRow.__table__)
-        # a Core insert on the table: the ORM's bulk path costs several times more per row, and this
-        # runs for every keystroke of every session
-        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        async with self._db.transaction() as tx:
-            result = await tx.execute(statement, rows)
-            return [row[0] for row in result.all()]
+        async with self._db.writer_connection() as driver:
+            if self._db.is_sqlite:
+                return await _insert_sqlite(driver, events)
+            return await _insert_postgres(driver, events)
 
     async def read(
         self,
@@ -79,3 +75,36 @@ class SqlRecordingLog:
             await tx.execute(delete(DocSnapshotRow).where(DocSnapshotRow.session_id == session_id))
             result = await tx.execute(delete(SessionEventRow).where(SessionEventRow.session_id == session_id))
             return int(getattr(result, "rowcount", 0) or 0)
+
+
+_COLUMNS = "session_id, ts_ms, kind, author, data"
+_POSTGRES_INSERT = (
+    f"INSERT INTO session_events ({_COLUMNS}) "
+    "SELECT s, t, k, a, d FROM unnest($1::varchar[], $2::bigint[], $3::varchar[], $4::varchar[], $5::bytea[])"
+    " WITH ORDINALITY AS u(s, t, k, a, d, n) ORDER BY n RETURNING id"
+)
+
+
+async def _insert_sqlite(driver: Any, events: Sequence[NewEvent]) -> list[int]:
+    """aiosqlite: a multi-row INSERT ... RETURNING, then COMMIT (two trips to its thread)."""
+    values = ",".join(["(?,?,?,?,?)"] * len(events))
+    parameters = [x for e in events for x in (e.session_id, e.ts_ms, e.kind, e.author, e.data)]
+    rows = await driver.execute_fetchall(
+        f"INSERT INTO session_events ({_COLUMNS}) VALUES {values} RETURNING id", parameters
+    )
+    await driver.commit()
+    # ids grow in insertion order within one statement; RETURNING's own order is unspecified
+    return sorted(row[0] for row in rows)
+
+
+async def _insert_postgres(driver: Any, events: Sequence[NewEvent]) -> list[int]:
+    """asyncpg: one INSERT ... SELECT FROM unnest(arrays), atomic by itself (autocommit)."""
+    rows = await driver.fetch(
+        _POSTGRES_INSERT,
+        [e.session_id for e in events],
+        [e.ts_ms for e in events],
+        [e.kind for e in events],
+        [e.author for e in events],
+        [e.data for e in events],
+    )
+    return sorted(row[0] for row in rows)

@@ -52,6 +52,7 @@ class Outbox(Generic[F]):
         self._queue: deque[F] = deque()
         self._max_queue = max_queue
         self._ready = anyio.Event()
+        self._last_sent = anyio.current_time()
         self.close_request: CloseRequest | None = None
 
     def send(self, frame: F) -> None:
@@ -70,22 +71,37 @@ class Outbox(Generic[F]):
         self._ready.set()
 
     async def run_sender(self, keepalive_seconds: float, keepalive: F) -> None:
-        """Drain the queue into the socket until a close is requested or the socket fails.
-        A quiet connection gets ``keepalive`` now and then (clients time out on silence)."""
+        """Drain the queue into the socket until a close is requested (raised as CloseRequest)
+        or the socket fails. A quiet connection gets ``keepalive`` now and then (clients time out
+        on silence)."""
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self._keep_alive, keepalive_seconds, keepalive)
+            close = await self._drain()
+            tg.cancel_scope.cancel()
+        if close is not None:
+            raise close
+
+    async def _drain(self) -> CloseRequest | None:
+        # one wake-up per burst and no timer per wake-up: this runs for every frame of every room
         while True:
-            with anyio.move_on_after(keepalive_seconds) as quiet:
-                await self._ready.wait()
-            if quiet.cancelled_caught:
-                self._queue.append(keepalive)
+            await self._ready.wait()
             self._ready = anyio.Event()
             while self._queue and self.close_request is None:
                 frame = self._queue.popleft()
                 try:
                     await self.transport.send(frame)
                 except TransportClosed:
-                    return
+                    return None
+            self._last_sent = anyio.current_time()
             if self.close_request is not None:
-                raise self.close_request
+                return self.close_request
+
+    async def _keep_alive(self, seconds: float, keepalive: F) -> None:
+        while True:
+            await anyio.sleep(self._last_sent + seconds - anyio.current_time())
+            if anyio.current_time() - self._last_sent >= seconds:
+                self.send(keepalive)
+                self._last_sent = anyio.current_time()
 
 
 class Connection(Outbox[bytes]):

@@ -51,6 +51,7 @@ class Room:
         self.connections: dict[int, Connection] = {}
         self.awareness: dict[int, PeerState] = {}
         self.read_only = False
+        self.discarded = False  # dropped after a failed write: nothing more is accepted here
         self.updates_since_snapshot = 0
         self.db_cursor = 0  # the highest event id this room has read from the database
         self.idle_since: float | None = time.monotonic()
@@ -96,9 +97,10 @@ class Room:
     def local_awareness(self) -> list[AwarenessEntry]:
         return [AwarenessEntry(c, p.clock, p.state) for c, p in self.awareness.items() if p.owner is not None]
 
-    def broadcast(self, frame: bytes) -> None:
+    def broadcast(self, frame: bytes, skip: Connection | None = None) -> None:
         for conn in list(self.connections.values()):
-            conn.send(frame)
+            if conn is not skip:
+                conn.send(frame)
 
     def end(self) -> None:
         """The session ended: nobody writes any more."""

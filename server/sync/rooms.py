@@ -57,6 +57,7 @@ class RoomRegistry:
         self._locks: dict[str, anyio.Lock] = {}
         self._distributed = not isinstance(fanout, LocalFanout)
         self._compact_queue: set[str] = set()
+        self._dropped: set[str] = set()
         self._compact_ready = anyio.Event()
         self.loads = 0
         self.unloads = 0
@@ -85,11 +86,13 @@ class RoomRegistry:
                 self.loads += 1
         return room
 
-    async def discard(self, room: Room) -> None:
-        """Forget a room whose memory can no longer be trusted; the next client reloads it."""
+    def drop(self, room: Room) -> None:
+        """Forget a room whose memory can no longer be trusted; the next client reloads it
+        (the janitor ends its fan-out subscription unless it has been loaded again by then)."""
+        room.discarded = True
         if self._rooms.get(room.session_id) is room:
             del self._rooms[room.session_id]
-            await self._fanout.unsubscribe(room.session_id)
+            self._dropped.add(room.session_id)
 
     async def files(self, session_id: str) -> tuple[dict[str, str], dict[str, str]]:
         """The session's files and ``meta`` as the server holds them now (what a run executes):
@@ -193,6 +196,12 @@ class RoomRegistry:
         await self._log.save_snapshot(new)
         return new
 
+    async def _unsubscribe_dropped(self) -> None:
+        dropped, self._dropped = self._dropped, set()
+        for session_id in dropped:
+            if session_id not in self._rooms:
+                await self._fanout.unsubscribe(session_id)
+
     async def _unload_idle(self) -> None:
         now = time.monotonic()
         for session_id, room in list(self._rooms.items()):
@@ -232,6 +241,7 @@ class RoomRegistry:
         last_catch_up = time.monotonic()
         while True:
             await anyio.sleep(JANITOR_SECONDS)
+            await self._unsubscribe_dropped()
             await self._unload_idle()
             if self._distributed and time.monotonic() - last_catch_up >= CATCH_UP_SECONDS:
                 last_catch_up = time.monotonic()

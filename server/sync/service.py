@@ -2,9 +2,10 @@
 
 Per message: size and rate checks, strict decoding, role checks, then
 - step 1: answered with step 2 from the room's document;
-- step 2 / update (writers only): applied (which validates it), committed to the event log,
-  and only then broadcast to every client of the room, the sender included (its acknowledgement),
-  and handed to the other nodes;
+- step 2 / update (writers only): applied (which validates it) and sent at once to the room's
+  other clients; queued for the event log, and once committed echoed to its sender (the
+  acknowledgement) and handed to the other nodes. Batches commit in order, so whatever builds on
+  an update is never stored without it;
 - awareness: identities stamped by the server, broadcast, cursor changes recorded (throttled).
 A bad frame closes that connection only, with a close code and a reason; the room carries on.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from functools import partial
 
 import anyio
 
@@ -129,27 +131,46 @@ class SyncService:
         elif message.kind is SyncType.STEP1:
             conn.send(protocol.sync_step2(room.diff(message.payload)))
         elif conn.writable:  # step 2 or update; writes from read-only clients are dropped
-            await self._accept_update(room, conn, message.payload)
+            self._accept_update(room, conn, message.payload)
 
-    async def _accept_update(self, room: Room, conn: Connection, update: bytes) -> None:
+    def _accept_update(self, room: Room, conn: Connection, update: bytes) -> None:
         if update == EMPTY_UPDATE:  # a client's step 2 with nothing new: the usual handshake
             return
+        if room.discarded:
+            raise CloseRequest(4503, "the session's storage is unavailable")
         room.apply(update)
+        frame = protocol.sync_update(update)
+        room.broadcast(frame, skip=conn)  # the room's other clients see it at once...
         try:
-            await self._writer.append(
-                NewEvent(room.session_id, Kind.DOC_UPDATE, update, author=conn.info.participant_id)
+            self._writer.submit(
+                NewEvent(room.session_id, Kind.DOC_UPDATE, update, author=conn.info.participant_id),
+                partial(self._committed, room, conn, update, frame),
             )
-        except Unavailable:
-            # Applied in memory but not durable: drop the room so nobody builds on it; clients
-            # reconnect, reload from the database, and re-send what it lacks (sync step 2).
-            logger.error("event log unavailable: resetting the room", extra={"session_id": room.session_id})
-            for other in room.connections.values():
-                other.request_close(4503, "the session's storage is unavailable; reconnecting")
-            await self.rooms.discard(room)
-            raise CloseRequest(4503, "the session's storage is unavailable") from None
-        room.broadcast(protocol.sync_update(update))
+        except Unavailable:  # the node is shutting down: the client reconnects elsewhere
+            self._reset(room)
+            raise CloseRequest(4503, "the server is shutting down") from None
+
+    def _committed(
+        self, room: Room, conn: Connection, update: bytes, frame: bytes, error: BaseException | None
+    ) -> None:
+        """...its author and the other nodes once it is durable: the echo is the acknowledgement."""
+        if error is not None:
+            self._reset(room)
+            return
+        conn.send(frame)
         self._fanout.publish(FanoutMessage(room.session_id, FanoutKind.UPDATE, update))
         self.rooms.note_update(room)
+
+    def _reset(self, room: Room) -> None:
+        """The event log could not be written: the room's memory is ahead of the database, so it
+        is dropped before anyone builds on it; its clients reconnect, the room reloads from the
+        database, and they re-send what it lacks (sync step 2)."""
+        if room.discarded:
+            return
+        logger.error("event log unavailable: resetting the room", extra={"session_id": room.session_id})
+        for other in room.connections.values():
+            other.request_close(4503, "the session's storage is unavailable; reconnecting")
+        self.rooms.drop(room)
 
     def _broadcast_awareness(self, room: Room, entries: list[AwarenessEntry]) -> None:
         payload = protocol.encode_awareness(entries)

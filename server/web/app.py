@@ -19,6 +19,7 @@ from server.web.middleware import AccessLog, BodyLimit, SecurityHeaders
 from server.web.pages import account_settings, dashboard, join, login, pad
 from server.web.services import running_services
 from server.web.ws.events import events_endpoint
+from server.web.ws.routes import WebSocketRoutes
 from server.web.ws.sync import sync_endpoint
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -75,12 +76,15 @@ def create_app(settings: Settings, *, static_dir: Path = STATIC) -> FastAPI:
     app.include_router(join.router)
     app.include_router(pad.router)
     app.include_router(account_settings.router)
-    app.add_api_websocket_route("/sync/{session_id}", sync_endpoint)
-    app.add_api_websocket_route("/sessions/{session_id}/events", events_endpoint)
     static_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=static_dir), name="static")
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(AccessLog)
+    # outermost: the live sockets skip every wrapper above (server/web/ws/socket.py)
+    app.add_middleware(
+        WebSocketRoutes,
+        routes={"/sync/{session_id}": sync_endpoint, "/sessions/{session_id}/events": events_endpoint},
+    )
     return app

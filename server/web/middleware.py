@@ -97,7 +97,7 @@ class AccessLog:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in {"http", "websocket"}:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
@@ -107,8 +107,6 @@ class AccessLog:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-            elif message["type"] == "websocket.close":
-                status = message.get("code", 1000)
             await send(message)
 
         try:
@@ -116,7 +114,7 @@ class AccessLog:
         finally:
             logger.info(
                 "%s %s %s %.1fms",
-                scope.get("method", "WS"),
+                scope["method"],
                 redact(scope["path"], scope.get("query_string", b"").decode("latin-1")),
                 status,
                 (time.perf_counter() - started) * 1000,

@@ -97,3 +97,28 @@ async def test_a_database_outage_closes_with_4503_and_loses_nothing(settings: Se
             proxy.restore()
             async with yclient(url, "ada") as again:
                 assert again.text("main.py") == "kept"
+
+
+async def test_a_failed_write_resets_the_room_and_the_author_brings_the_edit_back(settings: Settings) -> None:
+    async with fresh_postgres() as direct, proxy_to(direct) as (proxy, through_proxy):
+        settings = replace(settings, database_url=through_proxy)
+        people = await provision(settings, ada=Role.INTERVIEWER, bob=Role.CANDIDATE)
+        async with live_app(settings) as app:
+            ada_url = app.url(people.session_id, people.tokens["ada"])
+            bob_url = app.url(people.session_id, people.tokens["bob"])
+            async with yclient(ada_url, "ada") as ada, yclient(bob_url, "bob") as bob:
+                await ada.wait_ack(await ada.insert("main.py", 0, "kept;"))
+                proxy.cut()
+                await ada.insert("main.py", 5, "unacknowledged")
+                # the commit fails: every client of the room is closed (and retries), ada's
+                # edit never acknowledged
+                for client in (ada, bob):
+                    closed = await client.wait_closed()
+                    assert closed.rcvd is not None and closed.rcvd.code == 4503, closed
+                offline_doc = ada.doc
+            proxy.restore()
+            # ada's provider reconnects with its document: the edit goes back up in sync step 2
+            async with yclient(ada_url, "ada again", doc=offline_doc) as again:
+                await again.wait_for(lambda: again.text("main.py") == "kept;unacknowledged")
+            async with yclient(bob_url, "bob again") as fresh:
+                assert fresh.text("main.py") == "kept;unacknowledged"

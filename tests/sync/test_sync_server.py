@@ -135,6 +135,27 @@ async def test_bad_frames_close_only_their_connection(settings: Settings) -> Non
             assert check.text("main.py") == "still fine"
 
 
+async def test_a_client_that_stops_reading_is_dropped_and_the_room_carries_on(settings: Settings) -> None:
+    settings = replace(settings, sync_send_queue=8)
+    people = await provision(settings, ada=Role.INTERVIEWER, slow=Role.CANDIDATE)
+    async with live_app(settings) as app:
+        url = lambda name: app.url(people.session_id, people.tokens[name])  # noqa: E731
+        async with yclient(url("ada"), "ada") as ada:
+            await ada.wait_ack(await ada.insert("main.py", 0, "x" * 1_000_000))
+            # max_queue=1: the client library stops reading the socket after one unread frame
+            async with connect(url("slow"), max_size=None, max_queue=1) as slow:
+                requests = 40  # each asks for the whole 1 MB document: far more than socket buffers hold
+                for _ in range(requests):
+                    await slow.send(protocol.sync_step1(b"\x00"))
+                ack = await ada.insert("main.py", 0, "still served;")
+                await ada.wait_ack(ack)  # the room did not wait for the slow client
+                frames = await frames_until_close(slow)  # now read what the server had sent
+            step2 = [f for f in frames if isinstance(f, bytes) and f[:2] == b"\x00\x01"]
+            assert len(step2) < requests, "the server kept queueing for a client that did not read"
+            await ada.wait_ack(await ada.insert("main.py", 0, "and after;"))
+            assert ada.text("main.py").startswith("and after;still served;")
+
+
 async def test_awareness_is_sent_at_once_stamped_and_removed_on_close(settings: Settings) -> None:
     people = await provision(settings, **{"Zoë": Role.INTERVIEWER, "bob": Role.CANDIDATE})
     async with live_app(settings) as app:
