@@ -63,6 +63,8 @@ class Settings:
     sync_room_grace_seconds: float = 30.0
     sync_keepalive_seconds: float = 20.0
     sync_snapshot_every: int = 1000
+    # The event log's group commit: at least this long between two transactions.
+    event_commit_interval_ms: int = 20
     # Snapshots only cover events older than this (ids are allocated before commit); keep it well
     # above the longest commit on a multi-node deployment.
     sync_snapshot_margin_seconds: float = 60.0

@@ -9,7 +9,8 @@
 //     `seconds`, moving its cursor (awareness) with each keystroke. Latency = time from a
 //     typist's insert to its arrival at each of the two other clients of the room, matched by the
 //     inserted item's Yjs id (same process, same clock). Lost = receipts still missing after
-//     `settleSeconds`.
+//     `settleSeconds`. Keystrokes of the first `warmupSeconds` count for loss but not for latency:
+//     200 typists starting at once stall the generator itself for a moment, on every server.
 //   mode "idle": one client per room writes `seedBytes`, then every client stays connected and
 //     idle until stdin says "leave"; they then disconnect and the process reports and exits.
 //   mode "join": one client seeds a `seedBytes` document; then `joins` fresh clients connect one
@@ -83,7 +84,7 @@ async function interview () {
     if (performance.now() > deadline) throw new Error('the file never reached every client')
     await sleep(20)
   }
-  const sent = new Map() // "client:clock" -> send time
+  const sent = new Map() // "client:clock" -> send time (negative: a warm-up keystroke)
   const latencies = []
   let expected = 0
   let received = 0
@@ -97,7 +98,9 @@ async function interview () {
         for (const [client, after] of tr.afterState) {
           for (let clock = tr.beforeState.get(client) ?? 0; clock < after; clock++) {
             const at = sent.get(client + ':' + clock)
-            if (at !== undefined) { latencies.push(now - at); received++ }
+            if (at === undefined) continue
+            received++
+            if (at >= 0) latencies.push(now - at)
           }
         }
       })
@@ -106,6 +109,7 @@ async function interview () {
   const interval = 1000 / config.rate
   const typists = rooms.flatMap(members => members.slice(0, 2))
   const stopAt = performance.now() + config.seconds * 1000
+  const measureFrom = performance.now() + (config.warmupSeconds ?? 0) * 1000
   await Promise.all(typists.map(async (typist, n) => {
     await sleep(Math.random() * interval)
     const text = typist.text()
@@ -113,7 +117,8 @@ async function interview () {
     while (performance.now() < stopAt) {
       const index = Math.floor(Math.random() * (text.length + 1))
       const clock = Y.getState(typist.doc.store, typist.doc.clientID)
-      sent.set(typist.doc.clientID + ':' + clock, performance.now())
+      const now = performance.now()
+      sent.set(typist.doc.clientID + ':' + clock, now >= measureFrom ? now : -1)
       expected += 2
       text.insert(index, String.fromCharCode(97 + (n % 26)))
       awarenessOf(typist).setLocalStateField('cursor', { anchor: index + 1, head: index + 1 })

@@ -3,7 +3,9 @@
 Callers that need durability either await ``append`` (it returns the event id once committed) or
 ``submit`` the event with a callback the writer calls, in its own task, once the transaction
 committed or failed. ``append_nowait`` queues events whose loss on a crash is acceptable (cursor
-positions). There is no fixed delay: a batch is whatever queued while the previous commit ran.
+positions). A batch is whatever queued while the previous commit ran, and commits are at least
+``commit_interval`` apart (live edits reach the other clients before they are committed, so this
+only delays acknowledgements, and saves a transaction per keystroke under load).
 
 Batches commit in the order events were queued, so an event that builds on an earlier one of
 the same session is never stored without it: when a batch fails, every event of its sessions
@@ -50,10 +52,20 @@ class _Pending:
 
 
 class EventWriter:
-    def __init__(self, log: RecordingLog, *, max_pending: int = 20_000, max_batch: int = MAX_BATCH) -> None:
+    def __init__(
+        self,
+        log: RecordingLog,
+        *,
+        commit_interval: float = 0.0,
+        max_pending: int = 20_000,
+        max_batch: int = MAX_BATCH,
+    ) -> None:
+        """``commit_interval``: at least this long (seconds) from one commit's start to the
+        next; a batch is then whatever queued meanwhile (fewer, larger transactions)."""
         self._log = log
         self._max_pending = max_pending
         self._max_batch = max_batch
+        self._interval = commit_interval
         self._pending: list[_Pending] = []
         self._wakeup = anyio.Event()
         self._closed = False
@@ -78,10 +90,12 @@ class EventWriter:
         self._queue(_Pending(event, callback=done))
 
     def append_nowait(self, event: NewEvent) -> None:
-        """Queue ``event`` without waiting (dropped, with a warning, if the writer is saturated)."""
-        if len(self._pending) >= self._max_pending:
+        """Queue ``event`` without waiting (dropped, with a warning, if the writer is saturated
+        or already stopped: its loss is acceptable by definition)."""
+        if len(self._pending) >= self._max_pending or self._closed:
             logger.warning(
-                "event writer saturated; dropping a %s event",
+                "event writer %s; dropping a %s event",
+                "stopped" if self._closed else "saturated",
                 event.kind,
                 extra={"session_id": event.session_id},
             )
@@ -103,7 +117,10 @@ class EventWriter:
             self._wakeup = anyio.Event()
             while self._pending:
                 batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch :]
+                started = anyio.current_time()
                 await self._commit(batch)
+                if self._interval and not self._closed:
+                    await anyio.sleep(max(0.0, self._interval - (anyio.current_time() - started)))
             if self._closed:
                 return
 

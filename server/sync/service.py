@@ -122,7 +122,7 @@ class SyncService:
         if isinstance(message, AwarenessMessage):
             accepted = room.accept_awareness(protocol.parse_awareness(message.payload), conn)
             if accepted:
-                self._broadcast_awareness(room, accepted)
+                self._broadcast_awareness(room, accepted, skip=conn)
                 recorder.offer(accepted)
         elif isinstance(message, QueryAwareness):
             states = room.awareness_frame()
@@ -172,9 +172,13 @@ class SyncService:
             other.request_close(4503, "the session's storage is unavailable; reconnecting")
         self.rooms.drop(room)
 
-    def _broadcast_awareness(self, room: Room, entries: list[AwarenessEntry]) -> None:
+    def _broadcast_awareness(
+        self, room: Room, entries: list[AwarenessEntry], skip: Connection | None = None
+    ) -> None:
+        """To the room's clients but ``skip`` (a client ignores its own state coming back), and
+        to the other nodes."""
         payload = protocol.encode_awareness(entries)
-        room.broadcast(protocol.awareness_frame(payload))
+        room.broadcast(protocol.awareness_frame(payload), skip=skip)
         self._fanout.publish(FanoutMessage(room.session_id, FanoutKind.AWARENESS, payload))
 
     def record(self, info: ClientInfo, kind: Kind, data: bytes) -> None:

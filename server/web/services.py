@@ -59,7 +59,9 @@ async def running_services(settings: Settings, *, migrate: bool = True) -> Async
         if migrate:
             await upgrade(db)
         recording = SqlRecordingLog(db)
-        events = await stack.enter_async_context(EventWriter(recording).running())
+        events = await stack.enter_async_context(
+            EventWriter(recording, commit_interval=settings.event_commit_interval_ms / 1000).running()
+        )
         fanout: Fanout = LocalFanout()
         if settings.redis_url:
             fanout = await stack.enter_async_context(

@@ -116,5 +116,22 @@ async def test_events_queued_at_shutdown_are_committed(
         for n in range(5):
             writer.append_nowait(update(first, n))
     assert [e.data[0] for e in await log.read(first)] == list(range(5))
+    writer.append_nowait(update(first, 9))  # best effort: dropped once stopped, never an error
     with pytest.raises(Unavailable):
-        writer.append_nowait(update(first, 9))
+        await writer.append(update(first, 9))
+    assert len(await log.read(first)) == 5
+
+
+async def test_commits_are_spaced_by_the_commit_interval(
+    two_sessions: tuple[SqlRecordingLog, str, str],
+) -> None:
+    log, first, _ = two_sessions
+    async with EventWriter(log, commit_interval=0.2).running() as writer:
+        await writer.append(update(first, 0))  # one commit now; the next may start 0.2 s later
+        started = anyio.current_time()
+        outcomes = Outcomes(expected=10)
+        for n in range(1, 11):
+            writer.submit(update(first, n), outcomes.callback(str(n)))
+        await outcomes.wait()
+        assert anyio.current_time() - started >= 0.15
+        assert writer.batches == 2  # the ten queued meanwhile went in one transaction
