@@ -1,16 +1,21 @@
-"""The bubblewrap engine: no daemon, millisecond start.
+"""The bubblewrap engine: no daemon, a few milliseconds to start.
 
-Each step of a run is one ``bwrap`` invocation over the runtime rootfs (read-only), with fresh
-IPC, PID, network, UTS and cgroup namespaces (no network at all), a new session (no TIOCSTI),
-a private /tmp and /dev/shm, the run's tmpfs at /work (and /results), a cleared environment and
-the seccomp policy. bwrap runs as root only to set that up: inside, ``setpriv`` becomes uid 1000
-with no capabilities, an empty bounding set and no-new-privs before the program starts. The
-host puts the whole tree in a per-run cgroup first (memory = memory+swap, pids, CPU accounting,
-freezer) and kills everything in it when the step ends, whatever happened.
+Each step of a run is one ``bwrap`` sandbox over the runtime rootfs (read-only), with fresh IPC,
+PID, network, UTS and cgroup namespaces (no network at all), a new session (no TIOCSTI), a
+private /tmp and /dev/shm, the run's tmpfs at /work (and /results), an environment of exactly
+the language's variables and the seccomp policy. bwrap runs as root only to set that up: inside,
+``setpriv`` becomes uid 1000 with no capabilities, an empty bounding set and no-new-privs before
+anything of the run executes. Each step lives in its own cgroup (memory = memory+swap, pids, CPU
+accounting, freezer) and everything in it is killed when the step ends, whatever happened.
+
+Sandboxes for the default limits are prepared ahead (``server.exec.bwrap_launch``): a warm pool
+of ``pool_size``, each used by exactly one run, refilled in the background. Processes are started
+with ``vfork`` (``server.exec.child``), not through the event loop.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -24,11 +29,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio
-from anyio.abc import ByteReceiveStream, ByteSendStream, Process
+from anyio.abc import ByteReceiveStream, ByteSendStream
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from server.exec import cgroup, seccomp, workspace
+from server.errors import Unavailable
+from server.exec import cgroup, child, seccomp, workspace
+from server.exec.bwrap_launch import Prepared, SandboxStartFailed, Shape, failure, prepare
 from server.exec.cgroup import RunCgroup
-from server.exec.languages.model import RESULTS_DIR, WORK_DIR, Step
+from server.exec.languages.model import Step
 from server.exec.output import CappedOutput
 from server.exec.rootfs import RUNNER_GID, RUNNER_UID
 from server.exec.sandbox import Limits, OutputSink, RunResult, RunSpec, Terminal, check_files
@@ -39,12 +47,10 @@ logger = logging.getLogger(__name__)
 #: How long output still in the pipes may take to pass on after the program ended.
 DRAIN_SECONDS = 5.0
 CPU_POLL_SECONDS = 0.05
-# Runs in the host's /bin/sh as root: join the run's cgroup, hand the stdio pipes to the sandbox
-# user (so /dev/stdin can be reopened inside), then become prlimit -> bwrap.
-_JOIN = (
-    'for f in $DUET_CGROUP_PROCS; do echo $$ > "$f" || exit 125; done; '
-    'chown "$DUET_OWNER" /proc/$$/fd/0 /proc/$$/fd/1 /proc/$$/fd/2 || exit 125; exec "$@"'
-)
+#: After a failure to prepare a warm sandbox, wait this long before the next attempt.
+REFILL_BACKOFF_SECONDS = 5.0
+#: Used sandboxes waiting for their teardown in the background; beyond it, runs tear down their own.
+USED_BACKLOG = 64
 
 
 def probe() -> str | None:
@@ -59,10 +65,97 @@ def probe() -> str | None:
 class BwrapSandbox:
     name = "bwrap"
 
-    def __init__(self, rootfs: Path, work_base: Path) -> None:
+    def __init__(
+        self, rootfs: Path, work_base: Path, *, pool_size: int = 2, defaults: Limits = Limits()
+    ) -> None:
         self.rootfs = rootfs
         self.work_base = work_base
+        self.pool_size = pool_size
+        self.defaults = defaults
         self._filter = seccomp.bpf_program()
+        self._pool: list[Prepared] = []
+        self._pool_changed = anyio.Event()
+        self._used: MemoryObjectSendStream[Prepared] | None = None  # while running
+
+    # ---- the warm pool ---------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[BwrapSandbox]:
+        """Keep ``pool_size`` sandboxes for the default limits ready while running (without
+        it, every run prepares its own)."""
+        send, receive = anyio.create_memory_object_stream[Prepared](USED_BACKLOG)
+        self._used = send
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self._refill)
+                tg.start_soon(self._release_used, receive)
+                try:
+                    yield self
+                finally:
+                    tg.cancel_scope.cancel()
+        finally:
+            self._used = None
+            leftovers, self._pool = self._pool, []
+            with contextlib.suppress(anyio.WouldBlock):
+                while True:
+                    leftovers.append(receive.receive_nowait())
+            send.close()
+            receive.close()
+            with anyio.CancelScope(shield=True):
+                for prepared in leftovers:
+                    await _release(prepared)
+
+    async def _release_used(self, used: MemoryObjectReceiveStream[Prepared]) -> None:
+        """Used sandboxes are torn down off the request path (the result is already made)."""
+        async for prepared in used:
+            try:
+                await _release(prepared)
+            except Exception:  # never end the engine over one teardown; the sweep finds leftovers
+                logger.exception("could not tear a used sandbox down")
+
+    async def _dispose(self, prepared: Prepared) -> None:
+        if self._used is not None:
+            try:
+                self._used.send_nowait(prepared)
+                return
+            except anyio.WouldBlock:  # a backlog: this run waits for its own teardown
+                pass
+        await _release(prepared)
+
+    async def _refill(self) -> None:
+        while True:
+            while len(self._pool) < self.pool_size:
+                try:
+                    prepared = await self._prepare(Shape.of(self.defaults))
+                except (SandboxStartFailed, OSError, Unavailable):
+                    logger.exception("could not prepare a warm sandbox; trying again shortly")
+                    await anyio.sleep(REFILL_BACKOFF_SECONDS)
+                    continue
+                self._pool.append(prepared)
+            self._pool_changed = anyio.Event()
+            await self._pool_changed.wait()
+
+    async def _prepare(self, shape: Shape, *, stdio: int = child.PIPE) -> Prepared:
+        """A sandbox over a workspace of its own (``_release`` ends both)."""
+        ws = Workspace(self.work_base, size=shape.work_bytes, uid=RUNNER_UID, gid=RUNNER_GID)
+        ws.__enter__()
+        try:
+            return await prepare(self.rootfs, ws, shape, self._filter, stdio=stdio)
+        except BaseException:
+            ws.__exit__(None, None, None)
+            raise
+
+    async def _take(self, limits: Limits) -> Prepared:
+        while self._pool and Shape.of(limits) == Shape.of(self.defaults):
+            prepared = self._pool.pop(0)
+            self._pool_changed.set()
+            if prepared.alive():
+                return prepared
+            logger.warning("a prepared sandbox died while waiting; taking another")
+            await self._dispose(prepared)
+        return await self._prepare(Shape.of(limits))
+
+    # ---- runs ------------------------------------------------------------------------------------
 
     async def run(
         self,
@@ -74,21 +167,39 @@ class BwrapSandbox:
     ) -> RunResult:
         check_files(spec.files, spec.limits)
         stop = stop or anyio.Event()
-        with Workspace(self.work_base, size=spec.limits.work_bytes, uid=RUNNER_UID, gid=RUNNER_GID) as ws:
+        try:
+            first = await self._take(spec.limits)
+        except SandboxStartFailed as exc:
+            return _start_failed(exc, spec.steps[0].name if spec.steps else "run")
+        ws = first.ws
+        try:
             await anyio.to_thread.run_sync(ws.write, spec.files)
             wall = cpu = memory = 0
             result = RunResult(status="internal_error", message="no step to run")
-            for step in spec.steps:
+            for index, step in enumerate(spec.steps):
                 is_run = step.name == "run"
-                result = await self._step(
-                    ws,
-                    step,
-                    spec,
-                    on_output if is_run else None,
-                    spec.stdin if is_run else b"",
-                    stdin_stream if is_run else None,
-                    stop,
-                )
+                try:
+                    # a later step (the run after a compile) gets a sandbox of its own, same files
+                    prepared = (
+                        first
+                        if index == 0
+                        else await prepare(self.rootfs, ws, Shape.of(spec.limits), self._filter)
+                    )
+                except SandboxStartFailed as exc:
+                    result = _start_failed(exc, step.name)
+                    break
+                try:
+                    result = await _step(
+                        prepared,
+                        step,
+                        spec,
+                        on_output if is_run else None,
+                        spec.stdin if is_run else b"",
+                        stdin_stream if is_run else None,
+                        stop,
+                    )
+                finally:
+                    await prepared.close()
                 wall, cpu, memory = (
                     wall + result.wall_ms,
                     cpu + result.cpu_ms,
@@ -99,160 +210,96 @@ class BwrapSandbox:
                         result.status = "compile_error"
                     break
             result.wall_ms, result.cpu_ms, result.memory_bytes = wall, cpu, memory
-            if spec.collect:
+            if spec.collect:  # nothing runs any more: every step's sandbox is closed
                 result.collected = await anyio.to_thread.run_sync(ws.collect)
+        finally:
+            await self._dispose(first)
         return result
 
     @asynccontextmanager
     async def terminal(self, spec: RunSpec) -> AsyncIterator[Terminal]:
         check_files(spec.files, spec.limits)
         step = spec.steps[-1]
-        with Workspace(self.work_base, size=spec.limits.work_bytes, uid=RUNNER_UID, gid=RUNNER_GID) as ws:
-            await anyio.to_thread.run_sync(ws.write, spec.files)
-            group = RunCgroup()
-            group.create(memory_bytes=spec.limits.memory_bytes, processes=spec.limits.processes)
-            seccomp_fd = os.memfd_create("duet-seccomp", 0)
-            master, slave = os.openpty()
-            try:
-                os.write(seccomp_fd, self._filter)
-                os.lseek(seccomp_fd, 0, os.SEEK_SET)
-                env = {**self._join_env(group), "TERM": "xterm-256color"}
-                argv = ["/bin/sh", "-c", _JOIN, "duet-join", *self._command(ws, step, spec, seccomp_fd)]
-                process = await anyio.open_process(
-                    argv, stdin=slave, stdout=slave, stderr=slave, env=env, pass_fds=(seccomp_fd,)
-                )
-                os.close(slave)
-                slave = -1
-                async with process:
-                    try:
-                        yield PtyTerminal(master)
-                    finally:
-                        group.kill_all()
-            finally:
-                for fd in (slave, seccomp_fd):
-                    if fd >= 0:
-                        os.close(fd)
-                os.close(master)
-                await anyio.to_thread.run_sync(group.remove)
-
-    def _join_env(self, group: RunCgroup) -> dict[str, str]:
-        return {
-            "DUET_CGROUP_PROCS": " ".join(group.procs_files),
-            "DUET_OWNER": f"{RUNNER_UID}:{RUNNER_GID}",
-            "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
-        }
-
-    def _command(self, ws: Workspace, step: Step, spec: RunSpec, seccomp_fd: int) -> list[str]:
-        limits = spec.limits.for_step(step.name)
-        command = [
-            "prlimit",
-            "--core=0",
-            f"--fsize={limits.work_bytes}",
-            f"--nofile={limits.open_files}",
-            "--",
-            "bwrap",
-            "--unshare-ipc",
-            "--unshare-pid",
-            "--unshare-net",
-            "--unshare-uts",
-            "--unshare-cgroup",
-            "--hostname",
-            "sandbox",
-            "--die-with-parent",
-            "--new-session",
-            "--ro-bind",
-            str(self.rootfs),
-            "/",
-            "--proc",
-            "/proc",
-            "--dev",
-            "/dev",
-            "--perms",
-            "1777",
-            "--size",
-            str(limits.disk_bytes),
-            "--tmpfs",
-            "/tmp",
-            "--perms",
-            "1777",
-            "--size",
-            str(limits.disk_bytes),
-            "--tmpfs",
-            "/dev/shm",
-            "--bind",
-            str(ws.work),
-            WORK_DIR,
-        ]
-        if spec.collect:
-            command += ["--bind", str(ws.results), RESULTS_DIR]
-        command += ["--chdir", WORK_DIR, "--clearenv"]
-        for key, value in spec.env.items():
-            command += ["--setenv", key, value]
-        command += [
-            "--seccomp",
-            str(seccomp_fd),
-            "--",
-            "setpriv",
-            f"--reuid={RUNNER_UID}",
-            f"--regid={RUNNER_GID}",
-            "--clear-groups",
-            "--inh-caps=-all",
-            "--bounding-set=-all",
-            "--no-new-privs",
-            "--",
-            *step.argv,
-        ]
-        return command
-
-    async def _step(
-        self,
-        ws: Workspace,
-        step: Step,
-        spec: RunSpec,
-        on_output: OutputSink | None,
-        stdin: bytes,
-        stdin_stream: ByteReceiveStream | None,
-        stop_requested: anyio.Event,
-    ) -> RunResult:
-        limits = spec.limits.for_step(step.name)
-        group = RunCgroup()
-        group.create(memory_bytes=limits.memory_bytes, processes=limits.processes)
-        seccomp_fd = os.memfd_create("duet-seccomp", 0)
+        master, slave = os.openpty()
         try:
-            os.write(seccomp_fd, self._filter)
-            os.lseek(seccomp_fd, 0, os.SEEK_SET)
-            argv = ["/bin/sh", "-c", _JOIN, "duet-join", *self._command(ws, step, spec, seccomp_fd)]
-            env = self._join_env(group)
-            return await _supervise(
-                argv, env, seccomp_fd, group, limits, step, on_output, stdin, stdin_stream, stop_requested
-            )
+            try:
+                prepared = await self._prepare(Shape.of(spec.limits), stdio=slave)
+            except SandboxStartFailed as exc:
+                raise Unavailable(f"the sandbox could not start: {exc.detail[:300]}") from exc
+            os.close(slave)
+            slave = -1
+            try:
+                await anyio.to_thread.run_sync(prepared.ws.write, spec.files)
+                limits = spec.limits.for_step(step.name)
+                prepared.start(step.argv, {**spec.env, "TERM": "xterm-256color"}, limits)
+                yield PtyTerminal(master)
+            finally:
+                await _release(prepared)
         finally:
-            os.close(seccomp_fd)
-            await anyio.to_thread.run_sync(group.remove)
+            if slave >= 0:
+                os.close(slave)
+            os.close(master)
+
+
+async def _release(prepared: Prepared) -> None:
+    """Close a sandbox and unmount the workspace it came with."""
+    await prepared.close()
+    prepared.ws.__exit__(None, None, None)
+
+
+def _start_failed(exc: SandboxStartFailed, step: str) -> RunResult:
+    logger.error("sandbox failed to start: %s", exc.detail[:500])
+    return RunResult(
+        status="internal_error", stderr=exc.detail, step=step, message="the sandbox could not start"
+    )
+
+
+async def _step(
+    prepared: Prepared,
+    step: Step,
+    spec: RunSpec,
+    on_output: OutputSink | None,
+    stdin: bytes,
+    stdin_stream: ByteReceiveStream | None,
+    stop_requested: anyio.Event,
+) -> RunResult:
+    limits = spec.limits.for_step(step.name)
+    started = time.monotonic()
+    try:
+        prepared.start(step.argv, spec.env, limits)
+    except SandboxStartFailed:  # it died while waiting, usually saying why on the way out
+        return _start_failed(await failure(prepared.process), step.name)
+    return await _supervise(
+        prepared,
+        limits,
+        step,
+        on_output,
+        stdin,
+        stdin_stream,
+        stop_requested,
+        started,
+    )
 
 
 async def _supervise(
-    argv: list[str],
-    env: dict[str, str],
-    pass_fd: int,
-    group: RunCgroup,
+    prepared: Prepared,
     limits: Limits,
     step: Step,
     on_output: OutputSink | None,
     stdin: bytes,
     stdin_stream: ByteReceiveStream | None,
     stop_requested: anyio.Event,
+    started: float,
 ) -> RunResult:
     stdout = CappedOutput("stdout", limits.output_bytes, on_output)
     stderr = CappedOutput("stderr", limits.output_bytes, on_output)
     reason: list[str] = []  # why the host ended the step, if it did
-    started = time.monotonic()
-    process = await anyio.open_process(argv, env=env, pass_fds=(pass_fd,), start_new_session=True)
+    process, group = prepared.process, prepared.group
 
     def stop(why: str) -> None:
         if not reason:
             reason.append(why)
-        group.kill_all()
+        prepared.kill()
 
     async def pump(source: ByteReceiveStream | None, capped: CappedOutput) -> None:
         assert source is not None
@@ -293,7 +340,7 @@ async def _supervise(
             both.start_soon(pump, process.stderr, stderr)
         drained.set()
 
-    async with process, anyio.create_task_group() as tg:
+    async with anyio.create_task_group() as tg:
         tg.start_soon(watch_stop)
         tg.start_soon(pumps)
         tg.start_soon(feed_stdin, process.stdin)
@@ -304,7 +351,7 @@ async def _supervise(
             stop("wall")
             await process.wait()
         wall_ms = int((time.monotonic() - started) * 1000)
-        group.kill_all()  # daemons and stragglers die with the step
+        prepared.kill()  # daemons and stragglers die with the step
         # what the program wrote before it ended is still in the pipes: pass all of it on
         with anyio.move_on_after(DRAIN_SECONDS):
             await drained.wait()
@@ -313,7 +360,7 @@ async def _supervise(
 
 
 def _result(
-    process: Process,
+    process: child.Child,
     group: RunCgroup,
     step: Step,
     stdout: CappedOutput,
@@ -361,7 +408,7 @@ def _result(
             "memory_limit",
             f"used more than {limits.memory_bytes} bytes of memory",
         )
-    elif code == 125 or (code == 1 and result.stderr.startswith("bwrap:")):
+    elif code == 1 and result.stderr.startswith("bwrap:"):
         result.status, result.message = "internal_error", "the sandbox could not start"
         logger.error("sandbox failed to start: %s", result.stderr[:500])
     elif code != 0:

@@ -51,21 +51,24 @@ class RunCgroup:
         name = f"duet-run-{os.getpid()}-{tokens.new_id()}"
         self.dirs = {c: ROOT / c / own_path(c).lstrip("/") / name for c in CONTROLLERS}
 
-    def create(self, *, memory_bytes: int, processes: int) -> None:
+    def create(self) -> None:
         for directory in self.dirs.values():
             directory.mkdir()
+        (self.dirs["memory"] / "memory.swappiness").write_text("0")
+
+    def set_limits(self, *, memory_bytes: int, processes: int) -> None:
+        """Set once, before the program starts (from no limit: memory first, then memory+swap)."""
         memory = self.dirs["memory"]
         (memory / "memory.limit_in_bytes").write_text(str(memory_bytes))
         memsw = memory / "memory.memsw.limit_in_bytes"
         if memsw.exists():
             memsw.write_text(str(memory_bytes))  # memory + swap == memory: no swapping around the limit
-        (memory / "memory.swappiness").write_text("0")
         (self.dirs["pids"] / "pids.max").write_text(str(processes))
 
-    @property
-    def procs_files(self) -> list[str]:
-        """Where a process writes its pid to join the group (one file per hierarchy)."""
-        return [str(d / "cgroup.procs") for d in self.dirs.values()]
+    def join(self, pid: int) -> None:
+        """Move ``pid`` into the group, in every hierarchy (its children will be born inside)."""
+        for directory in self.dirs.values():
+            (directory / "cgroup.procs").write_text(str(pid))
 
     def cpu_ns(self) -> int:
         return int((self.dirs["cpuacct"] / "cpuacct.usage").read_text())

@@ -53,8 +53,11 @@ async def open_sandbox(settings: Settings) -> AsyncIterator[Engine]:
         if why_not is None:
             work_base = settings.var_dir.resolve() / "sandbox"
             bwrap_sandbox.sweep_orphans(work_base)
-            logger.info("code runs in bubblewrap over %s", rootfs.path)
-            yield Engine(BwrapSandbox(rootfs.path, work_base), versions=rootfs.versions)
+            async with BwrapSandbox(
+                rootfs.path, work_base, pool_size=settings.bwrap_pool_size
+            ).running() as bwrap:
+                logger.info("code runs in bubblewrap over %s", rootfs.path)
+                yield Engine(bwrap, versions=rootfs.versions)
             return
         reasons.append(f"bwrap: {why_not}")
     reason = "; ".join(reasons)

@@ -52,7 +52,9 @@ async def sandbox(
         reason = bwrap_sandbox.probe()
         if reason is not None:
             missing(reason)
-        yield BwrapSandbox(runtime.path, tmp_path_factory.mktemp("sandbox"))
+        # with its warm pool, as `duet serve` runs it
+        async with BwrapSandbox(runtime.path, tmp_path_factory.mktemp("sandbox")).running() as bwrap:
+            yield bwrap
         return
     reason = await docker_sandbox.probe()
     if reason is not None:

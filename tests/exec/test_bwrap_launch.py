@@ -1,0 +1,91 @@
+"""Sandboxes prepared ahead of their run (server/exec/bwrap_launch.py), through the bwrap engine."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from server.exec import bwrap_sandbox
+from server.exec.bwrap_launch import command_line
+from server.exec.bwrap_sandbox import BwrapSandbox
+from server.exec.languages import LanguageRegistry
+from server.exec.languages.model import Step
+from server.exec.rootfs import RuntimeRootfs
+from server.exec.sandbox import Limits, RunResult, RunSpec
+from tests.prerequisites import missing
+
+pytestmark = pytest.mark.anyio
+
+REPORT = """
+import json, os, sys
+print(json.dumps({"argv": sys.argv[1:], "env": dict(os.environ), "fds": sorted(os.listdir("/proc/self/fd")),
+                  "tmp": os.statvfs("/tmp").f_blocks * os.statvfs("/tmp").f_frsize}))
+"""
+
+
+@pytest.fixture
+async def engine(runtime: RuntimeRootfs, tmp_path: Path) -> AsyncIterator[BwrapSandbox]:
+    reason = bwrap_sandbox.probe()
+    if reason is not None:
+        missing(reason)
+    async with BwrapSandbox(runtime.path, tmp_path / "sandbox", pool_size=1).running() as sandbox:
+        yield sandbox
+
+
+async def report(
+    sandbox: BwrapSandbox, argv: list[str], env: dict[str, str], limits: Limits
+) -> dict[str, object]:
+    spec = RunSpec(
+        files={"report.py": textwrap.dedent(REPORT).encode()},
+        steps=(Step("run", ("python3", "report.py", *argv)),),
+        env=env,
+        limits=limits,
+    )
+    result = await sandbox.run(spec)
+    assert result.status == "ok", result
+    parsed: dict[str, object] = json.loads(result.stdout)
+    return parsed
+
+
+@pytest.mark.parametrize("limits", [Limits(), Limits(disk_bytes=4 * 1024 * 1024)], ids=["warm", "cold"])
+async def test_the_command_arrives_exactly_and_nothing_else_does(
+    engine: BwrapSandbox, limits: Limits
+) -> None:
+    tricky = ["a b", "it's", 'say "hi"', "$HOME", "`id`", "; rm -rf /", "*", "ünïcode", ""]
+    env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8", "WEIRD": "x'y\"z $(id) \\ end", "EMPTY": ""}
+    seen = await report(engine, tricky, env, limits)
+    assert seen["argv"] == tricky
+    # exactly the step's environment (bash adds nothing the program keeps but these three)
+    assert {k: v for k, v in dict(seen["env"]).items() if k not in {"PWD", "SHLVL", "_"}} == env  # type: ignore[call-overload]
+    assert seen["fds"] == ["0", "1", "2", "3"]  # stdio, and the directory listing itself
+    assert seen["tmp"] == limits.disk_bytes  # a cold sandbox gets the run's own sizes
+
+
+def test_a_command_line_is_one_line() -> None:
+    assert command_line(["python3", "main.py"], {"A": "1 2"}) == "export 'A=1 2'; exec python3 main.py"
+    for bad in (["echo", "two\nlines"], ["nul\x00"]):
+        with pytest.raises(ValueError, match="newline or NUL"):
+            command_line(bad, {})
+    with pytest.raises(ValueError):
+        command_line(["true"], {"K": "a\nb"})
+
+
+async def test_a_sandbox_that_cannot_start_is_an_internal_error(
+    tmp_path: Path, registry: LanguageRegistry, runtime: RuntimeRootfs
+) -> None:
+    reason = bwrap_sandbox.probe()
+    if reason is not None:
+        missing(reason)
+    python = registry.get("python")
+    spec = RunSpec(files={"main.py": b"print(1)"}, steps=python.steps("run"), env=python.environment())
+    work = tmp_path / "sandbox"
+    async with BwrapSandbox(tmp_path / "no-such-rootfs", work, pool_size=1).running() as broken:
+        for _ in range(2):  # the pool cannot fill either: each run says why, nothing is left behind
+            result: RunResult = await broken.run(spec)
+            assert (result.status, result.message) == ("internal_error", "the sandbox could not start")
+            assert "bwrap" in result.stderr and "no-such-rootfs" in result.stderr
+    assert list(work.iterdir()) == []
