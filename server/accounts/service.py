@@ -182,13 +182,16 @@ class AccountService:
             raise NotFound("no such API key")
 
     async def principal_for_api_key(self, token: str) -> Principal:
-        key = await self._repo.api_key_by_token_hash(tokens.digest(token)) if token else None
-        if key is None or key.revoked_at is not None:
+        found = await self._repo.api_key_by_token_hash(tokens.digest(token)) if token else None
+        if found is None or found[0].revoked_at is not None:
             raise Unauthenticated("invalid or revoked API key")
+        key, user = found
+        if not user.active:
+            raise Unauthenticated("this account is disabled")
         now = self._clock()
         if key.last_used_at is None or now - key.last_used_at >= _TOUCH_EVERY:
             await self._repo.touch_api_key(key.id, now)
-        return await self._active_principal(key.user_id)
+        return Principal(user)
 
     async def _active_principal(self, user_id: str) -> Principal:
         user = await self._repo.get_user(user_id)

@@ -45,66 +45,86 @@ def available() -> str | None:
     return None
 
 
+def _write(path: str, value: str) -> None:
+    # plain descriptors: these run several times for every run, and pathlib's layers cost more
+    # than the write
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.write(fd, value.encode())
+    finally:
+        os.close(fd)
+
+
+def _read(path: str) -> str:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.read(fd, 65536).decode()
+    finally:
+        os.close(fd)
+
+
 class RunCgroup:
     def __init__(self) -> None:
         # the owner's pid in the name: a sweep only touches groups whose server is gone
         name = f"duet-run-{os.getpid()}-{tokens.new_id()}"
-        self.dirs = {c: ROOT / c / own_path(c).lstrip("/") / name for c in CONTROLLERS}
+        self.dirs = {c: f"{ROOT}/{c}{own_path(c).rstrip('/')}/{name}" for c in CONTROLLERS}
+        memory = self.dirs["memory"]
+        self._memsw = f"{memory}/memory.memsw.limit_in_bytes"
 
     def create(self) -> None:
         for directory in self.dirs.values():
-            directory.mkdir()
-        (self.dirs["memory"] / "memory.swappiness").write_text("0")
+            os.mkdir(directory)
+        _write(f"{self.dirs['memory']}/memory.swappiness", "0")
+        if not os.path.exists(self._memsw):  # the kernel accounts no swap: memory alone is the cap
+            self._memsw = ""
 
     def set_limits(self, *, memory_bytes: int, processes: int) -> None:
         """Set once, before the program starts (from no limit: memory first, then memory+swap)."""
-        memory = self.dirs["memory"]
-        (memory / "memory.limit_in_bytes").write_text(str(memory_bytes))
-        memsw = memory / "memory.memsw.limit_in_bytes"
-        if memsw.exists():
-            memsw.write_text(str(memory_bytes))  # memory + swap == memory: no swapping around the limit
-        (self.dirs["pids"] / "pids.max").write_text(str(processes))
+        _write(f"{self.dirs['memory']}/memory.limit_in_bytes", str(memory_bytes))
+        if self._memsw:
+            _write(self._memsw, str(memory_bytes))  # memory + swap == memory: no swapping around the limit
+        _write(f"{self.dirs['pids']}/pids.max", str(processes))
 
     def join(self, pid: int) -> None:
         """Move ``pid`` into the group, in every hierarchy (its children will be born inside)."""
         for directory in self.dirs.values():
-            (directory / "cgroup.procs").write_text(str(pid))
+            _write(f"{directory}/cgroup.procs", str(pid))
 
     def cpu_ns(self) -> int:
-        return int((self.dirs["cpuacct"] / "cpuacct.usage").read_text())
+        return int(_read(f"{self.dirs['cpuacct']}/cpuacct.usage"))
 
     def peak_memory(self) -> int:
-        return int((self.dirs["memory"] / "memory.max_usage_in_bytes").read_text())
+        return int(_read(f"{self.dirs['memory']}/memory.max_usage_in_bytes"))
 
     def oom_killed(self) -> bool:
-        for line in (self.dirs["memory"] / "memory.oom_control").read_text().splitlines():
+        for line in _read(f"{self.dirs['memory']}/memory.oom_control").splitlines():
             key, _, value = line.partition(" ")
             if key == "oom_kill" and int(value) > 0:
                 return True
         return False
 
     def pids(self) -> list[int]:
-        return [int(p) for p in (self.dirs["pids"] / "cgroup.procs").read_text().split()]
+        return [int(p) for p in _read(f"{self.dirs['pids']}/cgroup.procs").split()]
 
     def kill_all(self) -> None:
         """Freeze the group (no fork can race the kill), SIGKILL everything, thaw."""
-        freezer = self.dirs["freezer"] / "freezer.state"
+        freezer = f"{self.dirs['freezer']}/freezer.state"
         for _ in range(50):
             pids = self.pids()
             if not pids:
                 return
-            freezer.write_text("FROZEN")
+            _write(freezer, "FROZEN")
             for pid in self.pids():
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-            freezer.write_text("THAWED")
+            _write(freezer, "THAWED")
         logger.error("processes survived 50 kill rounds in %s", self.dirs["pids"])
 
     def remove(self) -> None:
         self.kill_all()
         for directory in self.dirs.values():
             try:
-                directory.rmdir()
+                os.rmdir(directory)
             except OSError as exc:  # still busy: leave it for the janitor, but say so
                 logger.warning("could not remove %s: %s", directory, exc)
 

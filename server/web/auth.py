@@ -19,7 +19,8 @@ PARTICIPANT_COOKIE_PREFIX = "duet_p_"
 _bearer = HTTPBearer(auto_error=False, description="An API key created with `duet apikey create`.")
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
+    """async: FastAPI would run a plain function in its thread pool, a thread hop per request."""
     return request.app.state.services  # type: ignore[no-any-return]
 
 
