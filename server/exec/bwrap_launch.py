@@ -134,7 +134,7 @@ class Prepared:
 
 
 def command_line(argv: Sequence[str], env: Mapping[str, str]) -> str:
-    """The trampoline's one line: ``export K=V ...; exec argv`` (shell-quoted)."""
+    """The one line: ``export K=V ...; exec argv`` (shell-quoted; no newline or NUL inside)."""
     for word in [*argv, *env, *env.values()]:
         if "\n" in word or "\x00" in word:
             raise ValueError(f"a sandbox command cannot contain a newline or NUL: {word!r}")

@@ -16,7 +16,6 @@ import io
 import logging
 import os
 import socket
-import struct
 import subprocess
 import tarfile
 import time
@@ -33,7 +32,7 @@ from docker.models.containers import Container
 
 import docker
 from server import tokens
-from server.exec import seccomp
+from server.exec import docker_streams, seccomp
 from server.exec.languages.model import RESULTS_DIR, WORK_DIR, Step
 from server.exec.output import CappedOutput
 from server.exec.rootfs import RUNNER_GID, RUNNER_UID, RuntimeRootfs
@@ -47,7 +46,6 @@ CPU_POLL_SECONDS = 0.05
 JANITOR_SECONDS = 60.0
 #: Containers older than this are removed whoever made them (pools recycle theirs long before).
 MAX_CONTAINER_AGE = 24 * 3600.0
-_STDOUT, _STDERR = 1, 2
 # $0 is the archive's size: read exactly that much of stdin (head never reads past -c), unpack
 # it into /work, then exec the step: the rest of stdin is the program's.
 _UNPACK_THEN_EXEC = 'head -c "$0" | tar -x -C /work -f - || exit 125; exec "$@"'
@@ -322,7 +320,7 @@ class DockerSandbox:
                 yield _DockerTerminal(api, exec_id, raw)
             finally:
                 with anyio.CancelScope(shield=True):
-                    await anyio.to_thread.run_sync(_close_hijacked, sock, raw)
+                    await anyio.to_thread.run_sync(docker_streams.close, sock, raw)
         finally:
             with anyio.CancelScope(shield=True):
                 await self._used_send.send(container)
@@ -350,8 +348,8 @@ class DockerSandbox:
         stdout = CappedOutput("stdout", limits.output_bytes, on_output)
         stderr = CappedOutput("stderr", limits.output_bytes, on_output)
         usage = self._cgroups[_id(container)]
-        await anyio.to_thread.run_sync(usage.set_limits, limits.memory_bytes, limits.processes)
-        await anyio.to_thread.run_sync(usage.sample)
+        usage.set_limits(limits.memory_bytes, limits.processes)  # a few small cgroup files
+        usage.sample()
         cpu_before = usage.cpu_ns
         reason: list[str] = []
         done = anyio.Event()
@@ -379,7 +377,7 @@ class DockerSandbox:
             limit_ns = int(limits.cpu_seconds * 1e9)
             while not done.is_set():
                 await anyio.sleep(CPU_POLL_SECONDS)
-                await anyio.to_thread.run_sync(usage.sample)
+                usage.sample()
                 if usage.cpu_ns - cpu_before > limit_ns:
                     await stop("cpu")
                     return
@@ -394,7 +392,7 @@ class DockerSandbox:
                 await stop("wall")
                 await done.wait()
             tg.cancel_scope.cancel()
-        await anyio.to_thread.run_sync(usage.sample)
+        usage.sample()
         return _result(
             code[0],
             step,
@@ -427,50 +425,16 @@ class DockerSandbox:
         )
         sock = await anyio.to_thread.run_sync(lambda: api.exec_start(exec_id, socket=True))
         raw = cast(socket.socket, getattr(sock, "_sock"))  # noqa: B009 (the hijacked connection)
-        send, receive = anyio.create_memory_object_stream[tuple[int, bytes]](64)
 
-        def read_frames() -> None:
-            try:
-                while True:
-                    header = _recv_exactly(raw, 8)
-                    if header is None:
-                        return
-                    kind, size = header[0], struct.unpack(">I", header[4:])[0]
-                    payload = _recv_exactly(raw, size)
-                    if payload is None:
-                        return
-                    anyio.from_thread.run(send.send, (kind, payload))
-            except (OSError, anyio.BrokenResourceError, anyio.ClosedResourceError):
-                return
-            finally:
-                with contextlib.suppress(RuntimeError):  # the loop may be tearing the task down
-                    anyio.from_thread.run_sync(send.close)
-
-        async def write_stdin() -> None:
-            try:
-                if stdin:
-                    await anyio.to_thread.run_sync(raw.sendall, stdin)
-                if stdin_stream is not None:
-                    async for chunk in stdin_stream:
-                        await anyio.to_thread.run_sync(raw.sendall, chunk)
-                await anyio.to_thread.run_sync(raw.shutdown, socket.SHUT_WR)
-            except OSError:
-                return
+        async def over_limit() -> None:
+            await stop("output_limit")
 
         try:
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(anyio.to_thread.run_sync, read_frames)
-                tg.start_soon(write_stdin)
-                async with receive:
-                    async for kind, payload in receive:
-                        target = stderr if kind == _STDERR else stdout
-                        if not await target.feed(payload) and stop is not None:
-                            await stop("output_limit")
-                tg.cancel_scope.cancel()
+            await docker_streams.bridge(
+                raw, stdin, stdin_stream, stdout, stderr, over_limit if stop else None
+            )
         finally:
-            send.close()
-            with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(_close_hijacked, sock, raw)
+            docker_streams.close(sock, raw)
         try:
             info = await anyio.to_thread.run_sync(api.exec_inspect, exec_id)
         except docker.errors.NotFound:
@@ -552,26 +516,10 @@ class _Cgroup:
             return
 
 
-def _close_hijacked(wrapper: Any, raw: socket.socket) -> None:
-    """Close the hijacked exec connection: the SocketIO wrapper holds a reference to the socket."""
-    wrapper.close()
-    raw.close()
-
-
 def _id(container: Container) -> str:
     identifier = container.id
     assert identifier is not None
     return identifier
-
-
-def _recv_exactly(sock: socket.socket, size: int) -> bytes | None:
-    chunks = bytearray()
-    while len(chunks) < size:
-        chunk = sock.recv(size - len(chunks))
-        if not chunk:
-            return None
-        chunks += chunk
-    return bytes(chunks)
 
 
 def _tar(files: Mapping[str, bytes]) -> bytes:
