@@ -22,7 +22,6 @@ import json
 import os
 import resource
 import select
-import shlex
 import signal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ import anyio
 
 from server.exec import child
 from server.exec.cgroup import RunCgroup
+from server.exec.command_line import command_line, trampoline
 from server.exec.languages.model import RESULTS_DIR, WORK_DIR
 from server.exec.rootfs import RUNNER_GID, RUNNER_UID
 from server.exec.sandbox import Limits
@@ -50,8 +50,6 @@ SETPRIV = (
     "--no-new-privs",
     "--",
 )
-#: Read the command line from fd N, close it, run the command (``exec`` inside the line).
-TRAMPOLINE = 'IFS= read -r line <&{fd} || exit 125; exec {fd}<&-; eval "$line"'
 
 
 class SandboxStartFailed(Exception):
@@ -131,15 +129,6 @@ class Prepared:
         with anyio.CancelScope(shield=True):
             await self.process.aclose()
             await anyio.to_thread.run_sync(self.group.remove)
-
-
-def command_line(argv: Sequence[str], env: Mapping[str, str]) -> str:
-    """The one line: ``export K=V ...; exec argv`` (shell-quoted; no newline or NUL inside)."""
-    for word in [*argv, *env, *env.values()]:
-        if "\n" in word or "\x00" in word:
-            raise ValueError(f"a sandbox command cannot contain a newline or NUL: {word!r}")
-    exports = " ".join(shlex.quote(f"{key}={value}") for key, value in env.items())
-    return (f"export {exports}; " if exports else "") + "exec " + shlex.join(argv)
 
 
 async def prepare(
@@ -254,7 +243,7 @@ def _bwrap_argv(
     if collect:
         argv += ["--bind", str(ws.results), RESULTS_DIR]
     argv += ["--chdir", WORK_DIR, "--clearenv", "--seccomp", str(seccomp_fd), "--"]
-    return [*argv, *SETPRIV, "/bin/bash", "-c", TRAMPOLINE.format(fd=command_fd)]
+    return [*argv, *SETPRIV, "/bin/bash", "-c", trampoline(command_fd)]
 
 
 async def _sandbox_pid(info: child.PipeReader, process: child.Child) -> int:

@@ -135,42 +135,11 @@ class SqlAccountRepository:
             )
 
     async def api_key_by_token_hash(self, token_hash: str) -> tuple[ApiKey, User] | None:
-        # one Core statement on a plain connection: this runs for every API request
-        keys, users = ApiKeyRow.__table__.c, UserRow.__table__.c
-        stmt = (
-            select(
-                keys.id, keys.name, keys.prefix, keys.created_at, keys.last_used_at, keys.revoked_at,
-                users.id.label("user_id"), users.org_id, users.email, users.display_name, users.role,
-                users.password_hash, users.created_at.label("user_created_at"), users.disabled_at,
-            )
-            .join(UserRow.__table__, users.id == keys.user_id)
-            .where(keys.token_hash == token_hash)
-        )  # fmt: skip
-        async with self._db.connection() as conn:
-            row = (await conn.execute(stmt)).one_or_none()
-        if row is None:
-            return None
-        key = ApiKey(
-            id=row.id,
-            user_id=row.user_id,
-            name=row.name,
-            prefix=row.prefix,
-            token_hash=token_hash,
-            created_at=row.created_at,
-            last_used_at=row.last_used_at,
-            revoked_at=row.revoked_at,
-        )
-        user = User(
-            id=row.user_id,
-            org_id=row.org_id,
-            email=row.email,
-            display_name=row.display_name,
-            role=OrgRole(row.role),
-            password_hash=row.password_hash,
-            created_at=row.user_created_at,
-            disabled_at=row.disabled_at,
-        )
-        return key, user
+        # key and member in one statement: this runs for every API request
+        stmt = select(ApiKeyRow, UserRow).join(UserRow, UserRow.id == ApiKeyRow.user_id)
+        async with self._db.session() as tx:
+            row = (await tx.execute(stmt.where(ApiKeyRow.token_hash == token_hash))).one_or_none()
+            return (_key(row[0]), _user(row[1])) if row else None
 
     async def api_keys(self, user_id: str) -> Sequence[ApiKey]:
         async with self._db.session() as tx:

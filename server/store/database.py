@@ -97,13 +97,6 @@ class Database:
                 yield session
 
     @asynccontextmanager
-    async def connection(self) -> AsyncIterator[AsyncConnection]:
-        """A plain connection for a Core read (no ORM session around it)."""
-        with unavailable_on_connection_errors():
-            async with self.engine.connect() as conn:
-                yield conn
-
-    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside a transaction: committed on success, rolled back on error."""
         with unavailable_on_connection_errors():

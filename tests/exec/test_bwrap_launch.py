@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from server.exec import bwrap_sandbox
-from server.exec.bwrap_launch import command_line
 from server.exec.bwrap_sandbox import BwrapSandbox
 from server.exec.languages import LanguageRegistry
 from server.exec.languages.model import Step
@@ -63,15 +62,6 @@ async def test_the_command_arrives_exactly_and_nothing_else_does(
     assert {k: v for k, v in dict(seen["env"]).items() if k not in {"PWD", "SHLVL", "_"}} == env  # type: ignore[call-overload]
     assert seen["fds"] == ["0", "1", "2", "3"]  # stdio, and the directory listing itself
     assert seen["tmp"] == limits.disk_bytes  # a cold sandbox gets the run's own sizes
-
-
-def test_a_command_line_is_one_line() -> None:
-    assert command_line(["python3", "main.py"], {"A": "1 2"}) == "export 'A=1 2'; exec python3 main.py"
-    for bad in (["echo", "two\nlines"], ["nul\x00"]):
-        with pytest.raises(ValueError, match="newline or NUL"):
-            command_line(bad, {})
-    with pytest.raises(ValueError):
-        command_line(["true"], {"K": "a\nb"})
 
 
 async def test_a_sandbox_that_cannot_start_is_an_internal_error(
