@@ -40,7 +40,7 @@ run-packages:
 	scripts/system-packages bubblewrap debootstrap
 
 test-packages:
-	scripts/system-packages bubblewrap debootstrap docker.io chromium
+	scripts/system-packages bubblewrap debootstrap docker.io crun chromium
 
 # The language runtimes: one Debian rootfs, built once and cached by content under ~/.cache/duet.
 runtime: venv

@@ -42,6 +42,7 @@ class Settings:
     exec_max_output_mb: int = 8
     exec_max_disk_mb: int = 64
     docker_pool_size: int = 2
+    docker_runtime: str = "auto"  # OCI runtime for sandbox containers: auto = crun when it works
     bwrap_pool_size: int = 2  # sandboxes prepared ahead by the bubblewrap engine
     # With DUET_REDIS_URL, runs go through a Redis queue to `duet worker` processes.
     exec_queue_timeout_seconds: float = 300.0  # a run no worker takes within this is refused (503)

@@ -42,9 +42,11 @@ async def open_sandbox(settings: Settings) -> AsyncIterator[Engine]:
 
         why_not = await docker_sandbox.probe()
         if why_not is None:
-            sandbox = docker_sandbox.DockerSandbox(rootfs, pool_size=settings.docker_pool_size)
+            sandbox = docker_sandbox.DockerSandbox(
+                rootfs, pool_size=settings.docker_pool_size, runtime=settings.docker_runtime
+            )
             async with sandbox.running() as docker:
-                logger.info("code runs in Docker (image %s)", docker.image)
+                logger.info("code runs in Docker (image %s, runtime %s)", docker.image, docker.runtime_name)
                 yield Engine(docker, versions=rootfs.versions)
             return
         reasons.append(f"docker: {why_not}")

@@ -33,6 +33,7 @@ def test_quick_exec_benchmark_reports_every_row() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    for row in ("| Duet `bwrap` |", "| Duet `docker` |", "runs/s", "every run checked: 10 passed"):
+    rows = ("| Duet `bwrap` |", "| Duet `docker` (crun) |", "| Duet `docker` (runc) |", "runs/s")
+    for row in (*rows, "every run checked: 10 passed"):
         assert row in result.stdout
     assert (ROOT / "docs" / "benchmarks.md").read_text() == before  # quick mode never writes the page

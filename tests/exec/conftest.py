@@ -43,11 +43,19 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture(scope="module", params=["bwrap", pytest.param("docker", marks=pytest.mark.docker)])
+@pytest.fixture(
+    scope="module",
+    params=[
+        "bwrap",
+        pytest.param("docker", marks=pytest.mark.docker),
+        pytest.param("docker-runc", marks=pytest.mark.docker),
+    ],
+)
 async def sandbox(
     request: pytest.FixtureRequest, runtime: RuntimeRootfs, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Sandbox]:
-    """Each engine in turn: the tests run once through bubblewrap, once through Docker."""
+    """Each engine in turn: bubblewrap, then Docker with crun (what `make test` sets up), then
+    Docker with runc (every engine's default)."""
     if request.param == "bwrap":
         reason = bwrap_sandbox.probe()
         if reason is not None:
@@ -59,5 +67,8 @@ async def sandbox(
     reason = await docker_sandbox.probe()
     if reason is not None:
         missing(reason)
-    async with docker_sandbox.DockerSandbox(runtime, pool_size=2).running() as engine:
+    oci = "runc" if request.param == "docker-runc" else "crun"
+    if oci not in await docker_sandbox.runtimes():
+        missing(f"the Docker engine has no {oci} runtime (scripts/docker-engine registers crun)")
+    async with docker_sandbox.DockerSandbox(runtime, pool_size=2, runtime=oci).running() as engine:
         yield engine
