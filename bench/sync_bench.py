@@ -281,8 +281,8 @@ async def run(quick: bool, repeats: int) -> str:
     lines += [
         f"**1. Interview load** — R rooms × (2 typists at 5 keystrokes/s, each moving its cursor, + 1"
         f" viewer), {seconds:.0f} s per run, {repeats} runs per server taken in turns; latency = a"
-        " typist's insert → its arrival at each other client of the room, from the"
-        f" {WARMUP_SECONDS:.0f}th second of typing on (every keystroke counts for loss). Figures are"
+        " typist's insert → its arrival at each other client of the room, after the first"
+        f" {WARMUP_SECONDS:.0f} s of typing (every keystroke counts for loss). Figures are"
         " medians over the runs; lost is their sum.",
         "",
         "| R | server | p50 ms | p99 ms | p99 range ms | lost | server CPU % | server RSS MB |",
