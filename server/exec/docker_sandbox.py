@@ -170,17 +170,19 @@ class DockerSandbox:
         return self.runtime or "the engine's default"
 
     def _choose_runtime(self) -> str | None:
-        """The configured runtime; for ``auto``, crun when a container starts with it."""
-        if self.runtime_setting != "auto":
-            return self.runtime_setting or None
-        if "crun" not in (self.client.info().get("Runtimes") or {}):
+        """The configured runtime if a container starts with it (``auto``: crun, when the engine
+        has it), else the engine's default, with the reason logged."""
+        auto = self.runtime_setting == "auto"
+        wanted = "crun" if auto else self.runtime_setting
+        if not wanted or (auto and wanted not in self.client.info().get("Runtimes", {})):
             return None
         try:
-            self._remove(self._create(self.defaults, runtime="crun"))
+            self._remove(self._create(self.defaults, runtime=wanted))
         except docker.errors.APIError as exc:  # e.g. crun < 1.9 refuses hybrid cgroup hierarchies
-            logger.warning("the engine's crun runtime cannot start a sandbox, using its default: %s", exc)
+            log = logger.warning if auto else logger.error
+            log("the engine's %s runtime cannot start a sandbox, using its default: %s", wanted, exc)
             return None
-        return "crun"
+        return wanted
 
     def _create(self, limits: Limits, *, runtime: str | None = None) -> Container:
         container = self.client.containers.create(

@@ -71,4 +71,5 @@ async def sandbox(
     if oci not in await docker_sandbox.runtimes():
         missing(f"the Docker engine has no {oci} runtime (scripts/docker-engine registers crun)")
     async with docker_sandbox.DockerSandbox(runtime, pool_size=2, runtime=oci).running() as engine:
+        assert engine.runtime == oci, f"{oci} is registered but cannot start a sandbox (see the log)"
         yield engine

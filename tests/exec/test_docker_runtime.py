@@ -5,10 +5,17 @@ from __future__ import annotations
 import pytest
 
 from server.exec import docker_sandbox
+from server.exec.languages import load_registry
 from server.exec.rootfs import RuntimeRootfs
+from server.exec.sandbox import RunSpec
 from tests.prerequisites import missing
 
 pytestmark = [pytest.mark.anyio, pytest.mark.docker]
+
+
+def hello() -> RunSpec:
+    python = load_registry().get("python")
+    return RunSpec(files={"main.py": b"print('hi')\n"}, steps=python.steps("run"), env=python.environment())
 
 
 @pytest.fixture
@@ -27,3 +34,17 @@ async def test_auto_takes_crun_when_the_engine_has_it(runtime: RuntimeRootfs) ->
     async with docker_sandbox.DockerSandbox(runtime, pool_size=1, runtime="").running() as engine:
         assert engine.runtime is None
         assert engine.runtime_name == "the engine's default"
+
+
+async def test_a_runtime_that_cannot_start_a_sandbox_falls_back_to_the_default(
+    runtime: RuntimeRootfs, caplog: pytest.LogCaptureFixture
+) -> None:
+    if (reason := await docker_sandbox.probe()) is not None:
+        missing(reason)
+    async with docker_sandbox.DockerSandbox(
+        runtime, pool_size=1, runtime="no-such-runtime"
+    ).running() as engine:
+        assert engine.runtime is None
+        result = await engine.run(hello())
+        assert (result.status, result.stdout) == ("ok", "hi\n"), result
+    assert any("no-such-runtime runtime cannot start" in r.getMessage() for r in caplog.records)
