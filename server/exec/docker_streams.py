@@ -31,16 +31,13 @@ async def bridge(
     stdout: CappedOutput,
     stderr: CappedOutput,
     over_limit: Callable[[], Coroutine[Any, Any, None]] | None,
-    *,
-    until: bytes = b"",
 ) -> None:
     """Send ``stdin`` (then ``stdin_stream``, then EOF) while passing output on, until the
-    connection ends (or stdout so far is ``until``); ``over_limit`` is awaited once a stream
-    goes over its cap."""
+    connection ends; ``over_limit`` is awaited once a stream goes over its cap."""
     raw.setblocking(False)
     async with anyio.create_task_group() as tg:
         tg.start_soon(_write, raw, stdin, stdin_stream)
-        await _read(raw, stdout, stderr, over_limit, until, tg)
+        await _read(raw, stdout, stderr, over_limit, tg)
         tg.cancel_scope.cancel()
 
 
@@ -49,7 +46,6 @@ async def _read(
     stdout: CappedOutput,
     stderr: CappedOutput,
     over_limit: Callable[[], Coroutine[Any, Any, None]] | None,
-    until: bytes,
     tg: TaskGroup,
 ) -> None:
     # Reading never pauses, not even while the program is being stopped: Docker waits for a
@@ -77,8 +73,6 @@ async def _read(
             if not await target.feed(payload) and over_limit is not None and not limited:
                 limited = True
                 tg.start_soon(over_limit)
-            if until and stdout.size == len(until) and stdout.text() == until.decode():
-                return
 
 
 async def _write(raw: socket.socket, stdin: bytes, stdin_stream: ByteReceiveStream | None) -> None:
