@@ -12,7 +12,7 @@ process; the block is lifted; bwrap loads the seccomp filter, becomes the sandbo
 runs ``setpriv`` (uid 1000, no capabilities, no-new-privs), then a one-line ``bash`` trampoline
 (dash cannot name a descriptor above 9) that reads the step's command from a pipe (environment
 and argv, shell-quoted, one line), closes that pipe and ``exec``s the command. Nothing of the run
-is inside before it starts.
+is inside before it starts. A started ``Prepared`` is what ``server.exec.supervision`` watches.
 """
 
 from __future__ import annotations
@@ -23,11 +23,13 @@ import os
 import resource
 import select
 import signal
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
+from anyio.abc import ByteReceiveStream, ByteSendStream
 
 from server.exec import child
 from server.exec.cgroup import RunCgroup
@@ -35,6 +37,7 @@ from server.exec.command_line import command_line, trampoline
 from server.exec.languages.model import RESULTS_DIR, WORK_DIR
 from server.exec.rootfs import RUNNER_GID, RUNNER_UID
 from server.exec.sandbox import Limits
+from server.exec.supervision import SandboxStartFailed
 from server.exec.workspace import Workspace
 
 #: bwrap itself never needs long: past this, the sandbox did not start.
@@ -52,12 +55,7 @@ SETPRIV = (
 )
 
 
-class SandboxStartFailed(Exception):
-    """bwrap exited (or hung) before its sandbox was ready; ``detail`` is what it said."""
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
+__all__ = ["Prepared", "SandboxStartFailed", "Shape", "failure", "prepare"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +72,8 @@ class Shape:
 
 class Prepared:
     """One sandbox, set up and waiting (see the module docstring). ``start`` once, ``close``
-    always; ``process`` is bwrap, ``group`` the cgroup everything inside lives in."""
+    always; ``process`` is bwrap, ``group`` the cgroup everything inside lives in. Once started
+    it is a ``supervision.StartedStep``."""
 
     def __init__(
         self, ws: Workspace, group: RunCgroup, process: child.Child, pid: int, command: int, block: int
@@ -86,7 +85,7 @@ class Prepared:
         self._init = os.pidfd_open(pid)  # the sandbox's pid 1 once started
         self._command = command
         self._block = block
-        self.started = False
+        self.started = 0.0  # time.monotonic() at start
         self.closed = False
 
     def alive(self) -> bool:
@@ -106,10 +105,45 @@ class Prepared:
             ):
                 resource.prlimit(self.pid, which, (value, value))
             os.write(self._command, line.encode() + b"\n")  # a pipe: the line fits its buffer
+            self.started = time.monotonic()
             os.write(self._block, b"go")
         except OSError as exc:  # ProcessLookupError, BrokenPipeError: it died while waiting
             raise SandboxStartFailed(f"the prepared sandbox is gone: {exc}") from exc
-        self.started = True
+
+    # ---- as a started step (server.exec.supervision) --------------------------------------------
+
+    @property
+    def stdin(self) -> ByteSendStream | None:
+        return self.process.stdin
+
+    @property
+    def stdout(self) -> ByteReceiveStream | None:
+        return self.process.stdout
+
+    @property
+    def stderr(self) -> ByteReceiveStream | None:
+        return self.process.stderr
+
+    async def wait(self) -> int | None:
+        code = await self.process.wait()
+        if 128 < code <= 128 + 64:  # bwrap reports a child killed by signal N as 128+N
+            return -(code - 128)
+        return code
+
+    def end_stragglers(self) -> None:
+        self.kill()
+
+    def sandbox_failed(self, code: int | None, stderr: str) -> bool:
+        return code == 1 and stderr.startswith("bwrap:")  # bwrap says why on stderr, then exits 1
+
+    def cpu_ns(self) -> int:
+        return self.group.cpu_ns()
+
+    def peak_memory(self) -> int:
+        return self.group.peak_memory()
+
+    def oom_killed(self) -> bool:
+        return self.group.oom_killed()
 
     def kill(self) -> None:
         """End everything inside at once: SIGKILL to the sandbox's pid 1 takes its whole pid

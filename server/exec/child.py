@@ -131,6 +131,22 @@ class Child:
 PIPE = -1
 
 
+def stdio_pipe(index: int, owner: tuple[int, int] | None) -> tuple[int, int]:
+    """A pipe for standard stream ``index`` (0: stdin): ``(the child's end, ours)``, both
+    close-on-exec. ``owner`` (uid, gid) owns the child's end, so a program running as that user
+    can reopen it (``/dev/stdin``)."""
+    read_end, write_end = os.pipe2(os.O_CLOEXEC)
+    child_end, parent_end = (read_end, write_end) if index == 0 else (write_end, read_end)
+    if owner is not None:
+        try:
+            os.fchown(child_end, *owner)
+        except BaseException:
+            os.close(read_end)
+            os.close(write_end)
+            raise
+    return child_end, parent_end
+
+
 def spawn(
     argv: Sequence[str],
     *,
@@ -154,10 +170,7 @@ def spawn(
                 wanted.append(given)
                 ours.append(-1)
                 continue
-            read_end, write_end = os.pipe2(os.O_CLOEXEC)
-            child_end, parent_end = (read_end, write_end) if index == 0 else (write_end, read_end)
-            if pipe_owner is not None:
-                os.fchown(child_end, *pipe_owner)
+            child_end, parent_end = stdio_pipe(index, pipe_owner)
             theirs.append(child_end)
             ours.append(parent_end)
             wanted.append(child_end)

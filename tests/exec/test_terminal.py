@@ -38,3 +38,13 @@ async def test_a_python_repl_answers_and_sees_the_files(sandbox: Sandbox, regist
         with anyio.fail_after(20):
             while await terminal.read():
                 pass
+
+
+async def test_the_terminal_has_its_size_and_type(sandbox: Sandbox, registry: LanguageRegistry) -> None:
+    python = registry.get("python")
+    spec = RunSpec(files={}, steps=[Step("run", ("python3", "-q", "-i"))], env=python.environment())
+    async with sandbox.terminal(spec) as terminal:
+        await terminal.resize(33, 111)
+        await read_until(terminal, b">>> ")
+        await terminal.write(b"import os; print('size', *os.get_terminal_size(), os.environ['TERM'])\r")
+        await read_until(terminal, b"size 111 33 xterm-256color")
