@@ -44,6 +44,8 @@ RUN set -eux; \
     mkdir -p /work /results
 
 COPY server/exec/harness/ /opt/duet/harness/
+COPY server/exec/agent/duet-agent.c /opt/duet/src/duet-agent.c
+RUN gcc -O2 -Wall -Wextra -Werror -o /opt/duet/duet-agent /opt/duet/src/duet-agent.c
 
 ENV PATH=/usr/local/bin:/usr/bin:/bin \
     HOME=/tmp \

@@ -1,9 +1,11 @@
-"""A per-run control group (cgroup v1): memory, pids, CPU accounting, freezer.
+"""Control groups (cgroup v1) that account for and limit runs: memory, pids, CPU accounting.
 
-The group is created under the server's own cgroup in each hierarchy (so the host's or the
-container's limits still apply above it), limits are set before the program starts, the program
-joins it before it executes anything, and everything in it is frozen and killed at the end.
-Memory written to tmpfs (/tmp, /dev/shm) and memfds is charged to the group too.
+``RunCgroup`` is a bubblewrap step's own group: created under the server's own cgroup in each
+hierarchy (so the host's or the container's limits still apply above it), limits set before the
+program starts, the program joins it before it executes anything, and everything in it is frozen
+and killed at the end. ``ContainerCgroup`` is a Docker container's group, which Docker makes and
+removes: the host changes its limits between steps and reads it. Memory written to tmpfs (/tmp,
+/dev/shm) and memfds is charged to the group too.
 """
 
 from __future__ import annotations
@@ -97,11 +99,7 @@ class RunCgroup:
         return int(_read(f"{self.dirs['memory']}/memory.max_usage_in_bytes"))
 
     def oom_killed(self) -> bool:
-        for line in _read(f"{self.dirs['memory']}/memory.oom_control").splitlines():
-            key, _, value = line.partition(" ")
-            if key == "oom_kill" and int(value) > 0:
-                return True
-        return False
+        return _oom_killed(self.dirs["memory"])
 
     def pids(self) -> list[int]:
         return [int(p) for p in _read(f"{self.dirs['pids']}/cgroup.procs").split()]
@@ -127,6 +125,62 @@ class RunCgroup:
                 os.rmdir(directory)
             except OSError as exc:  # still busy: leave it for the janitor, but say so
                 logger.warning("could not remove %s: %s", directory, exc)
+
+
+class ContainerCgroup:
+    """A Docker container's groups, found from its first process. Docker removes them with the
+    container (a killed one's go within milliseconds): readings then stay at their last values."""
+
+    def __init__(self, pid: int) -> None:
+        self.dirs: dict[str, str] = {}
+        for line in _read(f"/proc/{pid}/cgroup").splitlines():
+            _, names, path = line.split(":", 2)
+            for name in names.split(","):
+                self.dirs[name] = f"{ROOT}/{name}{path.rstrip('/')}"
+        memory = self.dirs["memory"]
+        self._limit = f"{memory}/memory.limit_in_bytes"
+        self._memsw = f"{memory}/memory.memsw.limit_in_bytes"
+        self._cpu_ns = self._peak = 0
+        self._oom = False
+
+    def set_limits(self, *, memory_bytes: int, processes: int) -> None:
+        """Change the memory (== memory + swap) and pids limits between steps."""
+        current = int(_read(self._limit))
+        if current != memory_bytes:
+            # memory + swap may never be below memory: raise it first, lower it last
+            order = (self._limit, self._memsw) if memory_bytes < current else (self._memsw, self._limit)
+            for path in order:
+                if path != self._memsw or os.path.exists(path):
+                    _write(path, str(memory_bytes))
+        _write(f"{self.dirs['pids']}/pids.max", str(processes))
+
+    def reset_peak(self) -> None:
+        """Peaks from here on (so each step reports its own, as a bwrap step's group does)."""
+        _write(f"{self.dirs['memory']}/memory.max_usage_in_bytes", "0")
+        self._peak = 0
+
+    def cpu_ns(self) -> int:
+        with contextlib.suppress(OSError, ValueError):
+            self._cpu_ns = int(_read(f"{self.dirs['cpuacct']}/cpuacct.usage"))
+        return self._cpu_ns
+
+    def peak_memory(self) -> int:
+        with contextlib.suppress(OSError, ValueError):
+            self._peak = int(_read(f"{self.dirs['memory']}/memory.max_usage_in_bytes"))
+        return self._peak
+
+    def oom_killed(self) -> bool:
+        with contextlib.suppress(OSError, ValueError):
+            self._oom = self._oom or _oom_killed(self.dirs["memory"])
+        return self._oom
+
+
+def _oom_killed(memory: str) -> bool:
+    for line in _read(f"{memory}/memory.oom_control").splitlines():
+        key, _, value = line.partition(" ")
+        if key == "oom_kill" and int(value) > 0:
+            return True
+    return False
 
 
 def _owner_alive(directory: Path) -> bool:

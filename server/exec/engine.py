@@ -37,13 +37,15 @@ async def open_sandbox(settings: Settings) -> AsyncIterator[Engine]:
         yield Engine(None, reason)
         return
     reasons: list[str] = []
+    # both engines' workspaces (host tmpfs mounts); a crashed server's are swept at start
+    work_base = settings.var_dir.resolve() / "sandbox"
     if settings.sandbox in {"auto", "docker"}:
         from server.exec import docker_sandbox
 
         why_not = await docker_sandbox.probe()
         if why_not is None:
             sandbox = docker_sandbox.DockerSandbox(
-                rootfs, pool_size=settings.docker_pool_size, runtime=settings.docker_runtime
+                rootfs, work_base, pool_size=settings.docker_pool_size, runtime=settings.docker_runtime
             )
             async with sandbox.running() as docker:
                 logger.info("code runs in Docker (image %s, runtime %s)", docker.image, docker.runtime_name)
@@ -53,7 +55,6 @@ async def open_sandbox(settings: Settings) -> AsyncIterator[Engine]:
     if settings.sandbox in {"auto", "bwrap"}:
         why_not = bwrap_sandbox.probe()
         if why_not is None:
-            work_base = settings.var_dir.resolve() / "sandbox"
             bwrap_sandbox.sweep_orphans(work_base)
             async with BwrapSandbox(
                 rootfs.path, work_base, pool_size=settings.bwrap_pool_size

@@ -6,9 +6,11 @@ Two layers, each cached by a content hash in a directory outside the git checkou
   recommends, docs, man pages or locales; ``hash`` covers the suite and the package list. This is
   the slow part (minutes) and only changes when a language's packages change.
 - ``<hash>``: a hard-link copy of the base plus the harness support files under
-  ``/opt/duet/harness``, the ``runner`` user and a manifest (``.duet-rootfs.json``) with the
-  package list, the language versions and the size; ``hash`` also covers the harness files, so
-  editing a reporter costs seconds, not a rebuild.
+  ``/opt/duet/harness``, the Docker sandbox's agent (``server/exec/agent/duet-agent.c``, compiled
+  with the tree's own gcc into ``/opt/duet/duet-agent``), the ``runner`` user and a manifest
+  (``.duet-rootfs.json``) with the package list, the language versions and the size; ``hash``
+  also covers the harness files and the agent's source, so editing either costs seconds, not a
+  rebuild.
 
 Both are built in a temporary directory renamed into place at the end, under an exclusive lock,
 so a concurrent build waits and then reuses the result. Needs root (debootstrap, chroot).
@@ -27,6 +29,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from server.errors import ConfigurationError, DuetError
@@ -38,14 +41,18 @@ logger = logging.getLogger(__name__)
 SUITE = "bookworm"
 #: Bump when the package layer's recipe changes in a way that changes the result.
 RECIPE_VERSION = 2
-#: Bump when the runtime layer's recipe (user, host files, mount points) changes.
-LAYER_RECIPE_VERSION = 2
+#: Bump when the runtime layer's recipe (user, host files, mount points, the agent) changes.
+LAYER_RECIPE_VERSION = 3
 RUNNER_UID = 1000
 RUNNER_GID = 1000
 RUNNER_USER = "runner"
 MANIFEST = ".duet-rootfs.json"
 BASE_MANIFEST = ".duet-base.json"
 CACHE_ENV = "DUET_RUNTIME_CACHE"
+#: The Docker sandbox's first process (server/exec/agent/duet-agent.c), and its source in the tree.
+AGENT_BINARY = "/opt/duet/duet-agent"
+AGENT_SOURCE = "/opt/duet/src/duet-agent.c"
+AGENT_CFLAGS = ("-O2", "-Wall", "-Wextra", "-Werror")
 
 #: dpkg never unpacks these (copyright files are kept for licence compliance).
 DPKG_NODOC = """\
@@ -96,16 +103,22 @@ def default_cache_dir(environ: Mapping[str, str]) -> Path:
     return Path(base) / "duet" / "rootfs"
 
 
+def agent_source() -> bytes:
+    return resources.files("server.exec").joinpath("agent", "duet-agent.c").read_bytes()
+
+
 def base_key(packages: Sequence[str]) -> str:
     """Content hash of the package layer."""
     payload = {"recipe": RECIPE_VERSION, "suite": SUITE, "packages": sorted(packages)}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
 
 
-def rootfs_key(packages: Sequence[str], harness: Mapping[str, bytes]) -> str:
-    """Content hash of the whole runtime: the package layer, the harness files and the user."""
+def rootfs_key(packages: Sequence[str], harness: Mapping[str, bytes], agent: bytes | None = None) -> str:
+    """Content hash of the whole runtime: the package layer, the harness files, the agent's source
+    (the shipped one unless given) and the user."""
     digest = hashlib.sha256(base_key(packages).encode())
     digest.update(f"layer:{LAYER_RECIPE_VERSION}:runner:{RUNNER_UID}:{RUNNER_GID}".encode())
+    digest.update(b"\0agent\0" + hashlib.sha256(agent_source() if agent is None else agent).digest())
     for name in sorted(harness):
         digest.update(b"\0" + name.encode() + b"\0" + hashlib.sha256(harness[name]).digest())
     return digest.hexdigest()[:20]
@@ -229,6 +242,7 @@ def _build_final(
         harness_dir = work / HARNESS_DIR.lstrip("/")
         for name, content in harness.items():
             _write(harness_dir / name, content, mode=0o755 if name.endswith(".sh") else 0o644)
+        _build_agent(work)
         _add_runner_user(work)
         _replace_host_files(work)
         for mount_point in ("work", "results"):
@@ -248,6 +262,12 @@ def _build_final(
     except BaseException:
         _remove_tree(work)
         raise
+
+
+def _build_agent(root: Path) -> None:
+    """Compile the agent with the tree's own gcc, against its own libc."""
+    _write(root / AGENT_SOURCE.lstrip("/"), agent_source())
+    _chroot(root, ["gcc", *AGENT_CFLAGS, "-o", AGENT_BINARY, AGENT_SOURCE])
 
 
 def _add_runner_user(root: Path) -> None:

@@ -1,5 +1,6 @@
 """The production runtime image, generated from the same registry as the local rootfs.
 
+The Docker engine's sandboxes start the agent compiled in it (``server/exec/agent/duet-agent.c``).
 ``docker/runtime.Dockerfile`` is this module's output (``duet runtime dockerfile`` rewrites it;
 a test fails when it drifts from the registry). Build it from the repository root:
 ``docker build -f docker/runtime.Dockerfile -t duet-runtime .``
@@ -8,7 +9,18 @@ a test fails when it drifts from the registry). Build it from the repository roo
 from __future__ import annotations
 
 from server.exec.languages import BASE_ENV, HARNESS_DIR, RESULTS_DIR, WORK_DIR, LanguageRegistry
-from server.exec.rootfs import DPKG_NODOC, RUNNER_GID, RUNNER_UID, RUNNER_USER, SUITE
+from server.exec.rootfs import (
+    AGENT_BINARY,
+    AGENT_CFLAGS,
+    AGENT_SOURCE,
+    DPKG_NODOC,
+    RUNNER_GID,
+    RUNNER_UID,
+    RUNNER_USER,
+    SUITE,
+)
+
+AGENT_SOURCE_IN_REPOSITORY = "server/exec/agent/duet-agent.c"
 
 DOCKERFILE_PATH = "docker/runtime.Dockerfile"
 
@@ -37,6 +49,8 @@ RUN set -eux; \\
     mkdir -p {WORK_DIR} {RESULTS_DIR}
 
 COPY server/exec/harness/ {HARNESS_DIR}/
+COPY {AGENT_SOURCE_IN_REPOSITORY} {AGENT_SOURCE}
+RUN gcc {" ".join(AGENT_CFLAGS)} -o {AGENT_BINARY} {AGENT_SOURCE}
 
 ENV {env}
 USER {RUNNER_UID}:{RUNNER_GID}

@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from server.exec import bwrap_sandbox, docker_sandbox
 from server.exec.bwrap_sandbox import BwrapSandbox
+from server.exec.docker_sandbox import DockerSandbox
 from server.exec.languages import LanguageRegistry, load_registry
 from server.exec.rootfs import RuntimeRootfs, build_rootfs, default_cache_dir
 from server.exec.sandbox import Sandbox
@@ -64,12 +67,34 @@ async def sandbox(
         async with BwrapSandbox(runtime.path, tmp_path_factory.mktemp("sandbox")).running() as bwrap:
             yield bwrap
         return
+    oci = "runc" if request.param == "docker-runc" else "crun"
+    async with docker_engine(runtime, tmp_path_factory.mktemp("sandbox"), oci) as engine:
+        yield engine
+
+
+@pytest.fixture(
+    scope="module",
+    params=[pytest.param("crun", marks=pytest.mark.docker), pytest.param("runc", marks=pytest.mark.docker)],
+)
+async def docker(
+    request: pytest.FixtureRequest, runtime: RuntimeRootfs, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[DockerSandbox]:
+    """The Docker engine alone, through crun and then runc (for what only it has)."""
+    async with docker_engine(runtime, tmp_path_factory.mktemp("sandbox"), request.param) as engine:
+        yield engine
+
+
+@asynccontextmanager
+async def docker_engine(
+    runtime: RuntimeRootfs, work_base: Path, oci: str, *, pool_size: int = 2, **options: Any
+) -> AsyncIterator[DockerSandbox]:
+    """A running Docker engine whose containers use the ``oci`` runtime (skipped without one)."""
     reason = await docker_sandbox.probe()
     if reason is not None:
         missing(reason)
-    oci = "runc" if request.param == "docker-runc" else "crun"
     if oci not in await docker_sandbox.runtimes():
         missing(f"the Docker engine has no {oci} runtime (scripts/docker-engine registers crun)")
-    async with docker_sandbox.DockerSandbox(runtime, pool_size=2, runtime=oci).running() as engine:
+    engine = DockerSandbox(runtime, work_base, pool_size=pool_size, runtime=oci, **options)
+    async with engine.running():
         assert engine.runtime == oci, f"{oci} is registered but cannot start a sandbox (see the log)"
         yield engine

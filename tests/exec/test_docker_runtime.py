@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from server.exec import docker_sandbox
@@ -23,26 +25,26 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-async def test_auto_takes_crun_when_the_engine_has_it(runtime: RuntimeRootfs) -> None:
+async def test_auto_takes_crun_when_the_engine_has_it(runtime: RuntimeRootfs, tmp_path: Path) -> None:
     if (reason := await docker_sandbox.probe()) is not None:
         missing(reason)
     if "crun" not in await docker_sandbox.runtimes():
         missing("the Docker engine has no crun runtime (scripts/docker-engine registers crun)")
-    async with docker_sandbox.DockerSandbox(runtime, pool_size=1).running() as engine:
+    async with docker_sandbox.DockerSandbox(runtime, tmp_path, pool_size=1).running() as engine:
         assert engine.runtime == "crun"
         assert engine.runtime_name == "crun"
-    async with docker_sandbox.DockerSandbox(runtime, pool_size=1, runtime="").running() as engine:
+    async with docker_sandbox.DockerSandbox(runtime, tmp_path, pool_size=1, runtime="").running() as engine:
         assert engine.runtime is None
         assert engine.runtime_name == "the engine's default"
 
 
 async def test_a_runtime_that_cannot_start_a_sandbox_falls_back_to_the_default(
-    runtime: RuntimeRootfs, caplog: pytest.LogCaptureFixture
+    runtime: RuntimeRootfs, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     if (reason := await docker_sandbox.probe()) is not None:
         missing(reason)
     async with docker_sandbox.DockerSandbox(
-        runtime, pool_size=1, runtime="no-such-runtime"
+        runtime, tmp_path, pool_size=1, runtime="no-such-runtime"
     ).running() as engine:
         assert engine.runtime is None
         result = await engine.run(hello())

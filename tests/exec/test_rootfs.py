@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import threading
 from dataclasses import replace
@@ -12,10 +13,13 @@ import pytest
 
 from server.exec.languages import HARNESS_DIR, LanguageRegistry, harness_files
 from server.exec.rootfs import (
+    AGENT_BINARY,
+    AGENT_SOURCE,
     BASE_MANIFEST,
     MANIFEST,
     RUNNER_UID,
     RuntimeRootfs,
+    agent_source,
     base_key,
     build_rootfs,
     default_cache_dir,
@@ -32,6 +36,8 @@ def test_keys_cover_packages_and_harness_files() -> None:
     assert rootfs_key(["a"], harness) == rootfs_key(["a"], dict(harness))
     assert rootfs_key(["a"], harness) != rootfs_key(["a"], {"python/run.py": b"y"})
     assert rootfs_key(["a"], harness) != rootfs_key(["a", "b"], harness)
+    assert rootfs_key(["a"], harness) == rootfs_key(["a"], harness, agent_source())
+    assert rootfs_key(["a"], harness) != rootfs_key(["a"], harness, b"int main(void) { return 0; }")
 
 
 def test_default_cache_dir() -> None:
@@ -55,6 +61,9 @@ def test_built_rootfs_is_complete_and_small(runtime: RuntimeRootfs, registry: La
     assert f"runner:x:{RUNNER_UID}:{RUNNER_UID}:" in (root / "etc/passwd").read_text()
     assert (root / "work").is_dir() and (root / "results").is_dir()
     assert (root / "etc/hostname").read_text() == "sandbox\n"
+    agent = root / AGENT_BINARY.lstrip("/")
+    assert agent.is_file() and os.access(agent, os.X_OK)
+    assert (root / AGENT_SOURCE.lstrip("/")).read_bytes() == agent_source()
     assert not (root / "etc/resolv.conf").exists()
     for name, content in harness_files().items():
         assert (root / HARNESS_DIR.lstrip("/") / name).read_bytes() == content

@@ -24,3 +24,10 @@ def test_dockerfile_installs_exactly_the_registry_packages(registry: LanguageReg
     assert listed == list(registry.packages())
     assert text.count("FROM ") == 1 and "FROM debian:bookworm-slim" in text
     assert "USER 1000:1000" in text
+
+
+def test_dockerfile_compiles_the_docker_sandbox_agent() -> None:
+    text = (ROOT / DOCKERFILE_PATH).read_text()
+    assert "COPY server/exec/agent/duet-agent.c /opt/duet/src/duet-agent.c\n" in text
+    assert "RUN gcc -O2 -Wall -Wextra -Werror -o /opt/duet/duet-agent /opt/duet/src/duet-agent.c\n" in text
+    assert (ROOT / "server/exec/agent/duet-agent.c").is_file()
