@@ -35,7 +35,7 @@ from server.exec.languages.model import Step
 from server.exec.pty_terminal import PtyTerminal
 from server.exec.rootfs import RUNNER_GID, RUNNER_UID
 from server.exec.sandbox import Limits, OutputSink, RunResult, RunSpec, Terminal, check_files
-from server.exec.supervision import SandboxStartFailed, StartedStep, run_steps, start_failed
+from server.exec.supervision import SandboxStartFailed, StartedStep, run_in_workspace, start_failed
 from server.exec.workspace import Workspace, write_files
 
 logger = logging.getLogger(__name__)
@@ -180,16 +180,12 @@ class BwrapSandbox:
             finally:
                 await prepared.close()
 
-        try:
-            await write_files(ws, spec.files)
-            result = await run_steps(
-                spec, launch, on_output=on_output, stdin_stream=stdin_stream, stop=stop or anyio.Event()
+        try:  # each step's sandbox is closed at the end of its launch
+            return await run_in_workspace(
+                ws, spec, launch, on_output=on_output, stdin_stream=stdin_stream, stop=stop
             )
-            if spec.collect:  # nothing runs any more: every step's sandbox is closed
-                result.collected = await anyio.to_thread.run_sync(ws.collect)
         finally:
             await self._dispose(first)
-        return result
 
     @asynccontextmanager
     async def terminal(self, spec: RunSpec) -> AsyncIterator[Terminal]:

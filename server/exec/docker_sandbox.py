@@ -50,7 +50,7 @@ from server.exec.languages.model import Step
 from server.exec.pty_terminal import PtyTerminal
 from server.exec.rootfs import RuntimeRootfs
 from server.exec.sandbox import Limits, OutputSink, RunResult, RunSpec, Terminal, check_files
-from server.exec.supervision import SandboxStartFailed, run_steps, start_failed
+from server.exec.supervision import SandboxStartFailed, run_in_workspace, start_failed
 from server.exec.workspace import write_files
 
 logger = logging.getLogger(__name__)
@@ -317,16 +317,12 @@ class DockerSandbox:
             finally:
                 await started.aclose()
 
-        try:
-            await write_files(warm.ws, spec.files)
-            result = await run_steps(
-                spec, launch_step, on_output=on_output, stdin_stream=stdin_stream, stop=stop or anyio.Event()
+        try:  # a step ends with nothing left: the agent, or the kernel for a killed container, saw to it
+            return await run_in_workspace(
+                warm.ws, spec, launch_step, on_output=on_output, stdin_stream=stdin_stream, stop=stop
             )
-            if spec.collect:  # nothing runs any more: the agent or the kernel ended it all
-                result.collected = await anyio.to_thread.run_sync(warm.ws.collect)
         finally:
             await self._dispose(warm)
-        return result
 
     @asynccontextmanager
     async def terminal(self, spec: RunSpec) -> AsyncIterator[Terminal]:

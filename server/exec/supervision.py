@@ -23,6 +23,7 @@ from anyio.abc import ByteReceiveStream, ByteSendStream
 from server.exec.languages.model import Step
 from server.exec.output import CappedOutput
 from server.exec.sandbox import Limits, OutputSink, RunResult, RunSpec
+from server.exec.workspace import Workspace, write_files
 
 logger = logging.getLogger(__name__)
 
@@ -79,8 +80,29 @@ class StartedStep(Protocol):
     def oom_killed(self) -> bool: ...
 
 
-#: Starts step ``index`` of a run with its limits; the context ends the engine's part of it.
+#: Starts step ``index`` of a run with its limits; once the context has ended, nothing of the
+#: step runs any more.
 StepLauncher = Callable[[int, Step, Limits], AbstractAsyncContextManager[StartedStep]]
+
+
+async def run_in_workspace(
+    ws: Workspace,
+    spec: RunSpec,
+    launch: StepLauncher,
+    *,
+    on_output: OutputSink | None,
+    stdin_stream: ByteReceiveStream | None,
+    stop: anyio.Event | None,
+) -> RunResult:
+    """Write ``spec``'s files into ``ws``, run its steps, then, in test mode, read the reports
+    (every step has ended by then, and nothing inside runs any more to rewrite them)."""
+    await write_files(ws, spec.files)
+    result = await run_steps(
+        spec, launch, on_output=on_output, stdin_stream=stdin_stream, stop=stop or anyio.Event()
+    )
+    if spec.collect:
+        result.collected = await anyio.to_thread.run_sync(ws.collect)
+    return result
 
 
 async def run_steps(

@@ -178,7 +178,7 @@ async def test_the_program_cannot_reach_the_agent(docker: DockerSandbox, registr
         python_run(
             registry,
             """
-            import errno, os, signal, socket
+            import ctypes, errno, os, signal, socket
             def attempt(name, action):
                 try:
                     action()
@@ -194,6 +194,11 @@ async def test_the_program_cannot_reach_the_agent(docker: DockerSandbox, registr
             attempt("agent-fds", lambda: os.listdir("/proc/1/fd"))
             attempt("agent-fd3", lambda: open("/proc/1/fd/3", "rb"))
             attempt("agent-mem", lambda: open("/proc/1/mem", "rb"))
+            libc = ctypes.CDLL(None, use_errno=True)
+            def steal():  # pidfd_getfd(2): copy the agent's connection out of it
+                if libc.syscall(438, os.pidfd_open(1), 3, 0) < 0:
+                    raise OSError(ctypes.get_errno(), "pidfd_getfd")
+            attempt("agent-getfd", steal)
             os.kill(1, signal.SIGKILL)  # dropped: the agent handles no signal
             os.kill(1, signal.SIGTERM)
             print("still here")
@@ -207,7 +212,9 @@ async def test_the_program_cannot_reach_the_agent(docker: DockerSandbox, registr
     assert "ALLOWED" not in result.stdout, result.stdout
     assert "connect ENOENT" in lines
     assert "plant EROFS" in lines or "plant EACCES" in lines
-    assert {"agent-fds EACCES", "agent-fd3 EACCES", "agent-mem EACCES"} <= set(lines), result.stdout
+    assert {"agent-fds EACCES", "agent-fd3 EACCES", "agent-mem EACCES", "agent-getfd EPERM"} <= set(lines), (
+        result.stdout
+    )
     assert lines[-1] == "still here"
 
 
@@ -231,6 +238,33 @@ async def test_files_written_by_the_host_are_what_the_program_sees(
     for path, content in files.items():
         assert f"{path} 1000 1000 0o644 {hashlib.sha256(content).hexdigest()}" in result.stdout, result.stdout
     assert "dirs {'/work': 1000, 'data': 1000, 'deep/a/b': 1000}" in result.stdout
+
+
+async def test_the_bind_mounted_work_dir_holds_no_device_and_no_privilege(
+    docker: DockerSandbox, registry: LanguageRegistry
+) -> None:
+    # crun drops the workspace's nosuid,nodev on its bind mounts (runc keeps them): without
+    # CAP_MKNOD no device node can be made, and no file there can belong to anyone but uid 1000
+    result = await docker.run(
+        python_run(
+            registry,
+            """
+            import errno, os, stat
+            try:
+                os.mknod("/work/null", stat.S_IFCHR | 0o666, os.makedev(1, 3))
+                print("mknod ALLOWED")
+            except OSError as e:
+                print("mknod", errno.errorcode[e.errno])
+            for path in ["/work", "/results"]:
+                try:
+                    os.chown(path, 0, 0)
+                    print("chown ALLOWED")
+                except OSError as e:
+                    print("chown", errno.errorcode[e.errno])
+            """,
+        )
+    )
+    assert (result.status, result.stdout) == ("ok", "mknod EPERM\nchown EPERM\nchown EPERM\n"), result
 
 
 async def test_a_report_symlink_to_a_host_file_is_not_followed(
