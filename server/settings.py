@@ -60,7 +60,6 @@ class Settings:
     sync_bytes_per_second: float = 4 * 1024 * 1024
     sync_byte_burst: int = 16 * 1024 * 1024
     sync_max_connections_per_room: int = 50
-    ws_compression: bool = False  # permessage-deflate on websockets (costs CPU per frame)
     sync_send_queue: int = 2048
     sync_room_grace_seconds: float = 30.0
     sync_keepalive_seconds: float = 20.0

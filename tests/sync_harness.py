@@ -78,9 +78,9 @@ async def live_app(settings: Settings) -> AsyncIterator[LiveApp]:
 
     @asynccontextmanager
     async def lifespan(application):  # type: ignore[no-untyped-def]
-        async with original(application):
+        async with original(application) as state:
             started.set()
-            yield
+            yield state
 
     app.router.lifespan_context = lifespan
     try:

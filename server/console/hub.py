@@ -51,7 +51,7 @@ from server.sync.connection import CloseRequest, Outbox
 from server.sync.fanout import CONTROL, Fanout, FanoutMessage, Kind
 from server.sync.limits import TokenBucket
 from server.sync.rooms import RoomRegistry
-from server.sync.transport import TransportClosed
+from server.sync.transport import StreamTransport, TransportClosed
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ class ConsoleHub:
 
     # ---- connections ---------------------------------------------------------------------------
 
-    async def serve(self, transport: Any, member: ConsoleMember) -> None:
+    async def serve(self, transport: StreamTransport, member: ConsoleMember) -> None:
         """Serve one participant's control websocket until it closes."""
         console = await self._console(member.session_id)
         outbox: Outbox[str] = Outbox(transport, max_queue=self._max_queue)
@@ -161,8 +161,8 @@ class ConsoleHub:
         close: CloseRequest | None = None
         try:
             async with anyio.create_task_group() as tg:
-                tg.start_soon(outbox.run_sender, 25.0, json.dumps({"type": "ping"}))
-                await self._receive(console, member, outbox, budget)
+                tg.start_soon(outbox.run, 25.0, json.dumps({"type": "ping"}))
+                await self._receive(transport, console, member, outbox, budget)
                 tg.cancel_scope.cancel()
         except* CloseRequest as group:
             close = group.exceptions[0]  # type: ignore[assignment]
@@ -174,11 +174,16 @@ class ConsoleHub:
                 await transport.close(close.code, close.reason)
 
     async def _receive(
-        self, console: _Console, member: ConsoleMember, outbox: Outbox[str], budget: TokenBucket
+        self,
+        transport: StreamTransport,
+        console: _Console,
+        member: ConsoleMember,
+        outbox: Outbox[str],
+        budget: TokenBucket,
     ) -> None:
         while outbox.close_request is None:
             try:
-                frame = await outbox.transport.receive()
+                frame = await transport.receive()
             except TransportClosed:
                 return
             if not budget.take():

@@ -70,8 +70,12 @@ Message = SyncMessage | AwarenessMessage | QueryAwareness
 
 # ---- lib0 primitives ---------------------------------------------------------------------------
 
+_ONE_BYTE = [bytes((value,)) for value in range(0x80)]
+
 
 def read_var_uint(data: bytes, pos: int) -> tuple[int, int]:
+    if pos < len(data) and data[pos] < 0x80:  # one byte: message types, small lengths and counts
+        return data[pos], pos + 1
     value = 0
     shift = 0
     for _ in range(MAX_VAR_UINT_BYTES):
@@ -95,6 +99,8 @@ def read_var_bytes(data: bytes, pos: int) -> tuple[bytes, int]:
 
 
 def var_uint(value: int) -> bytes:
+    if 0 <= value < 0x80:
+        return _ONE_BYTE[value]
     if value < 0:
         raise ValueError("varUint must be non-negative")
     out = bytearray()
@@ -136,20 +142,26 @@ def parse_frame(frame: bytes) -> Message:
     return message
 
 
+_STEP1 = bytes((MessageType.SYNC, SyncType.STEP1))
+_STEP2 = bytes((MessageType.SYNC, SyncType.STEP2))
+_UPDATE = bytes((MessageType.SYNC, SyncType.UPDATE))
+_AWARENESS = bytes((MessageType.AWARENESS,))
+
+
 def sync_step1(state_vector: bytes) -> bytes:
-    return bytes((MessageType.SYNC, SyncType.STEP1)) + var_bytes(state_vector)
+    return _STEP1 + var_uint(len(state_vector)) + state_vector
 
 
 def sync_step2(update: bytes) -> bytes:
-    return bytes((MessageType.SYNC, SyncType.STEP2)) + var_bytes(update)
+    return _STEP2 + var_uint(len(update)) + update
 
 
 def sync_update(update: bytes) -> bytes:
-    return bytes((MessageType.SYNC, SyncType.UPDATE)) + var_bytes(update)
+    return _UPDATE + var_uint(len(update)) + update
 
 
 def awareness_frame(payload: bytes) -> bytes:
-    return bytes((MessageType.AWARENESS,)) + var_bytes(payload)
+    return _AWARENESS + var_uint(len(payload)) + payload
 
 
 #: Asks for every known awareness state.

@@ -16,6 +16,7 @@ from server.sync.protocol import AwarenessEntry, ProtocolError
 
 logger = logging.getLogger(__name__)
 
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 #: Clients drop peers not renewed for 30 s; the server forgets other nodes' peers after the same.
 REMOTE_AWARENESS_TTL = 30.0
 
@@ -41,7 +42,7 @@ def stamp_identity(state: bytes, info: ClientInfo) -> bytes:
     user = dict(user) if isinstance(user, dict) else {}
     user.update(name=info.display_name, role=info.role.value, participant=info.participant_id)
     value["user"] = user
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    return _COMPACT_JSON.encode(value).encode()
 
 
 class Room:

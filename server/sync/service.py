@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from functools import partial
 
 import anyio
@@ -31,7 +32,7 @@ from server.sync.limits import TokenBucket
 from server.sync.protocol import AwarenessEntry, AwarenessMessage, ProtocolError, QueryAwareness, SyncType
 from server.sync.room import Room
 from server.sync.rooms import RoomRegistry
-from server.sync.transport import Transport, TransportClosed
+from server.sync.transport import FrameTransport
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ class SyncService:
         self._writer = writer
         self._fanout = fanout
 
-    async def serve(self, transport: Transport, info: ClientInfo) -> None:
+    async def serve(self, transport: FrameTransport, info: ClientInfo) -> None:
         try:
             room = await self.rooms.acquire(info.session_id, info.language)
         except Unavailable as exc:  # the database does not answer: the client retries
@@ -68,12 +69,10 @@ class SyncService:
         recorder = _AwarenessRecorder(self, info)
         close: CloseRequest | None = None
         try:
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(conn.run_sender, self._settings.sync_keepalive_seconds, protocol.KEEPALIVE)
-                await self._receive(room, conn, recorder)
-                tg.cancel_scope.cancel()
-        except* CloseRequest as group:
-            close = group.exceptions[0]  # type: ignore[assignment]
+            transport.listen(self._receiver(room, conn, recorder))
+            await conn.run(self._settings.sync_keepalive_seconds, protocol.KEEPALIVE)
+        except CloseRequest as request:
+            close = request
         finally:
             gone = room.remove(conn)
             if gone:
@@ -84,8 +83,8 @@ class SyncService:
             logger.info(
                 "closing connection: %s %s", close.code, close.reason, extra={"session_id": info.session_id}
             )
-            with anyio.move_on_after(2, shield=True):
-                await transport.close(close.code, close.reason)
+        with anyio.move_on_after(2, shield=True):
+            await transport.close(close.code if close else 1000, close.reason if close else "")
 
     def session_ended(self, session_id: str) -> None:
         """The session ended: every connection, on every node, becomes read-only."""
@@ -97,27 +96,33 @@ class SyncService:
 
     # ---- receiving -----------------------------------------------------------------------------
 
-    async def _receive(self, room: Room, conn: Connection, recorder: _AwarenessRecorder) -> None:
+    def _receiver(
+        self, room: Room, conn: Connection, recorder: _AwarenessRecorder
+    ) -> Callable[[bytes], None]:
+        """Handles each frame as it arrives, synchronously (nothing here waits): limits first,
+        then the message. A bad frame closes this connection with a code and a reason."""
         settings = self._settings
         messages = TokenBucket(settings.sync_messages_per_second, settings.sync_message_burst)
         volume = TokenBucket(settings.sync_bytes_per_second, settings.sync_byte_burst)
-        while conn.close_request is None:
-            try:
-                frame = await conn.transport.receive()
-            except TransportClosed:
-                return
-            except ProtocolError as exc:
-                raise CloseRequest(4400, str(exc)) from exc
-            if len(frame) > settings.sync_max_message_bytes:
-                raise CloseRequest(4413, f"message larger than {settings.sync_max_message_bytes} bytes")
-            if not messages.take() or not volume.take(len(frame)):
-                raise CloseRequest(4429, "too many messages: slow down")
-            try:
-                await self._handle(room, conn, frame, recorder)
-            except ProtocolError as exc:
-                raise CloseRequest(4400, str(exc)) from exc
 
-    async def _handle(self, room: Room, conn: Connection, frame: bytes, recorder: _AwarenessRecorder) -> None:
+        def on_frame(frame: bytes) -> None:
+            if conn.close_request is not None:
+                return
+            if len(frame) > settings.sync_max_message_bytes:
+                conn.request_close(4413, f"message larger than {settings.sync_max_message_bytes} bytes")
+            elif not messages.take() or not volume.take(len(frame)):
+                conn.request_close(4429, "too many messages: slow down")
+            else:
+                try:
+                    self._handle(room, conn, frame, recorder)
+                except ProtocolError as exc:
+                    conn.request_close(4400, str(exc))
+                except CloseRequest as exc:
+                    conn.request_close(exc.code, exc.reason)
+
+        return on_frame
+
+    def _handle(self, room: Room, conn: Connection, frame: bytes, recorder: _AwarenessRecorder) -> None:
         message = protocol.parse_frame(frame)
         if isinstance(message, AwarenessMessage):
             accepted = room.accept_awareness(protocol.parse_awareness(message.payload), conn)

@@ -18,10 +18,8 @@ from server.web.api import executions, health
 from server.web.api import sessions as sessions_api
 from server.web.middleware import AccessLog, BodyLimit, SecurityHeaders
 from server.web.pages import account_settings, dashboard, join, login, pad
-from server.web.services import running_services
-from server.web.ws.events import events_endpoint
-from server.web.ws.routes import WebSocketRoutes
-from server.web.ws.sync import sync_endpoint
+from server.web.services import Services, running_services
+from server.web.ws.routes import LiveWebSocketProtocol
 
 TEMPLATES = Path(__file__).with_name("templates")
 #: Built bundles, CSS and images: ``static/`` at the top of the source tree.
@@ -39,25 +37,28 @@ sent as `Authorization: Bearer <key>`. Errors are JSON problems:
 def websocket_options(settings: Settings) -> dict[str, object]:
     """uvicorn's websocket settings, for `duet serve` and for the tests' in-process servers.
 
-    No per-message compression by default: sync and console messages are small, and deflate costs
-    CPU on every frame and a zlib context per connection (the stock y-websocket server's `ws`
-    does not compress either). Keepalive is the protocol's own (sync, console), not ws pings."""
+    No per-message compression: sync and console messages are small, and deflate costs CPU on every
+    frame and a zlib context per connection (the stock y-websocket server's `ws` does not compress
+    either). Keepalive is the protocol's own (sync, console), not ws pings."""
     return {
         "ws_max_size": 2 * settings.sync_max_message_bytes,
-        "ws_per_message_deflate": settings.ws_compression,
+        "ws_per_message_deflate": False,
         "ws_ping_interval": None,
+        # /sync and /sessions/{id}/events are taken over at the upgrade (server/web/ws/routes.py)
+        "ws": LiveWebSocketProtocol,
     }
 
 
 def create_app(settings: Settings, *, static_dir: Path = STATIC) -> FastAPI:
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Services]]:
         async with running_services(settings) as services:
             app.state.services = services
             # everything loaded so far lives as long as the process: keep it out of the cyclic
             # collector's scans (a full collection over it paused the loop for ~100 ms)
             gc.freeze()
-            yield
+            # the live sockets find the services in the lifespan state uvicorn hands its protocols
+            yield {"services": services}
 
     app = FastAPI(
         title="Duet API",
@@ -86,9 +87,4 @@ def create_app(settings: Settings, *, static_dir: Path = STATIC) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(AccessLog)
-    # outermost: the live sockets skip every wrapper above (server/web/ws/socket.py)
-    app.add_middleware(
-        WebSocketRoutes,
-        routes={"/sync/{session_id}": sync_endpoint, "/sessions/{session_id}/events": events_endpoint},
-    )
     return app

@@ -8,24 +8,19 @@ from __future__ import annotations
 from server.console.hub import ConsoleMember
 from server.errors import DuetError
 from server.sessions.roles import can_chat, can_run
-from server.sync.transport import TransportClosed
 from server.web.services import Services
-from server.web.ws.socket import AsgiSocket, TextTransport
+from server.web.ws.socket import LiveSocket, TextTransport
 
 MAX_FRAME = 128 * 1024
 
 
-async def events_endpoint(services: Services, socket: AsgiSocket, session_id: str) -> None:
+async def events_endpoint(services: Services, socket: LiveSocket, session_id: str) -> None:
     try:
         credential = await services.sessions.authenticate(session_id, socket.query("token"))
     except DuetError as exc:
         await socket.close(exc.close_code, exc.message)
         return
     participant, session = credential.participant, credential.session
-    try:
-        await socket.accept()
-    except TransportClosed:
-        return
     member = ConsoleMember(
         session_id=session.id,
         participant_id=participant.id,

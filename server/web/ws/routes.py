@@ -1,58 +1,162 @@
-"""The live websockets, routed ahead of the middleware stack (see ``server.web.ws.socket``).
+"""The live websockets, taken over from uvicorn at the upgrade (see ``server.web.ws.socket``).
 
-``WebSocketRoutes`` is the outermost middleware: a websocket whose path matches one of its routes
-goes straight to its handler with the server's own ``receive``/``send``; everything else (HTTP,
-other websockets) carries on through the app. Each socket gets one access-log line when it ends,
-with its token redacted.
+uvicorn hands every websocket upgrade request to the protocol class its ``ws`` option names.
+``LiveWebSocketProtocol`` is that class: a request for one of the live routes (``/sync/{id}``,
+``/sessions/{id}/events``) becomes a picows connection whose handler runs as a task uvicorn knows
+about (it waits for it at shutdown); any other websocket goes on to uvicorn's own implementation
+and the ASGI app. Each live socket gets one access-log line when it ends, with its token
+redacted.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any, cast
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from picows import WSUpgradeRequest
+from picows.picows import (  # type: ignore[attr-defined]  # the server protocol ws_create_server uses
+    WSAutoPingStrategy,
+    WSProtocol,
+)
+from uvicorn.config import Config
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from uvicorn.server import ServerState
 
 from server.web.middleware import redact
 from server.web.services import Services
-from server.web.ws.socket import AsgiSocket
+from server.web.ws.events import events_endpoint
+from server.web.ws.socket import LiveSocket
+from server.web.ws.sync import sync_endpoint
 
 logger = logging.getLogger("server.web.access")
+picows_logger = logging.getLogger("server.web.ws.picows")
 
-Handler = Callable[[Services, AsgiSocket, str], Awaitable[None]]
+Handler = Callable[[Services, LiveSocket, str], Awaitable[None]]
+
+#: path pattern with one ``{session_id}`` segment -> handler
+ROUTES: dict[str, Handler] = {
+    "/sync/{session_id}": sync_endpoint,
+    "/sessions/{session_id}/events": events_endpoint,
+}
+#: The upgrade request must be complete this soon after the connection is handed over.
+HANDSHAKE_SECONDS = 10.0
+READ_BUFFER = 16 * 1024
+
+_PATTERNS = [
+    (re.compile("^" + re.escape(pattern).replace(r"\{session_id\}", "([^/]+)") + "$"), handler)
+    for pattern, handler in ROUTES.items()
+]
 
 
-class WebSocketRoutes:
-    def __init__(self, app: ASGIApp, routes: dict[str, Handler]) -> None:
-        """``routes``: path pattern with one ``{session_id}`` segment -> handler."""
-        self.app = app
-        self._routes = [
-            (re.compile("^" + re.escape(pattern).replace(r"\{session_id\}", "([^/]+)") + "$"), handler)
-            for pattern, handler in routes.items()
-        ]
+def route(path: str) -> tuple[Handler, str] | None:
+    for pattern, handler in _PATTERNS:
+        match = pattern.match(path)
+        if match is not None:
+            return handler, match.group(1)
+    return None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
-            for pattern, handler in self._routes:
-                match = pattern.match(scope["path"])
-                if match is not None:
-                    await self._serve(handler, match.group(1), scope, receive, send)
-                    return
-        await self.app(scope, receive, send)
 
-    async def _serve(
-        self, handler: Handler, session_id: str, scope: Scope, receive: Receive, send: Send
-    ) -> None:
-        started = time.perf_counter()
-        socket = AsgiSocket(scope, receive, send)
-        try:
-            await handler(scope["app"].state.services, socket, session_id)
-        finally:
-            logger.info(
-                "WS %s %s %.1fms",
-                redact(scope["path"], scope.get("query_string", b"").decode("latin-1")),
-                socket.close_code or 1000,
-                (time.perf_counter() - started) * 1000,
+def _target(request_head: bytes) -> str:
+    """The request target of ``GET /path?query HTTP/1.1`` (uvicorn re-serializes the head)."""
+    line = request_head.split(b"\r\n", 1)[0]
+    parts = line.split(b" ")
+    return parts[1].decode("latin-1") if len(parts) == 3 else ""
+
+
+class LiveWebSocketProtocol(asyncio.Protocol):
+    """uvicorn's ``ws`` protocol class (``websocket_options`` in ``server.web.app``)."""
+
+    def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any]) -> None:
+        self._config = config
+        self._server_state = server_state
+        self._app_state = app_state
+        self._transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+
+    def data_received(self, data: bytes) -> None:
+        """The upgrade request, whole (uvicorn parsed it and hands it on at once)."""
+        transport = self._transport
+        assert transport is not None
+        path, _, query = _target(data).partition("?")
+        found = route(path)
+        if found is None:
+            fallback = WebSocketsSansIOProtocol(
+                config=self._config, server_state=self._server_state, app_state=self._app_state
             )
+            fallback.connection_made(transport)
+            transport.set_protocol(fallback)
+            fallback.data_received(data)
+            return
+        handler, session_id = found
+        services: Services = self._app_state["services"]
+        max_message = self._config.ws_max_size
+
+        def listener(request: WSUpgradeRequest) -> LiveSocket:
+            socket = LiveSocket(path, query, max_message=max_message)
+            self._start(handler, services, socket, session_id)
+            return socket
+
+        protocol = WSProtocol(
+            None,  # host and port: client side only
+            None,  # path: client side only
+            False,  # server side
+            listener,
+            picows_logger,
+            True,  # an exception in a callback closes that connection (1011), never the server
+            HANDSHAKE_SECONDS,
+            False,  # no pings from the server: the sync and console protocols keep alive themselves
+            10.0,
+            10.0,
+            WSAutoPingStrategy.PING_WHEN_IDLE,
+            True,  # answer pings
+            max_message,
+            None,
+            READ_BUFFER,
+        )
+        protocol.connection_made(transport)
+        transport.set_protocol(protocol)
+        view = memoryview(data)
+        while view:
+            buffer = protocol.get_buffer(len(view))
+            size = min(len(buffer), len(view))
+            buffer[:size] = view[:size]
+            protocol.buffer_updated(size)
+            view = view[size:]
+
+    def _start(self, handler: Handler, services: Services, socket: LiveSocket, session_id: str) -> None:
+        """Run the socket's handler as a task uvicorn tracks (it waits for its tasks when it
+        stops, after asking every connection to ``shutdown``)."""
+        connections: set[Any] = self._server_state.connections
+        tasks: set[asyncio.Task[None]] = self._server_state.tasks
+        task = asyncio.get_running_loop().create_task(_serve(handler, services, socket, session_id))
+        connections.add(socket)
+        tasks.add(task)
+
+        def done(task: asyncio.Task[None]) -> None:
+            connections.discard(socket)
+            tasks.discard(task)
+
+        task.add_done_callback(done)
+
+
+async def _serve(handler: Handler, services: Services, socket: LiveSocket, session_id: str) -> None:
+    started = time.perf_counter()
+    try:
+        await handler(services, socket, session_id)
+    except Exception:  # a bug in one handler ends that socket (1011), never the server
+        logger.exception("live socket handler failed")
+        await socket.close(1011, "internal error")
+    finally:
+        await socket.close(1000, "")
+        logger.info(
+            "WS %s %s %.1fms",
+            redact(socket.path, socket.query_string),
+            socket.close_code or 1000,
+            (time.perf_counter() - started) * 1000,
+        )

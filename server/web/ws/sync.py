@@ -9,22 +9,17 @@ from __future__ import annotations
 from server.errors import DuetError
 from server.sessions.roles import can_edit
 from server.sync.connection import ClientInfo
-from server.sync.transport import TransportClosed
 from server.web.services import Services
-from server.web.ws.socket import AsgiSocket, BinaryTransport
+from server.web.ws.socket import BinaryTransport, LiveSocket
 
 
-async def sync_endpoint(services: Services, socket: AsgiSocket, session_id: str) -> None:
+async def sync_endpoint(services: Services, socket: LiveSocket, session_id: str) -> None:
     try:
         credential = await services.sessions.authenticate(session_id, socket.query("token"))
     except DuetError as exc:
         await socket.close(exc.close_code, exc.message)
         return
     participant, session = credential.participant, credential.session
-    try:
-        await socket.accept()
-    except TransportClosed:
-        return
     info = ClientInfo(
         session_id=session.id,
         participant_id=participant.id,
