@@ -126,10 +126,10 @@ def parse_frame(frame: bytes) -> Message:
     message: Message
     if kind == MessageType.SYNC:
         sub, pos = read_var_uint(frame, pos)
-        if sub not in (SyncType.STEP1, SyncType.STEP2, SyncType.UPDATE):
+        if sub > SyncType.UPDATE:
             raise ProtocolError(f"unknown sync message type {sub}")
         payload, pos = read_var_bytes(frame, pos)
-        message = SyncMessage(SyncType(sub), payload)
+        message = SyncMessage(_SYNC_TYPES[sub], payload)
     elif kind == MessageType.AWARENESS:
         payload, pos = read_var_bytes(frame, pos)
         message = AwarenessMessage(payload)
@@ -140,6 +140,9 @@ def parse_frame(frame: bytes) -> Message:
     if pos != len(frame):
         raise ProtocolError("trailing bytes after the message (one message per frame)")
     return message
+
+
+_SYNC_TYPES = tuple(SyncType)
 
 
 _STEP1 = bytes((MessageType.SYNC, SyncType.STEP1))
@@ -176,9 +179,10 @@ def parse_awareness(payload: bytes) -> list[AwarenessEntry]:
     if count > MAX_AWARENESS_ENTRIES:
         raise ProtocolError("too many awareness entries in one message")
     entries = []
+    read = read_var_uint
     for _ in range(count):
-        client_id, pos = read_var_uint(payload, pos)
-        clock, pos = read_var_uint(payload, pos)
+        client_id, pos = read(payload, pos)
+        clock, pos = read(payload, pos)
         state, pos = read_var_bytes(payload, pos)
         entries.append(AwarenessEntry(client_id, clock, state))
     if pos != len(payload):

@@ -28,7 +28,7 @@ from server.sync import protocol
 from server.sync.connection import ClientInfo, CloseRequest, Connection
 from server.sync.fanout import Fanout, FanoutMessage
 from server.sync.fanout import Kind as FanoutKind
-from server.sync.limits import TokenBucket
+from server.sync.limits import FrameBudget
 from server.sync.protocol import AwarenessEntry, AwarenessMessage, ProtocolError, QueryAwareness, SyncType
 from server.sync.room import Room
 from server.sync.rooms import RoomRegistry
@@ -102,15 +102,19 @@ class SyncService:
         """Handles each frame as it arrives, synchronously (nothing here waits): limits first,
         then the message. A bad frame closes this connection with a code and a reason."""
         settings = self._settings
-        messages = TokenBucket(settings.sync_messages_per_second, settings.sync_message_burst)
-        volume = TokenBucket(settings.sync_bytes_per_second, settings.sync_byte_burst)
+        budget = FrameBudget(
+            settings.sync_messages_per_second,
+            settings.sync_message_burst,
+            settings.sync_bytes_per_second,
+            settings.sync_byte_burst,
+        )
 
         def on_frame(frame: bytes) -> None:
             if conn.close_request is not None:
                 return
             if len(frame) > settings.sync_max_message_bytes:
                 conn.request_close(4413, f"message larger than {settings.sync_max_message_bytes} bytes")
-            elif not messages.take() or not volume.take(len(frame)):
+            elif not budget.take(len(frame)):
                 conn.request_close(4429, "too many messages: slow down")
             else:
                 try:
