@@ -247,18 +247,19 @@ class WarmContainer:
 
     def start(self, argv: Sequence[str], env: Mapping[str, str], limits: Limits) -> DockerStep:
         """Run a step on fresh pipes (see ``hand_over``)."""
-        ends = [stdio_pipe(index, _RUNNER) for index in range(3)]
-        theirs = (ends[0][0], ends[1][0], ends[2][0])
+        ends: list[tuple[int, int]] = []  # (the agent's end, ours) for stdin, stdout, stderr
         try:
+            for index in range(3):
+                ends.append(stdio_pipe(index, _RUNNER))
             cpu_before = self.cgroup.cpu_ns()
-            started = self.hand_over(argv, env, limits, theirs)
+            started = self.hand_over(argv, env, limits, (ends[0][0], ends[1][0], ends[2][0]))
         except BaseException:
             for _, ours in ends:
                 os.close(ours)
             raise
         finally:
-            for fd in theirs:  # the agent has its own copies now
-                os.close(fd)
+            for theirs, _ in ends:  # the agent has its own copies now
+                os.close(theirs)
         return DockerStep(
             self, PipeWriter(ends[0][1]), PipeReader(ends[1][1]), PipeReader(ends[2][1]), cpu_before, started
         )
