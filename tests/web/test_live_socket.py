@@ -88,3 +88,22 @@ async def test_other_websocket_paths_go_to_the_app(settings: Settings) -> None:
             with pytest.raises(ConnectionClosed) as closed, anyio.fail_after(DEADLINE):
                 await ws.recv()
             assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+
+
+async def test_an_upgrade_picows_refuses_gets_400_and_leaves_no_handler_behind(settings: Settings) -> None:
+    people = await provision(settings, ada=Role.INTERVIEWER)
+    async with live_app(settings) as app:
+        host, port = app.base.removeprefix("ws://").split(":")
+        target = f"/sync/{people.session_id}?token={people.tokens['ada']}"
+        stream = await anyio.connect_tcp(host, int(port))
+        async with stream:
+            # an upgrade without Sec-WebSocket-Key: uvicorn hands it over, picows refuses it
+            await stream.send(
+                f"GET {target} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+            )
+            with anyio.fail_after(DEADLINE):
+                answer = await stream.receive()
+        assert answer.startswith(b"HTTP/1.1 400")
+        # nothing was started for it: the server stops at once (it waits for every handler)
+    assert app.services.sync.rooms.get(people.session_id) is None

@@ -44,7 +44,8 @@ ROUTES: dict[str, Handler] = {
 }
 #: The upgrade request must be complete this soon after the connection is handed over.
 HANDSHAKE_SECONDS = 10.0
-READ_BUFFER = 16 * 1024
+#: picows grows it (doubling) for larger messages; small keeps an idle connection small
+READ_BUFFER = 4 * 1024
 
 _PATTERNS = [
     (re.compile("^" + re.escape(pattern).replace(r"\{session_id\}", "([^/]+)") + "$"), handler)
@@ -98,9 +99,12 @@ class LiveWebSocketProtocol(asyncio.Protocol):
         max_message = self._config.ws_max_size
 
         def listener(request: WSUpgradeRequest) -> LiveSocket:
-            socket = LiveSocket(path, query, max_message=max_message)
-            self._start(handler, services, socket, session_id)
-            return socket
+            return LiveSocket(
+                path,
+                query,
+                max_message=max_message,
+                on_open=lambda socket: self._start(handler, services, socket, session_id),
+            )
 
         protocol = WSProtocol(
             None,  # host and port: client side only

@@ -46,8 +46,13 @@ def _nothing() -> None:
 class LiveSocket(WSListener):
     """A server-side websocket, already upgraded (see ``server.web.ws.routes``)."""
 
-    def __init__(self, path: str, query_string: str, *, max_message: int) -> None:
+    def __init__(
+        self, path: str, query_string: str, *, max_message: int, on_open: Callable[[LiveSocket], None]
+    ) -> None:
+        """``on_open`` is called once the handshake is complete (a request picows refuses never
+        gets that far)."""
         self.path = path
+        self._on_open = on_open
         self.query_string = query_string
         self._max_message = max_message
         self._transport: WSTransport | None = None
@@ -73,6 +78,7 @@ class LiveSocket(WSListener):
 
     def on_ws_connected(self, transport: WSTransport) -> None:
         self._transport = transport
+        self._on_open(self)
 
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
         kind = frame.msg_type
