@@ -35,31 +35,44 @@ _HEADER = struct.Struct("=IIII")  # magic, flags, argc, envc
 _STATUS = struct.Struct("=i")
 
 
-def listen(directory: Path, *, uid: int, gid: int) -> socket.socket:
-    """Listen at ``directory/agent.sock``, connectable by the sandbox user only."""
-    path = directory / SOCKET_NAME
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_CLOEXEC)
-    try:
-        listener.bind(str(path))
-        os.chown(path, uid, gid)
-        path.chmod(0o600)
-        listener.listen(1)
-        listener.setblocking(False)
-    except BaseException:
-        listener.close()
-        raise
-    return listener
+class AgentListener:
+    """The host's socket in a sandbox's control directory, until the agent has connected."""
+
+    def __init__(self, directory: Path, *, uid: int, gid: int) -> None:
+        """Listen at ``directory/agent.sock``, connectable by ``uid`` only."""
+        self.path = directory / SOCKET_NAME
+        self.socket = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_CLOEXEC)
+        try:
+            # through the directory's descriptor: the real path may be longer than a unix socket
+            # address may be (108 bytes), as it is under a deep DUET_VAR_DIR
+            directory_fd = os.open(directory, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+            try:
+                self.socket.bind(f"/proc/self/fd/{directory_fd}/{SOCKET_NAME}")
+            finally:
+                os.close(directory_fd)
+            os.chown(self.path, uid, gid)
+            self.path.chmod(0o600)
+            self.socket.listen(1)
+            self.socket.setblocking(False)
+        except BaseException:
+            self.socket.close()
+            raise
+
+    def close(self) -> None:
+        """Stop listening and remove the socket: nobody can connect any more."""
+        self.socket.close()
+        self.path.unlink(missing_ok=True)
 
 
-async def accept_agent(listener: socket.socket, agent_pid: int, seconds: float) -> AgentConnection:
+async def accept_agent(listener: AgentListener, agent_pid: int, seconds: float) -> AgentConnection:
     """The agent's connection, once it came from ``agent_pid`` within ``seconds``. The listener
     is closed and its socket removed whatever happens: there is never a second connection."""
     connection: socket.socket | None = None
     try:
         with anyio.move_on_after(seconds):
-            connection = await _accept(listener)
+            connection = await _accept(listener.socket)
     finally:
-        close_listener(listener)
+        listener.close()
     if connection is None:
         raise SandboxStartFailed(f"the sandbox's agent did not connect within {seconds:g} s")
     peer_pid, _, _ = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
@@ -68,13 +81,6 @@ async def accept_agent(listener: socket.socket, agent_pid: int, seconds: float) 
         raise SandboxStartFailed(f"the agent's socket was connected by pid {peer_pid}, not the sandbox's")
     connection.setblocking(False)
     return AgentConnection(connection)
-
-
-def close_listener(listener: socket.socket) -> None:
-    """Stop listening and remove the socket: nobody can connect any more."""
-    path = listener.getsockname()
-    listener.close()
-    Path(path).unlink(missing_ok=True)
 
 
 async def _accept(listener: socket.socket) -> socket.socket:

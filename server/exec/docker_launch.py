@@ -34,7 +34,6 @@ import logging
 import os
 import select
 import signal
-import socket
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -106,12 +105,12 @@ async def launch(
     try:
         control = ws.root / "ctl"
         control.mkdir(mode=0o755)
-        listener = agent_channel.listen(control, uid=RUNNER_UID, gid=RUNNER_GID)
+        listener = agent_channel.AgentListener(control, uid=RUNNER_UID, gid=RUNNER_GID)
         try:
             with anyio.CancelScope(shield=True):  # a container made must be known, to be removed
                 container = await anyio.to_thread.run_sync(_create, client, config, shape, ws, control)
         except BaseException:
-            agent_channel.close_listener(listener)
+            listener.close()
             raise
         try:
             return await _connect(container, ws, listener, config.connect_seconds)
@@ -172,7 +171,7 @@ def _create(
 
 
 async def _connect(
-    container: Container, ws: Workspace, listener: socket.socket, seconds: float
+    container: Container, ws: Workspace, listener: agent_channel.AgentListener, seconds: float
 ) -> WarmContainer:
     pid = int(container.attrs["State"]["Pid"])
     agent = await agent_channel.accept_agent(listener, pid, seconds)

@@ -199,6 +199,9 @@ class DockerSandbox:
             log = logger.warning if auto else logger.error
             log("the engine's %s runtime cannot start a sandbox, using its default: %s", wanted, exc)
             return None
+        except (docker.errors.DockerException, OSError):  # not the runtime's fault: the pool says so too
+            logger.exception("could not start a sandbox to try the %s runtime; using it anyway", wanted)
+            return wanted
         await anyio.to_thread.run_sync(warm.remove)
         return wanted
 
@@ -290,8 +293,8 @@ class DockerSandbox:
             await self._dispose(warm)
         try:
             return await self._launch(shape)
-        except docker.errors.DockerException as exc:
-            raise SandboxStartFailed(f"Docker could not start a sandbox container: {exc}") from exc
+        except (docker.errors.DockerException, OSError) as exc:
+            raise SandboxStartFailed(f"a sandbox container could not be started: {exc}") from exc
 
     # ---- a run -----------------------------------------------------------------------------------
 

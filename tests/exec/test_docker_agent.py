@@ -80,7 +80,7 @@ def logged(logger_name: str, fragment: str) -> Iterator[anyio.Event]:
 
 
 async def test_the_socket_takes_one_connection_from_the_expected_process(tmp_path: Path) -> None:
-    listener = agent_channel.listen(tmp_path, uid=os.getuid(), gid=os.getgid())
+    listener = agent_channel.AgentListener(tmp_path, uid=os.getuid(), gid=os.getgid())
     path = tmp_path / agent_channel.SOCKET_NAME
     first = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     first.connect(str(path))
@@ -98,8 +98,25 @@ async def test_the_socket_takes_one_connection_from_the_expected_process(tmp_pat
         connection.close()
 
 
+async def test_the_socket_lives_in_a_directory_too_deep_for_a_socket_address(tmp_path: Path) -> None:
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    listener = agent_channel.AgentListener(deep, uid=os.getuid(), gid=os.getgid())
+    assert len(str(listener.path)) > 108 and listener.path.exists()
+    agent = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    directory_fd = os.open(deep, os.O_PATH)
+    try:
+        agent.connect(f"/proc/self/fd/{directory_fd}/{agent_channel.SOCKET_NAME}")
+    finally:
+        os.close(directory_fd)
+    connection = await agent_channel.accept_agent(listener, os.getpid(), seconds=5)
+    connection.close()
+    agent.close()
+    assert not listener.path.exists()
+
+
 async def test_a_connection_from_another_process_is_refused(tmp_path: Path) -> None:
-    listener = agent_channel.listen(tmp_path, uid=os.getuid(), gid=os.getgid())
+    listener = agent_channel.AgentListener(tmp_path, uid=os.getuid(), gid=os.getgid())
     impostor = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     impostor.connect(str(tmp_path / agent_channel.SOCKET_NAME))
     with pytest.raises(SandboxStartFailed, match="not the sandbox's"):
@@ -109,7 +126,7 @@ async def test_a_connection_from_another_process_is_refused(tmp_path: Path) -> N
 
 
 async def test_an_agent_that_never_connects_is_given_up_on_time(tmp_path: Path) -> None:
-    listener = agent_channel.listen(tmp_path, uid=os.getuid(), gid=os.getgid())
+    listener = agent_channel.AgentListener(tmp_path, uid=os.getuid(), gid=os.getgid())
     started = time.monotonic()
     with pytest.raises(SandboxStartFailed, match="did not connect within 0.2 s"):
         await agent_channel.accept_agent(listener, os.getpid(), seconds=0.2)
@@ -168,6 +185,16 @@ async def test_the_pool_logs_a_container_whose_agent_never_connects(
                 await seen.wait()
             assert containers_of(engine) == []  # removed before the failure was logged
             assert workspaces(tmp_path) == []
+
+
+@pytest.mark.docker
+async def test_a_deep_work_base_works(
+    runtime: RuntimeRootfs, registry: LanguageRegistry, tmp_path: Path
+) -> None:
+    deep = tmp_path / ("v" * 50) / "var" / "sandbox"  # the socket's path is over 108 bytes
+    async with docker_engine(runtime, deep, "crun", pool_size=0) as engine:
+        result = await engine.run(python_run(registry, "print('deep')"))
+        assert (result.status, result.stdout) == ("ok", "deep\n"), result
 
 
 # ---- the channel from inside a container ---------------------------------------------------------
@@ -378,9 +405,14 @@ async def test_a_terminal_through_the_agent_is_the_programs_controlling_tty(
             b"import os; print('leader', os.getsid(0) == os.getpid(), os.tcgetpgrp(0) == os.getpgrp())\r"
         )
         await read_until(terminal, b"leader True True")
-        await terminal.write(b"while True: pass\r")
+        await terminal.write(
+            b"import signal, time; signal.signal(signal.SIGINT, lambda *_: print('got SIGINT'))\r"
+        )
+        await read_until(terminal, b">>> ")
+        await terminal.write(b"print('armed'); time.sleep(60)\r")
+        await read_until(terminal, b"armed\r\n")
         await terminal.write(b"\x03")  # Ctrl-C: the line discipline signals the foreground group
-        await read_until(terminal, b"KeyboardInterrupt")
+        await read_until(terminal, b"got SIGINT")
 
 
 CRASHING_SERVER = """
