@@ -18,6 +18,8 @@ from server.sync.transport import F, FrameTransport, Transport, TransportClosed
 logger = logging.getLogger(__name__)
 
 _ids = count(1)
+#: How many awareness frames sent to a client are remembered to recognise its echoes.
+RECENT_AWARENESS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,3 +123,7 @@ class Connection(Outbox[bytes]):
         self.info = info
         self.writable = info.writable
         self.awareness_ids: set[int] = set()
+        #: The last awareness frames sent to this client. The stock provider sends every awareness
+        #: change it applies back to the server, re-encoded to the same bytes: those echoes carry
+        #: nothing new (older clocks, or removals already made) and are dropped unparsed.
+        self.sent_awareness: deque[bytes] = deque(maxlen=RECENT_AWARENESS)

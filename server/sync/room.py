@@ -103,6 +103,14 @@ class Room:
             if conn is not skip:
                 conn.send(frame)
 
+    def broadcast_awareness(self, frame: bytes, skip: Connection | None = None) -> None:
+        """Like ``broadcast``, remembering the frame per connection: the stock client sends every
+        awareness change it applies back to the server, byte for byte (see ``Connection``)."""
+        for conn in list(self.connections.values()):
+            if conn is not skip:
+                conn.send(frame)
+                conn.sent_awareness.append(frame)
+
     def end(self) -> None:
         """The session ended: nobody writes any more."""
         self.read_only = True

@@ -162,7 +162,7 @@ class RoomRegistry:
             elif message.kind is FanoutKind.AWARENESS:
                 accepted = room.accept_awareness(protocol.parse_awareness(message.data), None)
                 if accepted:
-                    room.broadcast(protocol.awareness_frame(protocol.encode_awareness(accepted)))
+                    room.broadcast_awareness(protocol.awareness_frame(protocol.encode_awareness(accepted)))
             elif message.kind is FanoutKind.QUERY:
                 local = room.local_awareness()
                 if local:

@@ -116,6 +116,8 @@ class SyncService:
                 conn.request_close(4413, f"message larger than {settings.sync_max_message_bytes} bytes")
             elif not budget.take(len(frame)):
                 conn.request_close(4429, "too many messages: slow down")
+            elif frame[0] == protocol.MessageType.AWARENESS and frame in conn.sent_awareness:
+                return  # the client sending back states it got from us: nothing new
             else:
                 try:
                     self._handle(room, conn, frame, recorder)
@@ -187,7 +189,7 @@ class SyncService:
         """To the room's clients but ``skip`` (a client ignores its own state coming back), and
         to the other nodes."""
         payload = protocol.encode_awareness(entries)
-        room.broadcast(protocol.awareness_frame(payload), skip=skip)
+        room.broadcast_awareness(protocol.awareness_frame(payload), skip=skip)
         self._fanout.publish(FanoutMessage(room.session_id, FanoutKind.AWARENESS, payload))
 
     def record(self, info: ClientInfo, kind: Kind, data: bytes) -> None:

@@ -184,6 +184,29 @@ async def test_awareness_is_sent_at_once_stamped_and_removed_on_close(settings: 
         assert json.loads(cursor.data)["state"]["user"]["name"] in {"Zoë", "bob"}
 
 
+async def test_awareness_a_client_sends_back_is_not_broadcast_again(settings: Settings) -> None:
+    """The stock provider sends every awareness change it applies back to the server; a removal
+    coming back must not reach the others a second time."""
+    people = await provision(settings, ada=Role.INTERVIEWER, bob=Role.CANDIDATE, olga=Role.OBSERVER)
+    async with live_app(settings) as app:
+        url = lambda name: app.url(people.session_id, people.tokens[name])  # noqa: E731
+        async with yclient(url("ada"), "ada") as ada, yclient(url("olga"), "olga") as olga:
+            async with yclient(url("bob"), "bob") as bob:
+                await bob.set_awareness({"cursor": 1})
+                await ada.wait_for(lambda: bob.doc.client_id in ada.awareness, "bob's cursor")
+            await ada.wait_for(lambda: bob.doc.client_id not in ada.awareness, "bob's removal")
+            await olga.wait_for(lambda: bob.doc.client_id not in olga.awareness, "bob's removal")
+            removal = next(f for f in reversed(ada.frames) if f[0] == protocol.MessageType.AWARENESS)
+            seen = len(olga.frames)
+            await ada.ws.send(removal)  # what the stock provider does with what it applied
+            await ada.set_awareness({"cursor": 2})
+            await olga.wait_for(lambda: olga.awareness.get(ada.doc.client_id) is not None, "ada's cursor")
+            assert [
+                protocol.parse_awareness(protocol.parse_frame(f).payload)[0].client_id
+                for f in olga.frames[seen:]
+            ] == [ada.doc.client_id]
+
+
 async def test_a_participant_cannot_change_or_remove_another_ones_cursor(settings: Settings) -> None:
     people = await provision(settings, ada=Role.INTERVIEWER, bob=Role.CANDIDATE, olga=Role.OBSERVER)
     async with live_app(settings) as app:
