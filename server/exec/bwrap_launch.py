@@ -76,13 +76,20 @@ class Prepared:
     it is a ``supervision.StartedStep``."""
 
     def __init__(
-        self, ws: Workspace, group: RunCgroup, process: child.Child, pid: int, command: int, block: int
+        self,
+        ws: Workspace,
+        group: RunCgroup,
+        process: child.Child,
+        pid: int,
+        init: int,
+        command: int,
+        block: int,
     ) -> None:
         self.ws = ws
         self.group = group
         self.process = process
         self.pid = pid
-        self._init = os.pidfd_open(pid)  # the sandbox's pid 1 once started
+        self._init = init  # a pidfd of the sandbox's first process (its pid 1 once started)
         self._command = command
         self._block = block
         self.started = 0.0  # time.monotonic() at start
@@ -209,15 +216,20 @@ async def prepare(
         try:
             pid = await _sandbox_pid(child.PipeReader(info_read), process)
             try:
+                init = os.pidfd_open(pid)
+                fds.append(init)
                 await anyio.to_thread.run_sync(group.join, pid)
             except ProcessLookupError:  # its setup failed (a mount, say): it said why and exited
                 raise await failure(process) from None
         except BaseException:
-            process.kill()  # --die-with-parent: the sandbox's first process goes with it
+            # bwrap's own child may still be setting up (before --die-with-parent applies to it):
+            # the whole process group goes, or that child would wait forever
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
             await process.aclose()
             raise
         fds.clear()
-        return Prepared(ws, group, process, pid, command_write, block_write)
+        return Prepared(ws, group, process, pid, init, command_write, block_write)
     except BaseException:
         for fd in fds:
             os.close(fd)

@@ -20,6 +20,7 @@ import contextlib
 import logging
 import os
 import shutil
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -202,7 +203,10 @@ class BwrapSandbox:
             try:
                 await write_files(prepared.ws, spec.files)
                 limits = spec.limits.for_step(step.name)
-                prepared.start(step.argv, {**spec.env, "TERM": "xterm-256color"}, limits)
+                # a session of its own with the pty as its controlling tty (bwrap's --new-session
+                # left it none), so Ctrl-C and job control reach the program
+                argv = ("setsid", "--wait", "--ctty", *step.argv)
+                prepared.start(argv, {**spec.env, "TERM": "xterm-256color"}, limits)
                 yield PtyTerminal(master)
             finally:
                 await _release(prepared)
@@ -219,8 +223,40 @@ async def _release(prepared: Prepared) -> None:
 
 
 def sweep_orphans(work_base: Path) -> None:
-    """Run groups and work directories a crashed server left behind are removed."""
+    """Sandboxes, run groups and work directories a crashed server left behind are removed."""
+    stranded = _kill_stranded(work_base)
     groups = cgroup.sweep_orphans()
     dirs = workspace.sweep(work_base)
-    if groups or dirs:
-        logger.warning("removed %d orphaned run cgroups and %d work directories", groups, dirs)
+    if stranded or groups or dirs:
+        logger.warning(
+            "removed %d stranded sandboxes, %d orphaned run cgroups and %d work directories",
+            stranded,
+            groups,
+            dirs,
+        )
+
+
+def _kill_stranded(work_base: Path) -> int:
+    """SIGKILL bwrap processes over a work directory whose server is gone. One killed while it
+    set up its sandbox leaves its child waiting on bwrap's own handshake, forever."""
+    killed = 0
+    prefix = f"{work_base}/run-"
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue  # gone meanwhile
+        if not argv or Path(os.fsdecode(argv[0])).name != "bwrap":
+            continue
+        owners = {
+            arg.decode(errors="replace")[len(prefix) :].split("-", 1)[0]
+            for arg in argv
+            if arg.decode(errors="replace").startswith(prefix)
+        }
+        if owners and not any(owner.isdigit() and Path(f"/proc/{owner}").exists() for owner in owners):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(proc.name), signal.SIGKILL)
+                killed += 1
+    return killed

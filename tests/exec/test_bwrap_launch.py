@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import textwrap
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import anyio
 import pytest
+from anyio.streams.buffered import BufferedByteReceiveStream
 
 from server.exec import bwrap_sandbox
 from server.exec.bwrap_sandbox import BwrapSandbox
@@ -79,3 +83,80 @@ async def test_a_sandbox_that_cannot_start_is_an_internal_error(
             assert (result.status, result.message) == ("internal_error", "the sandbox could not start")
             assert "bwrap" in result.stderr and "no-such-rootfs" in result.stderr
     assert list(work.iterdir()) == []
+
+
+def bwrap_processes_over(directory: Path) -> list[int]:
+    """Processes named bwrap whose arguments name something under ``directory``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv and argv[0].endswith(b"bwrap") and any(str(directory).encode() in arg for arg in argv):
+            found.append(int(proc.name))
+    return found
+
+
+async def wait_gone(pids: list[int]) -> None:
+    """Until every one of ``pids`` has exited (a pidfd becomes readable then)."""
+    with anyio.fail_after(10):
+        for pid in pids:
+            try:
+                pidfd = os.pidfd_open(pid)
+            except ProcessLookupError:
+                continue
+            try:
+                await anyio.wait_readable(pidfd)
+            finally:
+                os.close(pidfd)
+
+
+async def test_a_preparation_cancelled_midway_leaves_no_process(
+    tmp_path: Path, runtime: RuntimeRootfs
+) -> None:
+    reason = bwrap_sandbox.probe()
+    if reason is not None:
+        missing(reason)
+    work = tmp_path / "sandbox"
+    for attempt in range(20):  # cancelled at different points of bwrap's setup
+        with anyio.move_on_after(0.001 * attempt):
+            async with BwrapSandbox(runtime.path, work, pool_size=0).running() as sandbox:
+                await sandbox.run(RunSpec(files={}, steps=(Step("run", ("true",)),), env={}))
+    # a killed process may linger for a moment until init reaps it; one stuck would stay
+    await wait_gone(bwrap_processes_over(work))
+    assert bwrap_processes_over(work) == []
+    assert list(work.iterdir()) == []
+
+
+# a process that looks like one of the engine's (Debian's python: pyenv's would rewrite argv[0])
+FAKE_BWRAP = (
+    'exec -a bwrap /usr/bin/python3 -c "print(\'ready\', flush=True); import time; time.sleep(600)" "$@"'
+)
+
+
+async def test_a_dead_servers_stranded_sandbox_is_killed_at_start(tmp_path: Path) -> None:
+    work = tmp_path / "sandbox"
+    async with await anyio.open_process(["true"]) as gone:
+        await gone.wait()  # its pid now belongs to nobody
+    stranded = await anyio.open_process(
+        ["bash", "-c", FAKE_BWRAP, "bwrap", "--bind", f"{work}/run-{gone.pid}-x/work", "/work"]
+    )
+    alive = await anyio.open_process(
+        ["bash", "-c", FAKE_BWRAP, "bwrap", "--bind", f"{work}/run-{os.getpid()}-y/work", "/work"]
+    )
+    async with stranded, alive:
+        try:
+            for process in (stranded, alive):
+                assert process.stdout is not None
+                lines = BufferedByteReceiveStream(process.stdout)
+                with anyio.fail_after(10):
+                    assert await lines.receive_until(b"\n", 64) == b"ready"
+            bwrap_sandbox.sweep_orphans(work)
+            with anyio.fail_after(10):
+                assert await stranded.wait() == -signal.SIGKILL
+            assert alive.returncode is None  # a live server's sandbox is left alone
+        finally:
+            for process in (stranded, alive):
+                if process.returncode is None:
+                    process.kill()

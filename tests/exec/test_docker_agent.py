@@ -25,7 +25,6 @@ from server.exec.rootfs import RuntimeRootfs
 from server.exec.sandbox import RunResult, RunSpec, Stream
 from server.exec.supervision import SandboxStartFailed
 from tests.exec.conftest import docker_engine
-from tests.exec.test_terminal import read_until
 from tests.prerequisites import missing
 
 pytestmark = pytest.mark.anyio
@@ -392,27 +391,6 @@ async def test_stop_ends_the_container_at_once(docker: DockerSandbox, registry: 
     assert time.monotonic() - stopped_at < 1.0
     result = results[0]
     assert (result.status, result.stopped) == ("runtime_error", True), result
-
-
-async def test_a_terminal_through_the_agent_is_the_programs_controlling_tty(
-    docker: DockerSandbox, registry: LanguageRegistry
-) -> None:
-    python = registry.get("python")
-    spec = RunSpec(files={}, steps=[Step("run", ("python3", "-q", "-i"))], env=python.environment())
-    async with docker.terminal(spec) as terminal:
-        await read_until(terminal, b">>> ")
-        await terminal.write(
-            b"import os; print('leader', os.getsid(0) == os.getpid(), os.tcgetpgrp(0) == os.getpgrp())\r"
-        )
-        await read_until(terminal, b"leader True True")
-        await terminal.write(
-            b"import signal, time; signal.signal(signal.SIGINT, lambda *_: print('got SIGINT'))\r"
-        )
-        await read_until(terminal, b">>> ")
-        await terminal.write(b"print('armed'); time.sleep(60)\r")
-        await read_until(terminal, b"armed\r\n")
-        await terminal.write(b"\x03")  # Ctrl-C: the line discipline signals the foreground group
-        await read_until(terminal, b"got SIGINT")
 
 
 CRASHING_SERVER = """

@@ -48,3 +48,24 @@ async def test_the_terminal_has_its_size_and_type(sandbox: Sandbox, registry: La
         await read_until(terminal, b">>> ")
         await terminal.write(b"import os; print('size', *os.get_terminal_size(), os.environ['TERM'])\r")
         await read_until(terminal, b"size 111 33 xterm-256color")
+
+
+async def test_the_terminal_is_the_programs_controlling_tty(
+    sandbox: Sandbox, registry: LanguageRegistry
+) -> None:
+    python = registry.get("python")
+    spec = RunSpec(files={}, steps=[Step("run", ("python3", "-q", "-i"))], env=python.environment())
+    async with sandbox.terminal(spec) as terminal:
+        await read_until(terminal, b">>> ")
+        await terminal.write(
+            b"import os; print('leader', os.getsid(0) == os.getpid(), os.tcgetpgrp(0) == os.getpgrp())\r"
+        )
+        await read_until(terminal, b"leader True True")
+        await terminal.write(
+            b"import signal, time; signal.signal(signal.SIGINT, lambda *_: print('got SIGINT'))\r"
+        )
+        await read_until(terminal, b">>> ")
+        await terminal.write(b"print('armed'); time.sleep(60)\r")
+        await read_until(terminal, b"armed\r\n")
+        await terminal.write(b"\x03")  # Ctrl-C: the line discipline signals the foreground group
+        await read_until(terminal, b"got SIGINT")
