@@ -32,6 +32,8 @@ def configure_logging(level: str) -> None:
             "root": {"handlers": ["stderr"], "level": level.upper()},
             "loggers": {
                 "uvicorn.access": {"level": "WARNING"},
+                # picows logs every connection and disconnection; the access log has one line
+                "server.web.ws.picows": {"level": "WARNING"},
                 "aiosqlite": {"level": "WARNING"},
                 "alembic": {"level": "WARNING"},
             },

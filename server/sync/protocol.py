@@ -143,8 +143,6 @@ def parse_frame(frame: bytes) -> Message:
 
 
 _SYNC_TYPES = tuple(SyncType)
-
-
 _STEP1 = bytes((MessageType.SYNC, SyncType.STEP1))
 _STEP2 = bytes((MessageType.SYNC, SyncType.STEP2))
 _UPDATE = bytes((MessageType.SYNC, SyncType.UPDATE))
@@ -179,10 +177,9 @@ def parse_awareness(payload: bytes) -> list[AwarenessEntry]:
     if count > MAX_AWARENESS_ENTRIES:
         raise ProtocolError("too many awareness entries in one message")
     entries = []
-    read = read_var_uint
     for _ in range(count):
-        client_id, pos = read(payload, pos)
-        clock, pos = read(payload, pos)
+        client_id, pos = read_var_uint(payload, pos)
+        clock, pos = read_var_uint(payload, pos)
         state, pos = read_var_bytes(payload, pos)
         entries.append(AwarenessEntry(client_id, clock, state))
     if pos != len(payload):

@@ -14,11 +14,12 @@ pytestmark = pytest.mark.anyio
 
 async def read_until(terminal: Terminal, wanted: bytes) -> bytes:
     seen = b""
-    with anyio.fail_after(20):
+    with anyio.move_on_after(20):
         while wanted not in seen:
             chunk = await terminal.read()
             assert chunk, f"the terminal ended before {wanted!r}: {seen!r}"
             seen += chunk
+    assert wanted in seen, f"no {wanted!r} within 20 s; the terminal showed {seen!r}"
     return seen
 
 
@@ -50,22 +51,24 @@ async def test_the_terminal_has_its_size_and_type(sandbox: Sandbox, registry: La
         await read_until(terminal, b"size 111 33 xterm-256color")
 
 
+CTRL_C_PROBE = """
+import os, signal, time
+signal.signal(signal.SIGINT, lambda *_: print('got SIGINT', flush=True))
+print('leader', os.getsid(0) == os.getpid(), os.tcgetpgrp(0) == os.getpgrp(), 'armed', flush=True)
+time.sleep(60)
+"""
+
+
 async def test_the_terminal_is_the_programs_controlling_tty(
     sandbox: Sandbox, registry: LanguageRegistry
 ) -> None:
     python = registry.get("python")
-    spec = RunSpec(files={}, steps=[Step("run", ("python3", "-q", "-i"))], env=python.environment())
+    spec = RunSpec(
+        files={"probe.py": CTRL_C_PROBE.encode()},
+        steps=[Step("run", ("python3", "probe.py"))],
+        env=python.environment(),
+    )
     async with sandbox.terminal(spec) as terminal:
-        await read_until(terminal, b">>> ")
-        await terminal.write(
-            b"import os; print('leader', os.getsid(0) == os.getpid(), os.tcgetpgrp(0) == os.getpgrp())\r"
-        )
-        await read_until(terminal, b"leader True True")
-        await terminal.write(
-            b"import signal, time; signal.signal(signal.SIGINT, lambda *_: print('got SIGINT'))\r"
-        )
-        await read_until(terminal, b">>> ")
-        await terminal.write(b"print('armed'); time.sleep(60)\r")
-        await read_until(terminal, b"armed\r\n")
+        await read_until(terminal, b"leader True True armed")
         await terminal.write(b"\x03")  # Ctrl-C: the line discipline signals the foreground group
         await read_until(terminal, b"got SIGINT")
