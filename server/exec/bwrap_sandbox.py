@@ -27,7 +27,6 @@ from pathlib import Path
 
 import anyio
 from anyio.abc import ByteReceiveStream
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from server.errors import Unavailable
 from server.exec import cgroup, child, seccomp, workspace
@@ -37,14 +36,10 @@ from server.exec.pty_terminal import PtyTerminal
 from server.exec.rootfs import RUNNER_GID, RUNNER_UID
 from server.exec.sandbox import Limits, OutputSink, RunResult, RunSpec, Terminal, check_files
 from server.exec.supervision import SandboxStartFailed, StartedStep, run_in_workspace, start_failed
+from server.exec.warm_pool import WarmPool
 from server.exec.workspace import Workspace, write_files
 
 logger = logging.getLogger(__name__)
-
-#: After a failure to prepare a warm sandbox, wait this long before the next attempt.
-REFILL_BACKOFF_SECONDS = 5.0
-#: Used sandboxes waiting for their teardown in the background; beyond it, runs tear down their own.
-USED_BACKLOG = 64
 
 
 def probe() -> str | None:
@@ -67,9 +62,9 @@ class BwrapSandbox:
         self.pool_size = pool_size
         self.defaults = defaults
         self._filter = seccomp.bpf_program()
-        self._pool: list[Prepared] = []
-        self._pool_changed = anyio.Event()
-        self._used: MemoryObjectSendStream[Prepared] | None = None  # while running
+        self._pool = WarmPool(
+            pool_size, self._prepare_default, _release, log=logger, what="sandbox", making="prepare"
+        )
 
     # ---- the warm pool ---------------------------------------------------------------------------
 
@@ -77,57 +72,11 @@ class BwrapSandbox:
     async def running(self) -> AsyncIterator[BwrapSandbox]:
         """Keep ``pool_size`` sandboxes for the default limits ready while running (without
         it, every run prepares its own)."""
-        send, receive = anyio.create_memory_object_stream[Prepared](USED_BACKLOG)
-        self._used = send
-        try:
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(self._refill)
-                tg.start_soon(self._release_used, receive)
-                try:
-                    yield self
-                finally:
-                    tg.cancel_scope.cancel()
-        finally:
-            self._used = None
-            leftovers, self._pool = self._pool, []
-            with contextlib.suppress(anyio.WouldBlock):
-                while True:
-                    leftovers.append(receive.receive_nowait())
-            send.close()
-            receive.close()
-            with anyio.CancelScope(shield=True):
-                for prepared in leftovers:
-                    await _release(prepared)
+        async with self._pool.running():
+            yield self
 
-    async def _release_used(self, used: MemoryObjectReceiveStream[Prepared]) -> None:
-        """Used sandboxes are torn down off the request path (the result is already made)."""
-        async for prepared in used:
-            try:
-                await _release(prepared)
-            except Exception:  # never end the engine over one teardown; the sweep finds leftovers
-                logger.exception("could not tear a used sandbox down")
-
-    async def _dispose(self, prepared: Prepared) -> None:
-        if self._used is not None:
-            try:
-                self._used.send_nowait(prepared)
-                return
-            except anyio.WouldBlock:  # a backlog: this run waits for its own teardown
-                pass
-        await _release(prepared)
-
-    async def _refill(self) -> None:
-        while True:
-            while len(self._pool) < self.pool_size:
-                try:
-                    prepared = await self._prepare(Shape.of(self.defaults))
-                except (SandboxStartFailed, OSError, Unavailable):
-                    logger.exception("could not prepare a warm sandbox; trying again shortly")
-                    await anyio.sleep(REFILL_BACKOFF_SECONDS)
-                    continue
-                self._pool.append(prepared)
-            self._pool_changed = anyio.Event()
-            await self._pool_changed.wait()
+    async def _prepare_default(self) -> Prepared:
+        return await self._prepare(Shape.of(self.defaults))
 
     async def _prepare(self, shape: Shape, *, stdio: int = child.PIPE) -> Prepared:
         """A sandbox over a workspace of its own (``_release`` ends both)."""
@@ -140,14 +89,8 @@ class BwrapSandbox:
             raise
 
     async def _take(self, limits: Limits) -> Prepared:
-        while self._pool and Shape.of(limits) == Shape.of(self.defaults):
-            prepared = self._pool.pop(0)
-            self._pool_changed.set()
-            if prepared.alive():
-                return prepared
-            logger.warning("a prepared sandbox died while waiting; taking another")
-            await self._dispose(prepared)
-        return await self._prepare(Shape.of(limits))
+        warm = await self._pool.take() if Shape.of(limits) == Shape.of(self.defaults) else None
+        return warm or await self._prepare(Shape.of(limits))
 
     # ---- runs ------------------------------------------------------------------------------------
 
@@ -186,7 +129,7 @@ class BwrapSandbox:
                 ws, spec, launch, on_output=on_output, stdin_stream=stdin_stream, stop=stop
             )
         finally:
-            await self._dispose(first)
+            await self._pool.dispose(first)
 
     @asynccontextmanager
     async def terminal(self, spec: RunSpec) -> AsyncIterator[Terminal]:

@@ -17,7 +17,6 @@ else the engine's default (the runtime now only matters for creating containers)
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import socket
@@ -51,6 +50,7 @@ from server.exec.pty_terminal import PtyTerminal
 from server.exec.rootfs import RuntimeRootfs
 from server.exec.sandbox import Limits, OutputSink, RunResult, RunSpec, Terminal, check_files
 from server.exec.supervision import SandboxStartFailed, run_in_workspace, start_failed
+from server.exec.warm_pool import WarmPool
 from server.exec.workspace import write_files
 
 logger = logging.getLogger(__name__)
@@ -59,10 +59,10 @@ LABEL = "duet.sandbox"
 JANITOR_SECONDS = 60.0
 #: Containers older than this are removed whoever made them (pools recycle theirs long before).
 MAX_CONTAINER_AGE = 24 * 3600.0
-#: After a failure to prepare a warm container, wait this long before the next attempt.
-REFILL_BACKOFF_SECONDS = 5.0
-#: Used containers waiting for removal; beyond it, runs wait for the remover.
-USED_BACKLOG = 1000
+
+
+async def _remove(warm: WarmContainer) -> None:
+    await anyio.to_thread.run_sync(warm.remove)
 
 
 async def probe() -> str | None:
@@ -121,10 +121,10 @@ class DockerSandbox:
         self._agent_command = agent_command
         self._agent_connect_seconds = agent_connect_seconds
         self._client: docker.DockerClient | None = None
-        self._pool: list[WarmContainer] = []
-        self._pool_changed = anyio.Event()
         self._profile = seccomp.docker_profile()
-        self._used_send, self._used_receive = anyio.create_memory_object_stream[WarmContainer](USED_BACKLOG)
+        self._pool = WarmPool(
+            pool_size, self._launch_default, _remove, log=logger, what="sandbox container", making="create"
+        )
 
     @property
     def client(self) -> docker.DockerClient:
@@ -141,26 +141,15 @@ class DockerSandbox:
         await anyio.to_thread.run_sync(self._sweep)
         self.runtime = await self._choose_runtime()
         try:
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(self._refill)
+            async with self._pool.running(), anyio.create_task_group() as tg:
                 tg.start_soon(self._janitor)
-                tg.start_soon(self._remove_used)
                 try:
                     yield self
                 finally:
                     tg.cancel_scope.cancel()
         finally:
-            with anyio.CancelScope(shield=True):
-                self._used_send.close()
-                leftovers, self._pool = list(self._pool), []
-                with contextlib.suppress(anyio.WouldBlock, anyio.EndOfStream, anyio.ClosedResourceError):
-                    while True:
-                        leftovers.append(self._used_receive.receive_nowait())
-                self._used_receive.close()
-                for warm in leftovers:
-                    await anyio.to_thread.run_sync(warm.remove)
-                self._client.close()
-                self._client = None
+            self._client.close()
+            self._client = None
 
     def _ensure_image(self) -> None:
         try:
@@ -226,7 +215,7 @@ class DockerSandbox:
         the workspaces of servers on this host that are gone."""
         removed = 0
         now = time.time()
-        pooled = {warm.id for warm in self._pool}
+        pooled = {warm.id for warm in self._pool.ready}
         # ignore_removed: containers removed while the list is read (the pool churns) are skipped,
         # not a NotFound that would end the janitor
         listed = self.client.containers.list(all=True, filters={"label": LABEL}, ignore_removed=True)
@@ -252,45 +241,21 @@ class DockerSandbox:
             except Exception:  # the engine answering badly once must not end the janitor
                 logger.exception("the sandbox janitor failed; trying again later")
 
-    async def _remove_used(self) -> None:
-        """Used containers are removed off the request path (bounded: a backlog makes runs wait)."""
-        async for warm in self._used_receive:
-            try:
-                with anyio.CancelScope(shield=True):  # taken off the stream: nobody else removes it
-                    await anyio.to_thread.run_sync(warm.remove)
-            except Exception:  # a timeout or engine error: the janitor and the sweep remove it later
-                logger.exception("could not remove sandbox container %s", warm.id[:12])
+    async def _launch_default(self) -> WarmContainer:
+        return await self._launch(ContainerShape.of(self.defaults))
 
     async def _dispose(self, warm: WarmContainer) -> None:
         """End everything in a used container now; remove it in the background."""
         warm.kill()
-        with anyio.CancelScope(shield=True):
-            await self._used_send.send(warm)
-
-    async def _refill(self) -> None:
-        while True:
-            while len(self._pool) < self.pool_size:
-                try:
-                    warm = await self._launch(ContainerShape.of(self.defaults))
-                except Exception:  # DockerException, an agent that never connected, a timeout
-                    logger.exception("could not create a warm sandbox container; trying again shortly")
-                    await anyio.sleep(REFILL_BACKOFF_SECONDS)
-                    continue
-                self._pool.append(warm)
-            self._pool_changed = anyio.Event()
-            await self._pool_changed.wait()
+        await self._pool.dispose(warm)
 
     async def _take(self, limits: Limits) -> WarmContainer:
         """A warm container when the run's file systems and ulimits are the pool's (its memory,
         pids and CPU limits are set per step), else a fresh one."""
         shape = ContainerShape.of(limits)
-        while self._pool and shape == ContainerShape.of(self.defaults):
-            warm = self._pool.pop(0)
-            self._pool_changed.set()
-            if warm.alive():
-                return warm
-            logger.warning("a warm sandbox container died while waiting; taking another")
-            await self._dispose(warm)
+        warm = await self._pool.take() if shape == ContainerShape.of(self.defaults) else None
+        if warm is not None:
+            return warm
         try:
             return await self._launch(shape)
         except (docker.errors.DockerException, OSError) as exc:
