@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 from server.sync.limits import FrameBudget, TokenBucket
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.fake_clock import FakeClock
 
 
 def test_a_frame_budget_runs_out_of_messages_then_refills() -> None:
-    clock = Clock()
+    clock = FakeClock()
     budget = FrameBudget(2, 3, 1_000_000, 1_000_000, clock=clock)
     assert [budget.take(10) for _ in range(4)] == [True, True, True, False]
     clock.now += 0.5  # one message back
@@ -22,7 +15,7 @@ def test_a_frame_budget_runs_out_of_messages_then_refills() -> None:
 
 
 def test_a_frame_budget_runs_out_of_bytes_and_a_refusal_spends_nothing() -> None:
-    clock = Clock()
+    clock = FakeClock()
     budget = FrameBudget(1000, 1000, 100, 300, clock=clock)
     assert budget.take(250)
     assert not budget.take(100)  # 50 bytes left: refused...
@@ -32,7 +25,7 @@ def test_a_frame_budget_runs_out_of_bytes_and_a_refusal_spends_nothing() -> None
 
 
 def test_a_token_bucket_never_holds_more_than_its_burst() -> None:
-    clock = Clock()
+    clock = FakeClock()
     bucket = TokenBucket(10, 2, clock=clock)
     clock.now += 60
     assert [bucket.take() for _ in range(3)] == [True, True, False]

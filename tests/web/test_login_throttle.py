@@ -4,14 +4,7 @@ import pytest
 
 from server.errors import RateLimited
 from server.web.login_throttle import LoginThrottle
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.fake_clock import FakeClock
 
 
 def test_failures_lock_one_client_and_email_for_the_window() -> None:

@@ -1,12 +1,13 @@
 """``/sessions/{session_id}/events?token=...``: the control channel (run console, terminal, chat).
 
-JSON text frames. Authentication as for ``/sync``: refused with 4401/4403 before anything is sent.
+JSON text frames. Authenticated as ``/sync`` is (``server.web.ws.routes``): refused with 4401/4403
+before anything is sent.
 """
 
 from __future__ import annotations
 
 from server.console.hub import ConsoleMember
-from server.errors import DuetError
+from server.sessions import Credential
 from server.sessions.roles import can_chat, can_run
 from server.web.services import Services
 from server.web.ws.socket import LiveSocket, TextTransport
@@ -14,12 +15,7 @@ from server.web.ws.socket import LiveSocket, TextTransport
 MAX_FRAME = 128 * 1024
 
 
-async def events_endpoint(services: Services, socket: LiveSocket, session_id: str) -> None:
-    try:
-        credential = await services.sessions.authenticate(session_id, socket.query("token"))
-    except DuetError as exc:
-        await socket.close(exc.close_code, exc.message)
-        return
+async def events_endpoint(services: Services, socket: LiveSocket, credential: Credential) -> None:
     participant, session = credential.participant, credential.session
     member = ConsoleMember(
         session_id=session.id,

@@ -26,6 +26,8 @@ from uvicorn.config import Config
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn.server import ServerState
 
+from server.errors import DuetError
+from server.sessions import Credential
 from server.web.middleware import redact
 from server.web.services import Services
 from server.web.ws.events import events_endpoint
@@ -35,7 +37,8 @@ from server.web.ws.sync import sync_endpoint
 logger = logging.getLogger("server.web.access")
 picows_logger = logging.getLogger("server.web.ws.picows")
 
-Handler = Callable[[Services, LiveSocket, str], Awaitable[None]]
+#: Serves one socket whose participant token has been checked (the credential it stands for).
+Handler = Callable[[Services, LiveSocket, Credential], Awaitable[None]]
 
 #: path pattern with one ``{session_id}`` segment -> handler
 ROUTES: dict[str, Handler] = {
@@ -152,7 +155,9 @@ class LiveWebSocketProtocol(asyncio.Protocol):
 async def _serve(handler: Handler, services: Services, socket: LiveSocket, session_id: str) -> None:
     started = time.perf_counter()
     try:
-        await handler(services, socket, session_id)
+        credential = await _authenticate(services, socket, session_id)
+        if credential is not None:
+            await handler(services, socket, credential)
     except Exception:  # a bug in one handler ends that socket (1011), never the server
         logger.exception("live socket handler failed")
         await socket.close(1011, "internal error")
@@ -164,3 +169,13 @@ async def _serve(handler: Handler, services: Services, socket: LiveSocket, sessi
             socket.close_code or 1000,
             (time.perf_counter() - started) * 1000,
         )
+
+
+async def _authenticate(services: Services, socket: LiveSocket, session_id: str) -> Credential | None:
+    """The participant the socket's token stands for; a refused one is closed with 4401 (unknown)
+    or 4403 (revoked) before anything else is sent."""
+    try:
+        return await services.sessions.authenticate(session_id, socket.query("token"))
+    except DuetError as exc:
+        await socket.close(exc.close_code, exc.message)
+        return None

@@ -1,24 +1,19 @@
 """``/sync/{session_id}?token=...``: the y-websocket endpoint.
 
-The participant token is checked before anything else; a refused connection is accepted only to
-be closed at once with 4401 (unknown token) or 4403 (revoked), before any document data is sent.
+The participant token was checked before (``server.web.ws.routes``): a refused connection is
+closed with 4401 or 4403 before any document data is sent.
 """
 
 from __future__ import annotations
 
-from server.errors import DuetError
+from server.sessions import Credential
 from server.sessions.roles import can_edit
 from server.sync.connection import ClientInfo
 from server.web.services import Services
 from server.web.ws.socket import BinaryTransport, LiveSocket
 
 
-async def sync_endpoint(services: Services, socket: LiveSocket, session_id: str) -> None:
-    try:
-        credential = await services.sessions.authenticate(session_id, socket.query("token"))
-    except DuetError as exc:
-        await socket.close(exc.close_code, exc.message)
-        return
+async def sync_endpoint(services: Services, socket: LiveSocket, credential: Credential) -> None:
     participant, session = credential.participant, credential.session
     info = ClientInfo(
         session_id=session.id,
