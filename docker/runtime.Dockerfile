@@ -38,8 +38,8 @@ RUN set -eux; \
         sqlite3; \
     apt-get clean; \
     rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/* /usr/share/man/* /usr/share/info/*; \
-    groupadd --gid 1000 runner; \
-    useradd --uid 1000 --gid 1000 --home-dir /tmp --no-create-home \
+    groupadd --gid 2100000000 runner; \
+    useradd --uid 2100000000 --gid 2100000000 --home-dir /tmp --no-create-home --no-log-init \
         --shell /usr/sbin/nologin runner; \
     mkdir -p /work /results
 
@@ -52,5 +52,5 @@ ENV PATH=/usr/local/bin:/usr/bin:/bin \
     TMPDIR=/tmp \
     LANG=C.UTF-8 \
     LC_ALL=C.UTF-8
-USER 1000:1000
+USER 2100000000:2100000000
 WORKDIR /work

@@ -9,9 +9,10 @@ run ever starts is born inside it.
 
 Starting is quick: the limits are (re)applied to the cgroup and, as rlimits, to the waiting
 process; the block is lifted; bwrap loads the seccomp filter, becomes the sandbox's pid 1 and
-runs ``setpriv`` (uid 1000, no capabilities, no-new-privs), then a one-line ``bash`` trampoline
-(dash cannot name a descriptor above 9) that reads the step's command from a pipe (environment
-and argv, shell-quoted, one line), closes that pipe and ``exec``s the command. Nothing of the run
+runs ``setpriv`` (the runner uid ``RUNNER_UID``, no host user's; no capabilities, no-new-privs),
+then a one-line ``bash`` trampoline (dash cannot name a descriptor above 9) that reads the step's
+command from a pipe (environment and argv, shell-quoted, one line), closes that pipe and
+``exec``s the command. Nothing of the run
 is inside before it starts. A started ``Prepared`` is what ``server.exec.supervision`` watches.
 """
 

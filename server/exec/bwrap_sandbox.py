@@ -4,9 +4,10 @@ Each step of a run is one ``bwrap`` sandbox over the runtime rootfs (read-only),
 PID, network, UTS and cgroup namespaces (no network at all), a new session (no TIOCSTI), a
 private /tmp and /dev/shm, the run's tmpfs at /work (and /results), an environment of exactly
 the language's variables and the seccomp policy. bwrap runs as root only to set that up: inside,
-``setpriv`` becomes uid 1000 with no capabilities, an empty bounding set and no-new-privs before
-anything of the run executes. Each step lives in its own cgroup (memory = memory+swap, pids, CPU
-accounting, freezer) and everything in it is killed when the step ends, whatever happened.
+``setpriv`` becomes the runner uid (no host user's) with no capabilities, an empty bounding set
+and no-new-privs before anything of the run executes. Each step lives in its own cgroup (memory =
+memory+swap, pids, CPU accounting, freezer) and everything in it is killed when the step ends,
+whatever happened.
 
 Sandboxes for the default limits are prepared ahead (``server.exec.bwrap_launch``): a warm pool
 of ``pool_size``, each used by exactly one run, refilled in the background. Processes are started

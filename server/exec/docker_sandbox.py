@@ -2,9 +2,10 @@
 
 Docker creates and starts each container ahead of time, with every restriction
 (``server.exec.docker_launch``: no network, all capabilities dropped, no-new-privileges, the
-project's seccomp profile, read-only root, memory == memory+swap, a pids limit, one CPU, uid 1000,
-logging off, labels the janitor sweeps by), its work dir a host tmpfs bind-mounted in, and as its
-first process an agent connected to the host over a unix socket. A run never goes through Docker:
+project's seccomp profile, read-only root, memory == memory+swap, a pids limit, one CPU, the
+runner uid (no host user's), logging off, labels the janitor sweeps by), its work dir a host
+tmpfs bind-mounted in, and as its first process an agent connected to the host over a unix
+socket. A run never goes through Docker:
 the host writes the files into the work dir, hands each step to the agent with the program's
 pipes, supervises it as the bubblewrap engine does (``server.exec.supervision``: output caps,
 stdin, CPU and wall time, Stop), kills the container's pid 1 to end everything at once, and reads

@@ -43,8 +43,19 @@ SUITE = "bookworm"
 RECIPE_VERSION = 2
 #: Bump when the runtime layer's recipe (user, host files, mount points, the agent) changes.
 LAYER_RECIPE_VERSION = 3
-RUNNER_UID = 1000
-RUNNER_GID = 1000
+#: The uid and gid every sandboxed program runs as: ids no host user, group or container has, so
+#: nothing keyed by uid (files, signals, ptrace, /proc, keyrings, quotas, shared memory) is shared
+#: with a host account if code ever got out of its namespaces. Linux ids are 32 bits, but:
+#: 0-999 are system users, 1000-60000 people (login.defs), 60001-60513 systemd-homed,
+#: 61184-65519 systemd's DynamicUser=, 65534/65535 nobody and 16-bit -1, 100000-600100000
+#: /etc/subuid and /etc/subgid ranges (login.defs SUB_UID_MIN/MAX: rootless Podman and Docker,
+#: userns-remap), 524288-1879048191 systemd's container ranges (nspawn --private-users),
+#: 200000-2000200000 sssd's default id mapping of directory users, 2147352576-2147418111 systemd's
+#: foreign-uid range, and 2^31 and above breaks software that keeps ids signed. 2100000000 lies
+#: beyond all of these and below 2^31.
+#: Changing either changes the rootfs key (a new runtime tree and Docker image).
+RUNNER_UID = 2_100_000_000
+RUNNER_GID = 2_100_000_000
 RUNNER_USER = "runner"
 MANIFEST = ".duet-rootfs.json"
 BASE_MANIFEST = ".duet-base.json"

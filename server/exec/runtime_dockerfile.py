@@ -4,6 +4,10 @@ The Docker engine's sandboxes start the agent compiled in it (``server/exec/agen
 ``docker/runtime.Dockerfile`` is this module's output (``duet runtime dockerfile`` rewrites it;
 a test fails when it drifts from the registry). Build it from the repository root:
 ``docker build -f docker/runtime.Dockerfile -t duet-runtime .``
+
+The runner's uid is far above 65535 (``server.exec.rootfs.RUNNER_UID``): ``useradd --no-log-init``
+keeps it out of ``lastlog``/``faillog``, sparse files indexed by uid that would otherwise take
+hundreds of GB in an image layer.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ RUN set -eux; \\
     apt-get clean; \\
     rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/* /usr/share/man/* /usr/share/info/*; \\
     groupadd --gid {RUNNER_GID} {RUNNER_USER}; \\
-    useradd --uid {RUNNER_UID} --gid {RUNNER_GID} --home-dir /tmp --no-create-home \\
+    useradd --uid {RUNNER_UID} --gid {RUNNER_GID} --home-dir /tmp --no-create-home --no-log-init \\
         --shell /usr/sbin/nologin {RUNNER_USER}; \\
     mkdir -p {WORK_DIR} {RESULTS_DIR}
 

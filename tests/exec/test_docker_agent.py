@@ -21,7 +21,7 @@ from server.exec import agent_channel, docker_sandbox
 from server.exec.docker_sandbox import LABEL, DockerSandbox
 from server.exec.languages import LanguageRegistry
 from server.exec.languages.model import Step
-from server.exec.rootfs import RuntimeRootfs
+from server.exec.rootfs import RUNNER_GID, RUNNER_UID, RuntimeRootfs
 from server.exec.sandbox import RunResult, RunSpec, Stream
 from server.exec.supervision import SandboxStartFailed
 from tests.exec.conftest import docker_engine
@@ -262,15 +262,17 @@ async def test_files_written_by_the_host_are_what_the_program_sees(
     result = await docker.run(RunSpec(files=files, steps=spec.steps, env=spec.env))
     assert result.status == "ok", result
     for path, content in files.items():
-        assert f"{path} 1000 1000 0o644 {hashlib.sha256(content).hexdigest()}" in result.stdout, result.stdout
-    assert "dirs {'/work': 1000, 'data': 1000, 'deep/a/b': 1000}" in result.stdout
+        digest = hashlib.sha256(content).hexdigest()
+        assert f"{path} {RUNNER_UID} {RUNNER_GID} 0o644 {digest}" in result.stdout, result.stdout
+    owners = {"/work": RUNNER_UID, "data": RUNNER_UID, "deep/a/b": RUNNER_UID}
+    assert f"dirs {owners}" in result.stdout
 
 
 async def test_the_bind_mounted_work_dir_holds_no_device_and_no_privilege(
     docker: DockerSandbox, registry: LanguageRegistry
 ) -> None:
     # crun drops the workspace's nosuid,nodev on its bind mounts (runc keeps them): without
-    # CAP_MKNOD no device node can be made, and no file there can belong to anyone but uid 1000
+    # CAP_MKNOD no device node can be made, and no file there can belong to anyone but the runner uid
     result = await docker.run(
         python_run(
             registry,

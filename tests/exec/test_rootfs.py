@@ -17,6 +17,7 @@ from server.exec.rootfs import (
     AGENT_SOURCE,
     BASE_MANIFEST,
     MANIFEST,
+    RUNNER_GID,
     RUNNER_UID,
     RuntimeRootfs,
     agent_source,
@@ -58,7 +59,7 @@ def test_built_rootfs_is_complete_and_small(runtime: RuntimeRootfs, registry: La
     )
     assert runtime.versions["python"].startswith("Python 3.11")
     assert 500 * 2**20 < runtime.size_bytes < 2500 * 2**20
-    assert f"runner:x:{RUNNER_UID}:{RUNNER_UID}:" in (root / "etc/passwd").read_text()
+    assert f"runner:x:{RUNNER_UID}:{RUNNER_GID}:" in (root / "etc/passwd").read_text()
     assert (root / "work").is_dir() and (root / "results").is_dir()
     assert (root / "etc/hostname").read_text() == "sandbox\n"
     agent = root / AGENT_BINARY.lstrip("/")

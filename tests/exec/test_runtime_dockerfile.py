@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from server.exec.languages import LanguageRegistry
+from server.exec.rootfs import RUNNER_GID, RUNNER_UID
 from server.exec.runtime_dockerfile import DOCKERFILE_PATH, render_dockerfile
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,7 +24,18 @@ def test_dockerfile_installs_exactly_the_registry_packages(registry: LanguageReg
     listed = re.findall(r"^\s+([a-z0-9][a-z0-9.+-]+)(?: \\)?$", install, flags=re.MULTILINE)
     assert listed == list(registry.packages())
     assert text.count("FROM ") == 1 and "FROM debian:bookworm-slim" in text
-    assert "USER 1000:1000" in text
+    assert f"USER {RUNNER_UID}:{RUNNER_GID}\n" in text
+
+
+def test_the_runner_is_the_dedicated_user_without_lastlog_entries() -> None:
+    """Its uid is far above 65535: without --no-log-init, useradd would size the sparse lastlog and
+    faillog by it (hundreds of GB in an image layer)."""
+    text = (ROOT / DOCKERFILE_PATH).read_text()
+    assert f"groupadd --gid {RUNNER_GID} runner;" in text
+    assert (
+        f"useradd --uid {RUNNER_UID} --gid {RUNNER_GID} --home-dir /tmp --no-create-home --no-log-init"
+        in text
+    )
 
 
 def test_dockerfile_compiles_the_docker_sandbox_agent() -> None:

@@ -1,7 +1,7 @@
 /*
  * duet-agent: the first process of a Docker sandbox; runs each step the host hands it.
  *
- * Started as the container's pid 1 (uid 1000, no capabilities, the project's seccomp profile).
+ * Started as the container's pid 1 (the runner uid, no capabilities, the project's seccomp profile).
  * It connects once to the host's unix socket (argv[1], on a read-only mount; the host accepts
  * this one connection and then removes the socket) and serves steps on that connection:
  *
