@@ -1,7 +1,9 @@
 """Choosing the isolation engine: ``DUET_SANDBOX=auto|docker|bwrap``.
 
-``auto`` takes Docker when an engine answers, else bubblewrap. When neither can run, the server
-still starts and every run answers 503 with the reason. Code never runs unsandboxed.
+``auto`` takes Docker when an engine answers, else bubblewrap. When neither can run, or the
+sandboxes' dedicated uid or gid is in use on this host (``server.exec.host_ids``), the server
+still starts and every run answers 503 with the reason. Code never runs unsandboxed, nor under
+an id a host user shares.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from server.exec import bwrap_sandbox
+import anyio
+
+from server.exec import bwrap_sandbox, host_ids
 from server.exec.bwrap_sandbox import BwrapSandbox
 from server.exec.rootfs import find_rootfs
 from server.exec.sandbox import Limits, Sandbox
@@ -35,6 +39,13 @@ async def open_sandbox(settings: Settings) -> AsyncIterator[Engine]:
         reason = "the language runtimes are not built: run `duet runtime build` (or `make run`)"
         logger.warning("code execution is off: %s", reason)
         yield Engine(None, reason)
+        return
+    # both engines run code as the same dedicated uid: neither starts where it is someone's
+    # (in a thread: NSS may ask a directory server)
+    shared = await anyio.to_thread.run_sync(host_ids.host_conflict)
+    if shared is not None:
+        logger.warning("code execution is off: %s", shared)
+        yield Engine(None, shared)
         return
     reasons: list[str] = []
     # both engines' workspaces (host tmpfs mounts); a crashed server's are swept at start

@@ -52,7 +52,8 @@ LAYER_RECIPE_VERSION = 3
 #: userns-remap), 524288-1879048191 systemd's container ranges (nspawn --private-users),
 #: 200000-2000200000 sssd's default id mapping of directory users, 2147352576-2147418111 systemd's
 #: foreign-uid range, and 2^31 and above breaks software that keeps ids signed. 2100000000 lies
-#: beyond all of these and below 2^31.
+#: beyond all of these and below 2^31. A host may still have allocated it by hand: every engine
+#: start verifies it is nobody's here (``server.exec.host_ids``) and runs no code if it is.
 #: Changing either changes the rootfs key (a new runtime tree and Docker image).
 RUNNER_UID = 2_100_000_000
 RUNNER_GID = 2_100_000_000

@@ -1,4 +1,5 @@
-"""The sandboxes' dedicated uid and gid: nobody's on the host, and what every engine runs code as."""
+"""The sandboxes' dedicated uid and gid: nobody's on the host, what every engine runs code as, and
+the start check that refuses ids a host user, group or subordinate range has."""
 
 from __future__ import annotations
 
@@ -14,11 +15,29 @@ import anyio
 import pytest
 from anyio.abc import ByteReceiveStream
 
+from server.exec import host_ids
+from server.exec.host_ids import host_conflict, ids_in_use
 from server.exec.languages import LanguageRegistry
 from server.exec.rootfs import RUNNER_GID, RUNNER_UID
 from server.exec.sandbox import Limits, RunResult, RunSpec, Sandbox, Stream
 
 UID, GID = RUNNER_UID, RUNNER_GID
+
+
+def files(tmp_path: Path, **contents: str) -> dict[str, Path]:
+    """passwd, group, subuid and subgid files under ``tmp_path`` (absent unless given)."""
+    paths = {name: tmp_path / name for name in ("passwd", "group", "subuid", "subgid")}
+    for name, text in contents.items():
+        paths[name].write_text(textwrap.dedent(text))
+    return paths
+
+
+HOST_LIKE = {
+    "passwd": "root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/bash\n",
+    "group": "root:x:0:\nalice:x:1000:\n",
+    "subuid": "alice:100000:65536\n",
+    "subgid": "alice:100000:65536\n",
+}
 
 
 # ---- the choice --------------------------------------------------------------------------------
@@ -35,13 +54,87 @@ def test_the_ids_lie_outside_every_range_a_host_allocates() -> None:
         assert value < 2**31  # signed 32-bit ids
 
 
-def test_this_host_has_no_user_or_group_with_them() -> None:
+def test_this_host_has_no_user_group_or_range_with_them() -> None:
+    assert ids_in_use(UID, GID) == []
     with pytest.raises(KeyError):
         pwd.getpwuid(UID)
     with pytest.raises(KeyError):
         grp.getgrgid(GID)
     assert str(UID) not in {line.split(":")[2] for line in Path("/etc/passwd").read_text().splitlines()}
     assert str(GID) not in {line.split(":")[2] for line in Path("/etc/group").read_text().splitlines()}
+    assert host_conflict() is None
+
+
+# ---- the start check ---------------------------------------------------------------------------
+
+
+def test_a_host_like_ours_passes(tmp_path: Path) -> None:
+    assert ids_in_use(UID, GID, **files(tmp_path, **HOST_LIKE)) == []
+
+
+def test_missing_files_take_nothing(tmp_path: Path) -> None:
+    assert ids_in_use(UID, GID, **files(tmp_path)) == []  # most hosts have no /etc/subuid
+
+
+def test_a_passwd_user_with_the_uid_is_refused(tmp_path: Path) -> None:
+    paths = files(tmp_path, **{**HOST_LIKE, "passwd": HOST_LIKE["passwd"] + f"bob:x:{UID}:1001::/:/bin/sh\n"})
+    assert ids_in_use(UID, GID, **paths) == [f"{paths['passwd']}: user bob has uid {UID}"]
+
+
+def test_a_user_whose_primary_group_is_the_gid_is_refused(tmp_path: Path) -> None:
+    paths = files(tmp_path, **{**HOST_LIKE, "passwd": f"carol:x:1002:{GID}::/:/bin/sh\n"})
+    assert ids_in_use(UID, GID, **paths) == [f"{paths['passwd']}: user carol has primary gid {GID}"]
+
+
+def test_a_group_with_the_gid_is_refused(tmp_path: Path) -> None:
+    paths = files(tmp_path, **{**HOST_LIKE, "group": HOST_LIKE["group"] + f"staff:x:{GID}:alice\n"})
+    assert ids_in_use(UID, GID, **paths) == [f"{paths['group']}: group staff has gid {GID}"]
+
+
+def test_a_subuid_range_holding_the_uid_is_refused(tmp_path: Path) -> None:
+    start = UID - 10
+    paths = files(tmp_path, **{**HOST_LIKE, "subuid": HOST_LIKE["subuid"] + f"podman:{start}:65536\n"})
+    assert ids_in_use(UID, GID, **paths) == [
+        f"{paths['subuid']}: podman's range {start}-{start + 65535} holds {UID}"
+    ]
+
+
+def test_a_subgid_range_holding_the_gid_is_refused(tmp_path: Path) -> None:
+    paths = files(tmp_path, **{**HOST_LIKE, "subgid": f"1000:{GID}:1\n"})
+    assert ids_in_use(UID, GID, **paths) == [f"{paths['subgid']}: 1000's range {GID}-{GID} holds {GID}"]
+
+
+def test_ranges_end_where_they_say(tmp_path: Path) -> None:
+    just_below = f"a:{UID - 65536}:65536\n"  # ends at UID - 1
+    just_above = f"b:{UID + 1}:65536\n"
+    paths = files(tmp_path, subuid=just_below + just_above, subgid=just_below + just_above)
+    assert ids_in_use(UID, GID, **paths) == []
+
+
+def test_comments_and_malformed_lines_take_nothing(tmp_path: Path) -> None:
+    junk = f"# {UID}\n\n{UID}\nx:{UID}\nx:y:z\n"
+    paths = files(tmp_path, passwd=junk, group=junk, subuid=junk, subgid=junk)
+    assert ids_in_use(UID, GID, **paths) == []
+
+
+def test_a_file_that_cannot_be_read_is_refused(tmp_path: Path) -> None:
+    paths = files(tmp_path, **HOST_LIKE)
+    paths["subuid"].unlink()
+    paths["subuid"].mkdir()  # exists, and reading it fails
+    (found,) = ids_in_use(UID, GID, **paths)
+    assert found.startswith(f"{paths['subuid']} cannot be read")
+
+
+def test_the_engines_reason_names_the_ids_and_what_holds_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths = files(tmp_path, **{**HOST_LIKE, "subuid": f"dockremap:{UID - 5}:65536\n"})
+    for name, path in paths.items():
+        monkeypatch.setattr(host_ids, name.upper(), path)
+    reason = host_conflict()
+    assert reason is not None
+    assert f"uid:gid {UID}:{GID} is in use on this host" in reason
+    assert f"dockremap's range {UID - 5}-{UID - 5 + 65535} holds {UID}" in reason
 
 
 # ---- what every engine runs code as ------------------------------------------------------------

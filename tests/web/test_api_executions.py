@@ -10,6 +10,8 @@ import httpx
 import pytest
 
 from server.accounts.models import OrgRole
+from server.exec import host_ids
+from server.exec.rootfs import RUNNER_UID
 from server.settings import Settings
 from server.web.app import create_app
 from tests.conftest import AppHarness
@@ -163,6 +165,19 @@ async def test_without_runtimes_runs_answer_503_with_the_reason(settings: Settin
     error = assert_problem(run, 503, "unavailable")
     assert "duet runtime build" in str(error["message"])
     assert runtimes.json()["available"] is False and "duet runtime build" in runtimes.json()["reason"]
+
+
+async def test_a_host_user_with_the_sandbox_uid_turns_execution_off(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Code never runs under an id a host user has: no engine starts, runs answer 503."""
+    passwd = tmp_path / "passwd"
+    passwd.write_text(f"root:x:0:0::/root:/bin/sh\nsomeone:x:{RUNNER_UID}:100::/home/someone:/bin/sh\n")
+    monkeypatch.setattr(host_ids, "PASSWD", passwd)
+    run, runtimes = await run_once(settings)
+    error = assert_problem(run, 503, "unavailable")
+    assert f"user someone has uid {RUNNER_UID}" in str(error["message"])
+    assert runtimes.json()["available"] is False and "is in use on this host" in runtimes.json()["reason"]
 
 
 @pytest.mark.redis
