@@ -47,23 +47,53 @@ class Settings:
     # With DUET_REDIS_URL, runs go through a Redis queue to `duet worker` processes.
     exec_queue_timeout_seconds: float = 300.0  # a run no worker takes within this is refused (503)
     exec_in_process_worker: bool = False  # `duet serve` also serves the queue itself
-    # Join links and logins.
+    # Join links, participants and logins.
     join_link_ttl_hours: int = 24 * 14
+    participant_ttl_hours: int = 72  # a guest's (candidate's, observer's) pad access after joining
+    session_max_guests: int = 50  # participants who joined through a link, per session
     login_ttl_hours: int = 24 * 7
     # Reject request bodies above this size (REST API and forms).
     max_request_bytes: int = 4 * 1024 * 1024
     log_level: str = "INFO"
+    # Live sockets, both kinds (see docs/sync.md, docs/pad.md): per person and per session.
+    live_sockets_per_participant: int = 4  # of each kind (sync, control) per participant and node
+    live_sockets_per_session: int = 50  # of each kind per session and node
+    live_editor_reserve: int = 10  # of those, kept for participants who may edit
     # Live sync (see docs/sync.md).
-    sync_max_message_bytes: int = 8 * 1024 * 1024
+    sync_max_message_bytes: int = 2 * 1024 * 1024
+    sync_max_document_bytes: int = 8 * 1024 * 1024
     sync_messages_per_second: float = 200.0
     sync_message_burst: int = 400
     sync_bytes_per_second: float = 4 * 1024 * 1024
     sync_byte_burst: int = 16 * 1024 * 1024
-    sync_max_connections_per_room: int = 50
-    sync_send_queue: int = 2048
+    sync_full_state_per_minute: float = 30.0  # sync step 1 and awareness queries, per connection
+    sync_full_state_burst: int = 8
+    sync_max_awareness_ids: int = 4  # Yjs client ids one connection may publish awareness for
+    sync_max_awareness_state_bytes: int = 4096
+    sync_send_queue_bytes: int = 16 * 1024 * 1024
     sync_room_grace_seconds: float = 30.0
     sync_keepalive_seconds: float = 20.0
     sync_snapshot_every: int = 1000
+    # The control channel (run console, terminal, chat; see docs/pad.md).
+    control_max_message_bytes: int = 64 * 1024
+    control_messages_per_second: float = 50.0  # per connection, any message
+    control_message_burst: int = 200
+    control_chat_per_minute: float = 30.0  # per participant
+    control_chat_burst: int = 10
+    control_commands_per_second: float = 5.0  # runs, terminals, stop, resize: per participant
+    control_command_burst: int = 20
+    control_input_bytes_per_second: float = 64 * 1024  # run stdin and terminal keys, per participant
+    control_input_byte_burst: int = 256 * 1024
+    control_send_queue_bytes: int = 4 * 1024 * 1024
+    control_keepalive_seconds: float = 25.0
+    # The shared terminal is a run: a slot, the run limits, and these.
+    terminal_cpu_seconds: float = 60.0
+    terminal_output_bytes: int = 4 * 1024 * 1024
+    terminal_idle_seconds: float = 10 * 60.0
+    terminal_max_seconds: float = 60 * 60.0
+    # What one session may add to its recording per minute, beyond document updates (chat,
+    # cursors, run and terminal output): past it, chat waits and output is slowed down.
+    recording_bytes_per_minute: int = 4 * 1024 * 1024
     # The event log's group commit: at least this long between two transactions.
     event_commit_interval_ms: int = 20
     # Snapshots only cover events older than this (ids are allocated before commit); keep it well

@@ -15,6 +15,7 @@ import anyio
 import uvicorn
 
 from server.accounts.models import OrgRole
+from server.sessions.models import Session
 from server.sessions.roles import Role
 from server.settings import Settings
 from server.web.app import create_app, websocket_options
@@ -39,19 +40,23 @@ async def provision(settings: Settings, language: str = "python", **people: Role
         fixture = SessionFixture(session.id, org.id)
         for name, role in people.items():
             if role is Role.INTERVIEWER:
-                user = await svc.accounts.create_user(
-                    org_id=org.id,
-                    email=f"{name}@example.com",
-                    password="long enough password",
-                    role=OrgRole.ADMIN,
-                )
-                admission = await svc.sessions.admit_member(
-                    session, user_id=user.id, display_name=name, role=role
-                )
+                fixture.tokens[name] = await member_token(svc, session, name)
             else:
-                admission = await svc.sessions.join(links[role], display_name=name)
-            fixture.tokens[name] = admission.token
+                fixture.tokens[name] = (await svc.sessions.join(links[role], display_name=name)).token
         return fixture
+
+
+async def member_token(svc: Services, session: Session, name: str) -> str:
+    """An interviewer's pad token as their page gets it: a member (admin) ``name``, signed in,
+    who entered the session; the token lasts as long as that sign-in."""
+    email, password = f"{name}@example.com", "long enough password"
+    await svc.accounts.create_user(org_id=session.org_id, email=email, password=password, role=OrgRole.ADMIN)
+    principal, _ = await svc.accounts.login(email, password)
+    admission = await svc.sessions.admit_member(
+        session, user_id=principal.user.id, display_name=name, role=Role.INTERVIEWER
+    )
+    assert principal.login_id is not None
+    return svc.sessions.member_token(admission.participant, principal.login_id)
 
 
 @dataclass

@@ -68,6 +68,7 @@ class Principal:
     """Who is making a request: an active member of an organization."""
 
     user: User
+    login_id: str | None = None  # the browser sign-in behind a page request (None: an API key)
 
     @property
     def org_id(self) -> str:

@@ -15,6 +15,11 @@ def can_interview(role: OrgRole) -> bool:
     return role in {OrgRole.ADMIN, OrgRole.INTERVIEWER}
 
 
+def can_run_code(role: OrgRole) -> bool:
+    """Run code through the API: what interviewers do in a pad (reviewers only watch)."""
+    return role in {OrgRole.ADMIN, OrgRole.INTERVIEWER}
+
+
 def can_manage_members(role: OrgRole) -> bool:
     return role is OrgRole.ADMIN
 

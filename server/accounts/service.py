@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 import anyio.to_thread
 
 from server import tokens
 from server.accounts.models import ApiKey, LoginSession, Organization, OrgRole, Principal, User
 from server.accounts.passwords import Passwords
+from server.accounts.permissions import can_interview
 from server.accounts.repository import AccountRepository
 from server.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 
@@ -20,6 +22,23 @@ API_KEY_PREFIX = "duet_"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # last-used timestamps are written at most this often per key
 _TOUCH_EVERY = timedelta(minutes=1)
+
+
+class AccessEvents(Protocol):
+    """Told when a member's access ends, so the sockets it opened close
+    (``server.channels.revocation``)."""
+
+    def member_revoked(self, user_id: str, *, interviewing_only: bool = False) -> None: ...
+
+    def login_ended(self, login_id: str) -> None: ...
+
+
+class _NoAccessEvents:
+    def member_revoked(self, user_id: str, *, interviewing_only: bool = False) -> None:
+        return None
+
+    def login_ended(self, login_id: str) -> None:
+        return None
 
 
 def normalize_email(email: str) -> str:
@@ -36,11 +55,13 @@ class AccountService:
         *,
         login_ttl: timedelta,
         passwords: Passwords | None = None,
+        access: AccessEvents | None = None,
         clock: Clock = lambda: datetime.now(UTC),
     ) -> None:
         self._repo = repository
         self._passwords = passwords or Passwords()
         self._login_ttl = login_ttl
+        self._access: AccessEvents = access or _NoAccessEvents()
         self._clock = clock
 
     # ---- organizations and members ---------------------------------------------------------
@@ -99,6 +120,8 @@ class AccountService:
             raise Forbidden("you cannot remove your own admin role")
         updated = await self._repo.update_user(target.id, role=role)
         assert updated is not None
+        if can_interview(target.role) and not can_interview(role):
+            self._access.member_revoked(target.id, interviewing_only=True)
         return updated
 
     async def set_disabled(self, actor: Principal, user_id: str, disabled: bool) -> User:
@@ -108,6 +131,7 @@ class AccountService:
         if disabled:
             updated = await self._repo.update_user(target.id, disabled_at=self._clock())
             await self._repo.delete_logins_of(target.id)
+            self._access.member_revoked(target.id)
         else:
             updated = await self._repo.update_user(target.id, enable=True)
         assert updated is not None
@@ -117,6 +141,7 @@ class AccountService:
         password_hash = await anyio.to_thread.run_sync(self._passwords.hash, password)
         await self._repo.update_user(user_id, password_hash=password_hash)
         await self._repo.delete_logins_of(user_id)
+        self._access.member_revoked(user_id)
 
     # ---- browser logins --------------------------------------------------------------------
 
@@ -137,25 +162,36 @@ class AccountService:
             await self._repo.update_user(user.id, password_hash=new_hash)
         token = tokens.new_secret_token()
         now = self._clock()
-        await self._repo.add_login(
-            LoginSession(
-                id=tokens.new_id(),
-                user_id=user.id,
-                token_hash=tokens.digest(token),
-                created_at=now,
-                expires_at=now + self._login_ttl,
-            )
+        login = LoginSession(
+            id=tokens.new_id(),
+            user_id=user.id,
+            token_hash=tokens.digest(token),
+            created_at=now,
+            expires_at=now + self._login_ttl,
         )
-        return Principal(user), token
+        await self._repo.add_login(login)
+        return Principal(user, login.id), token
 
     async def principal_for_login(self, token: str) -> Principal:
         login = await self._repo.login_by_token_hash(tokens.digest(token)) if token else None
         if login is None or login.expires_at <= self._clock():
             raise Unauthenticated("please sign in")
-        return await self._active_principal(login.user_id)
+        return await self._active_principal(login.user_id, login.id)
+
+    async def login_access(self, login_id: str) -> tuple[Principal, datetime]:
+        """The member signed in as ``login_id`` and when that sign-in ends; Unauthenticated if it
+        has ended (signed out, expired) or the member is disabled."""
+        login = await self._repo.login(login_id)
+        if login is None or login.expires_at <= self._clock():
+            raise Unauthenticated("you are signed out: sign in again")
+        return await self._active_principal(login.user_id, login.id), login.expires_at
 
     async def logout(self, token: str) -> None:
+        """End a sign-in, and with it every pad socket it opened."""
+        login = await self._repo.login_by_token_hash(tokens.digest(token))
         await self._repo.delete_login(tokens.digest(token))
+        if login is not None:
+            self._access.login_ended(login.id)
 
     # ---- API keys --------------------------------------------------------------------------
 
@@ -193,8 +229,8 @@ class AccountService:
             await self._repo.touch_api_key(key.id, now)
         return Principal(user)
 
-    async def _active_principal(self, user_id: str) -> Principal:
+    async def _active_principal(self, user_id: str, login_id: str | None = None) -> Principal:
         user = await self._repo.get_user(user_id)
         if user is None or not user.active:
             raise Unauthenticated("this account is disabled")
-        return Principal(user)
+        return Principal(user, login_id)

@@ -37,6 +37,7 @@ from server.exec.pty_terminal import PtyTerminal
 from server.exec.rootfs import RUNNER_GID, RUNNER_UID
 from server.exec.sandbox import Limits, OutputSink, RunResult, RunSpec, Terminal, check_files
 from server.exec.supervision import SandboxStartFailed, StartedStep, run_in_workspace, start_failed
+from server.exec.terminal_limits import limited
 from server.exec.warm_pool import WarmPool
 from server.exec.workspace import Workspace, write_files
 
@@ -151,7 +152,10 @@ class BwrapSandbox:
                 # left it none), so Ctrl-C and job control reach the program
                 argv = ("setsid", "--wait", "--ctty", *step.argv)
                 prepared.start(argv, {**spec.env, "TERM": "xterm-256color"}, limits)
-                yield PtyTerminal(master)
+                async with limited(
+                    PtyTerminal(master), limits, cpu_ns=prepared.cpu_ns, kill=prepared.kill
+                ) as terminal:
+                    yield terminal
             finally:
                 await _release(prepared)
         finally:

@@ -51,6 +51,7 @@ from server.exec.pty_terminal import PtyTerminal
 from server.exec.rootfs import RuntimeRootfs
 from server.exec.sandbox import Limits, OutputSink, RunResult, RunSpec, Terminal, check_files
 from server.exec.supervision import SandboxStartFailed, run_in_workspace, start_failed
+from server.exec.terminal_limits import limited
 from server.exec.warm_pool import WarmPool
 from server.exec.workspace import write_files
 
@@ -305,11 +306,12 @@ class DockerSandbox:
         try:
             await write_files(warm.ws, spec.files)
             master, slave = os.openpty()
+            limits = spec.limits.for_step(step.name)
             try:  # the agent makes the pty's slave the program's stdio and controlling terminal
                 warm.hand_over(
                     step.argv,
                     {**spec.env, "TERM": "xterm-256color"},
-                    spec.limits.for_step(step.name),
+                    limits,
                     (slave, slave, slave),
                     terminal=True,
                 )
@@ -317,7 +319,10 @@ class DockerSandbox:
                 raise Unavailable(f"the sandbox could not start: {exc.detail[:300]}") from exc
             finally:
                 os.close(slave)
-            yield PtyTerminal(master)
+            async with limited(
+                PtyTerminal(master), limits, cpu_ns=warm.cgroup.cpu_ns, kill=warm.kill
+            ) as terminal:
+                yield terminal
         finally:
             await self._dispose(warm)
             if master >= 0:

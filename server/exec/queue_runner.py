@@ -99,7 +99,7 @@ class QueueRunner:
         try:
             workers = await self.queue.live_workers()
         except RedisError as exc:
-            return RunnerStatus(engine="queue", available=False, reason=f"{QUEUE_DOWN}: {exc}")
+            return RunnerStatus(engine="queue", available=False, reason=f"{QUEUE_DOWN}: {exc}", serving=False)
         if not workers:
             return RunnerStatus(engine="queue", available=False, reason=NO_WORKER)
         engines = sorted({w.engine for w in workers})
@@ -189,10 +189,10 @@ class QueueRunner:
             return RunResult(status="internal_error", message=WORKER_LOST)
 
     @asynccontextmanager
-    async def terminal(self, spec: RunSpec) -> AsyncIterator[Terminal]:
+    async def terminal(self, spec: RunSpec, *, group: str) -> AsyncIterator[Terminal]:
         job = {"kind": "terminal", "spec": encode_spec(spec)}
         deadline = anyio.current_time() + self.queue_timeout
-        async with self._submitted("terminal", job) as handle:
+        async with self._submitted(group, job) as handle:
             while True:
                 try:
                     _, fields = await handle.next(None, deadline)
@@ -209,6 +209,7 @@ class _QueueTerminal:
     def __init__(self, handle: _Job) -> None:
         self._handle = handle
         self._ended = False
+        self.ended_by = ""
 
     async def read(self) -> bytes:
         while not self._ended:
@@ -221,6 +222,7 @@ class _QueueTerminal:
                 return fields[b"d"]
             if fields.get(b"t") in {b"term-closed", b"error"}:
                 self._ended = True
+                self.ended_by = fields.get(b"r", b"").decode(errors="replace")
         return b""
 
     async def write(self, data: bytes) -> None:

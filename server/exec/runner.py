@@ -21,6 +21,9 @@ class RunnerStatus:
     engine: str  # the isolation engine, e.g. "bwrap", "docker", "none"
     available: bool
     reason: str = ""  # why code cannot run, when not available
+    #: This process's part works: its own engine is up, or the queue it submits to answers (a
+    #: queue with no worker is not this node's fault, and /healthz does not fail for it).
+    serving: bool = True
     versions: Mapping[str, str] = field(default_factory=dict)  # language id -> runtime version
 
 
@@ -41,8 +44,9 @@ class Runner(Protocol):
         Raises ``Unavailable`` when nothing can run it."""
         ...
 
-    def terminal(self, spec: RunSpec) -> AbstractAsyncContextManager[Terminal]:
-        """A program on a pty (see ``Sandbox.terminal``); raises ``Unavailable`` likewise."""
+    def terminal(self, spec: RunSpec, *, group: str) -> AbstractAsyncContextManager[Terminal]:
+        """A program on a pty (see ``Sandbox.terminal``), once a slot is free for ``group``, held
+        while it is open: a terminal is a run. Raises ``Unavailable`` likewise."""
         ...
 
 
@@ -64,6 +68,7 @@ class LocalRunner:
             available=sandbox is not None,
             reason="" if sandbox is not None else unavailable_reason,
             versions=dict(versions or {}),
+            serving=sandbox is not None,
         )
 
     async def status(self) -> RunnerStatus:
@@ -89,6 +94,7 @@ class LocalRunner:
             return await sandbox.run(spec, on_output=on_output, stdin_stream=stdin_stream, stop=stop)
 
     @asynccontextmanager
-    async def terminal(self, spec: RunSpec) -> AsyncIterator[Terminal]:
-        async with self._sandbox().terminal(spec) as terminal:
+    async def terminal(self, spec: RunSpec, *, group: str) -> AsyncIterator[Terminal]:
+        sandbox = self._sandbox()
+        async with self.queue.slot(group), sandbox.terminal(spec) as terminal:
             yield terminal

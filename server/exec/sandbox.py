@@ -24,6 +24,7 @@ MIB = 1024 * 1024
 BUILD_HEADROOM = 64 * MIB
 MAX_FILES = 200
 MAX_PATH = 200
+MAX_NAME_BYTES = 255  # NAME_MAX: one part of a path, in bytes
 TRUNCATION_MARKER = "\n[output truncated at {limit} bytes]\n"
 
 
@@ -121,6 +122,11 @@ OutputSink = Callable[[Stream, bytes], Awaitable[None]]
 class Terminal(Protocol):
     """A program on a pseudo-terminal inside the sandbox (a REPL or a shell)."""
 
+    @property
+    def ended_by(self) -> str:
+        """Why the host ended the program (a limit it reached), or "" when it did not."""
+        ...
+
     async def read(self) -> bytes:
         """The next output bytes; ``b""`` once the program has ended."""
         ...
@@ -137,7 +143,9 @@ class Sandbox(Protocol):
 
     def terminal(self, spec: RunSpec) -> AbstractAsyncContextManager[Terminal]:
         """Run the last step of ``spec`` on a pty (earlier steps are ignored); the program is
-        killed when the context exits. Limits apply except the wall time, which the caller owns."""
+        killed when the context exits. Limits apply (CPU time and output bytes over the whole
+        session, see ``server.exec.terminal_limits``) except the wall time, which the caller
+        owns."""
         ...
 
     async def run(
@@ -153,13 +161,24 @@ class Sandbox(Protocol):
 
 
 def check_files(files: Mapping[str, bytes], limits: Limits) -> None:
-    """Refuse paths that could escape the work directory and sizes over the disk limit."""
+    """Refuse what cannot be written as a work directory before anything is written: paths that
+    could escape it, a file that is also another's directory (``a`` and ``a/b``), names longer
+    than a file system takes, too many files, and sizes over the disk limit."""
     if len(files) > MAX_FILES:
         raise InvalidInput(f"at most {MAX_FILES} files per run", details={"field": "files"})
     total = 0
+    directories: set[str] = set()
     for path, content in files.items():
         check_path(path)
         total += len(content)
+        parts = path.split("/")
+        directories.update("/".join(parts[:end]) for end in range(1, len(parts)))
+    for path in files:
+        if path in directories:
+            raise InvalidInput(
+                f"{path!r} is both a file and a folder of other files",
+                details={"field": "files", "path": path[:MAX_PATH]},
+            )
     if total > limits.disk_bytes:
         raise PayloadTooLarge(
             f"the files take {total} bytes; the work directory holds {limits.disk_bytes}",
@@ -178,6 +197,12 @@ def check_path(path: str) -> None:
         raise InvalidInput(f"{path!r}: empty, '.' and '..' path parts are not allowed", details=where)
     if parts[0] == ".duet":
         raise InvalidInput(f"{path!r}: .duet/ is reserved for build output", details=where)
+    try:
+        too_long = any(len(part.encode()) > MAX_NAME_BYTES for part in parts)
+    except UnicodeEncodeError:  # a lone surrogate: no file system name
+        raise InvalidInput(f"{path!r}: not a valid file name", details=where) from None
+    if too_long:
+        raise InvalidInput(f"each part of a path is at most {MAX_NAME_BYTES} bytes", details=where)
 
 
 def decode(data: bytes) -> str:

@@ -96,7 +96,11 @@ async def run_in_workspace(
 ) -> RunResult:
     """Write ``spec``'s files into ``ws``, run its steps, then, in test mode, read the reports
     (every step has ended by then, and nothing inside runs any more to rewrite them)."""
-    await write_files(ws, spec.files)
+    try:
+        await write_files(ws, spec.files)
+    except OSError as exc:  # check_files refuses what a work dir cannot hold; this is the rest
+        logger.error("the run's files could not be written: %s", exc)
+        return RunResult(status="internal_error", message=f"the files could not be written: {exc.strerror}")
     result = await run_steps(
         spec, launch, on_output=on_output, stdin_stream=stdin_stream, stop=stop or anyio.Event()
     )

@@ -3,7 +3,8 @@
 Any number of workers on any hosts share one queue. Each runs at most ``slots`` jobs at once and
 claims a job only when it has a free slot, so a busy worker never holds work another could do.
 It heartbeats so submitters know someone is there, and holds a lease on each job it runs, so a
-worker that dies is noticed within seconds. Terminals do not hold a slot once they are open.
+worker that dies is noticed within seconds. A terminal holds its slot while it is open, as a run
+does.
 """
 
 from __future__ import annotations
@@ -95,15 +96,12 @@ class Worker:
 
     async def _job(self, claimed: Claimed) -> None:
         job_id = claimed.job_id
-        slot_held = True
         try:
             await self.queue.send("out", job_id, {"t": "started", "w": self.info.worker_id})
             async with anyio.create_task_group() as tg:
                 tg.start_soon(self._keep_lease, job_id)
                 spec = decode_spec(claimed.job["spec"])
-                if claimed.job["kind"] == "terminal":
-                    self._slots.release()
-                    slot_held = False
+                if claimed.job["kind"] == "terminal":  # a terminal is a run: it holds its slot
                     await self._terminal(job_id, spec)
                 else:
                     await self._run(job_id, spec, interactive=bool(claimed.job.get("interactive")))
@@ -117,8 +115,7 @@ class Worker:
                 await self.queue.release(job_id)
                 await self.queue.forget(job_id, after_seconds=60)
             self.jobs_done += 1
-            if slot_held:
-                self._slots.release()
+            self._slots.release()
 
     async def _keep_lease(self, job_id: str) -> None:
         while True:
@@ -179,7 +176,7 @@ class Worker:
             tg.start_soon(output)
             await self._drive_terminal(job_id, terminal)
             tg.cancel_scope.cancel()
-        await self.queue.send("out", job_id, {"t": "term-closed"})
+        await self.queue.send("out", job_id, {"t": "term-closed", "r": terminal.ended_by})
 
     async def _drive_terminal(self, job_id: str, terminal: Terminal) -> None:
         async for fields in self._commands(job_id):

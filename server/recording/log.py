@@ -22,6 +22,11 @@ class RecordingLog(Protocol):
         limit: int = 10_000,
     ) -> Sequence[Event]: ...
 
+    async def read_latest(self, session_id: str, *, kinds: Sequence[str], limit: int) -> Sequence[Event]:
+        """The session's last ``limit`` events of ``kinds``, oldest first (read newest first, so
+        a long log costs no more than a short one)."""
+        ...
+
     async def latest_snapshot(self, session_id: str) -> Snapshot | None: ...
 
     async def save_snapshot(self, snapshot: Snapshot) -> None:

@@ -74,6 +74,7 @@ class EventWriter:
         self._queued = 0
         self._handled = 0
         self._committed = anyio.Event()  # set (then replaced) after every batch
+        self._loop_running = False
 
     async def append(self, event: NewEvent) -> int:
         """Queue ``event`` and wait until it is committed; returns its id."""
@@ -111,7 +112,19 @@ class EventWriter:
         self._wakeup.set()
         return item
 
+    @property
+    def alive(self) -> bool:
+        """Taking and committing events (what /healthz reports)."""
+        return self._loop_running and not self._closed
+
     async def _run(self) -> None:
+        self._loop_running = True
+        try:
+            await self._commit_forever()
+        finally:
+            self._loop_running = False
+
+    async def _commit_forever(self) -> None:
         while True:
             await self._wakeup.wait()
             self._wakeup = anyio.Event()

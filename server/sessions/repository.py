@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -48,6 +48,10 @@ class SessionRepository(Protocol):
     async def add_participant(self, participant: Participant) -> None: ...
 
     async def participant_by_token_hash(self, token_hash: str) -> Participant | None: ...
+
+    async def participant(self, participant_id: str) -> Participant | None: ...
+
+    async def count_participants(self, session_id: str, roles: Collection[Role]) -> int: ...
 
     async def participant_for_user(self, session_id: str, user_id: str, role: Role) -> Participant | None: ...
 

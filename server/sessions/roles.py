@@ -18,6 +18,10 @@ class Role(StrEnum):
 
 #: Roles that get a join link when a session is created.
 LINK_ROLES: tuple[Role, ...] = (Role.INTERVIEWER, Role.CANDIDATE, Role.OBSERVER)
+#: Roles held by members of the session's organization: their access follows their membership
+#: and their sign-in, never a link. Everyone else is a guest whose access follows their link.
+MEMBER_ROLES = frozenset({Role.INTERVIEWER, Role.REVIEWER})
+GUEST_ROLES = frozenset({Role.CANDIDATE, Role.OBSERVER})
 
 
 def can_edit(role: Role, state: SessionState) -> bool:
@@ -40,10 +44,12 @@ def sees_private(role: Role) -> bool:
 
 
 def can_join(role: Role, state: SessionState) -> bool:
-    """Reviewers open finished sessions only; everyone else cannot join an ended session's live room
-    except to read it (the room is read-only then)."""
+    """Reviewers open finished sessions only; guests (candidates, observers) lose access when the
+    session ends; interviewers may still read an ended session (its room is read-only then)."""
     if role is Role.REVIEWER:
         return state is SessionState.ENDED
+    if role in GUEST_ROLES:
+        return state is not SessionState.ENDED
     return True
 
 

@@ -176,15 +176,12 @@ class SqlAccountRepository:
             row = (
                 await tx.execute(select(LoginRow).where(LoginRow.token_hash == token_hash))
             ).scalar_one_or_none()
-            if row is None:
-                return None
-            return LoginSession(
-                id=row.id,
-                user_id=row.user_id,
-                token_hash=row.token_hash,
-                created_at=row.created_at,
-                expires_at=row.expires_at,
-            )
+            return _login(row) if row is not None else None
+
+    async def login(self, login_id: str) -> LoginSession | None:
+        async with self._db.session() as tx:
+            row = await tx.get(LoginRow, login_id)
+            return _login(row) if row is not None else None
 
     async def delete_login(self, token_hash: str) -> None:
         async with self._db.transaction() as tx:
@@ -193,3 +190,13 @@ class SqlAccountRepository:
     async def delete_logins_of(self, user_id: str) -> None:
         async with self._db.transaction() as tx:
             await tx.execute(delete(LoginRow).where(LoginRow.user_id == user_id))
+
+
+def _login(row: LoginRow) -> LoginSession:
+    return LoginSession(
+        id=row.id,
+        user_id=row.user_id,
+        token_hash=row.token_hash,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+    )

@@ -42,12 +42,18 @@ class SqlRecordingLog:
             stmt = stmt.where(SessionEventRow.kind.in_(list(kinds)))
         stmt = stmt.order_by(SessionEventRow.id).limit(limit)
         async with self._db.session() as tx:
-            return [
-                Event(
-                    id=r.id, session_id=r.session_id, ts_ms=r.ts_ms, kind=r.kind, author=r.author, data=r.data
-                )
-                for r in (await tx.execute(stmt)).scalars()
-            ]
+            return [_event(row) for row in (await tx.execute(stmt)).scalars()]
+
+    async def read_latest(self, session_id: str, *, kinds: Sequence[str], limit: int) -> Sequence[Event]:
+        stmt = (
+            select(SessionEventRow)
+            .where(SessionEventRow.session_id == session_id, SessionEventRow.kind.in_(list(kinds)))
+            .order_by(SessionEventRow.id.desc())
+            .limit(limit)
+        )
+        async with self._db.session() as tx:
+            rows = list((await tx.execute(stmt)).scalars())
+        return [_event(row) for row in reversed(rows)]
 
     async def latest_snapshot(self, session_id: str) -> Snapshot | None:
         async with self._db.session() as tx:
@@ -75,6 +81,12 @@ class SqlRecordingLog:
             await tx.execute(delete(DocSnapshotRow).where(DocSnapshotRow.session_id == session_id))
             result = await tx.execute(delete(SessionEventRow).where(SessionEventRow.session_id == session_id))
             return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _event(row: SessionEventRow) -> Event:
+    return Event(
+        id=row.id, session_id=row.session_id, ts_ms=row.ts_ms, kind=row.kind, author=row.author, data=row.data
+    )
 
 
 _COLUMNS = "session_id, ts_ms, kind, author, data"

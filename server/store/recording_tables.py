@@ -14,7 +14,11 @@ EventId = BigInteger().with_variant(Integer(), "sqlite")
 
 class SessionEventRow(Base):
     __tablename__ = "session_events"
-    __table_args__ = (Index("ix_session_events_session_id_id", "session_id", "id"),)
+    __table_args__ = (
+        Index("ix_session_events_session_id_id", "session_id", "id"),
+        # the control channel's history: a session's last events of a few kinds
+        Index("ix_session_events_session_kind_id", "session_id", "kind", "id"),
+    )
 
     id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
     session_id: Mapped[str] = mapped_column(ID, ForeignKey("interview_sessions.id", ondelete="CASCADE"))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from server.sessions.lifecycle import SessionState
 from server.sessions.models import JoinLink, Participant, Session
@@ -187,6 +187,18 @@ class SqlSessionRepository:
             stmt = select(ParticipantRow).where(ParticipantRow.token_hash == token_hash)
             row = (await tx.execute(stmt)).scalar_one_or_none()
             return _participant(row) if row else None
+
+    async def participant(self, participant_id: str) -> Participant | None:
+        async with self._db.session() as tx:
+            row = await tx.get(ParticipantRow, participant_id)
+            return _participant(row) if row else None
+
+    async def count_participants(self, session_id: str, roles: Collection[Role]) -> int:
+        stmt = select(func.count()).where(
+            ParticipantRow.session_id == session_id, ParticipantRow.role.in_([r.value for r in roles])
+        )
+        async with self._db.session() as tx:
+            return int((await tx.execute(stmt)).scalar_one())
 
     async def participant_for_user(self, session_id: str, user_id: str, role: Role) -> Participant | None:
         stmt = select(ParticipantRow).where(

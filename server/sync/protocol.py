@@ -18,6 +18,10 @@ from enum import IntEnum
 
 MAX_VAR_UINT_BYTES = 8  # 53 bits fit in 8 groups of 7
 MAX_AWARENESS_ENTRIES = 1024
+#: More Yjs clients than one document ever sees (every page load is one).
+MAX_STATE_VECTOR_ENTRIES = 1 << 16
+#: The fewest bytes one client's section of an update takes: struct count, client, clock.
+MIN_CLIENT_SECTION = 3
 NULL_STATE = b"null"
 
 
@@ -170,6 +174,29 @@ QUERY_AWARENESS_FRAME = bytes((MessageType.QUERY_AWARENESS,))
 
 #: An awareness update with no entries: a no-op for clients, but it resets their 30 s timeout.
 KEEPALIVE = awareness_frame(var_uint(0))
+
+
+def check_state_vector(payload: bytes) -> None:
+    """A state vector is varUint(n) then n pairs (client, clock). Yrs reserves room for the n it
+    is told before reading a single pair: a 10-byte step 1 claiming 2^29 entries cost 3 s of CPU
+    and 1 GB. So the whole vector is read here first: exactly n pairs, nothing after them."""
+    entries, pos = read_var_uint(payload, 0)
+    if entries > MAX_STATE_VECTOR_ENTRIES or entries * 2 > len(payload) - pos:
+        raise ProtocolError("the state vector claims more entries than it holds")
+    for _ in range(entries * 2):
+        _, pos = read_var_uint(payload, pos)
+    if pos != len(payload):
+        raise ProtocolError("trailing bytes after the state vector")
+
+
+def check_update(payload: bytes) -> None:
+    """A Yjs v1 update starts with varUint(number of clients), and Yrs reserves room for that
+    many before reading them (2^28 claimed in a few bytes: 0.5 s and 540 MB). Each client's
+    section takes at least MIN_CLIENT_SECTION bytes, so the claim is checked against the length
+    (one varint read: this runs for every update)."""
+    clients, pos = read_var_uint(payload, 0)
+    if clients * MIN_CLIENT_SECTION > len(payload) - pos:
+        raise ProtocolError("the update claims more clients than it holds")
 
 
 def parse_awareness(payload: bytes) -> list[AwarenessEntry]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -11,12 +10,12 @@ from typing import Any
 from pycrdt import Doc
 
 from server.sync import protocol
-from server.sync.connection import ClientInfo, Connection
+from server.sync.awareness import accept_state
+from server.sync.connection import Connection
 from server.sync.protocol import AwarenessEntry, ProtocolError
 
 logger = logging.getLogger(__name__)
 
-_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 #: Clients drop peers not renewed for 30 s; the server forgets other nodes' peers after the same.
 REMOTE_AWARENESS_TTL = 30.0
 
@@ -29,26 +28,13 @@ class PeerState:
     seen: float
 
 
-def stamp_identity(state: bytes, info: ClientInfo) -> bytes:
-    """Make the awareness ``user`` field say who the server knows this connection is: nobody
-    can show up under someone else's name or role."""
-    try:
-        value = json.loads(state)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ProtocolError("awareness state is not JSON") from exc
-    if not isinstance(value, dict):
-        return state
-    user = value.get("user")
-    user = dict(user) if isinstance(user, dict) else {}
-    user.update(name=info.display_name, role=info.role.value, participant=info.participant_id)
-    value["user"] = user
-    return _COMPACT_JSON.encode(value).encode()
-
-
 class Room:
-    def __init__(self, session_id: str, doc: Doc[Any]) -> None:
+    def __init__(self, session_id: str, doc: Doc[Any], *, size: int = 0) -> None:
         self.session_id = session_id
         self.doc = doc
+        #: The bytes of every update the document was built from (its snapshot, then each update
+        #: since): an upper bound of its encoded size, kept without encoding it.
+        self.size = size
         self.connections: dict[int, Connection] = {}
         self.awareness: dict[int, PeerState] = {}
         self.read_only = False
@@ -77,14 +63,6 @@ class Room:
                 del self.awareness[client_id]
                 gone.append(AwarenessEntry(client_id, peer.clock + 1, protocol.NULL_STATE))
         return gone
-
-    def welcome(self) -> list[bytes]:
-        """What a new connection gets at once: sync step 1, then every known awareness state."""
-        frames = [protocol.sync_step1(self.doc.get_state())]
-        states = self.awareness_frame()
-        if states is not None:
-            frames.append(states)
-        return frames
 
     def awareness_frame(self) -> bytes | None:
         now = time.monotonic()
@@ -120,6 +98,8 @@ class Room:
     # ---- document ------------------------------------------------------------------------------
 
     def diff(self, state_vector: bytes) -> bytes:
+        """What a client with ``state_vector`` lacks; the vector is checked before pycrdt reads it."""
+        protocol.check_state_vector(state_vector)
         try:
             return self.doc.get_update(state_vector)
         except Exception as exc:  # pycrdt raises plain exceptions on undecodable input
@@ -127,10 +107,12 @@ class Room:
 
     def apply(self, update: bytes) -> None:
         """Integrate an update; raises ProtocolError (and changes nothing) if it does not decode."""
+        protocol.check_update(update)
         try:
             self.doc.apply_update(update)
         except Exception as exc:
             raise ProtocolError("the update failed to apply") from exc
+        self.size += len(update)
 
     # ---- awareness -----------------------------------------------------------------------------
 
@@ -155,7 +137,7 @@ class Room:
                     self._disown(current.owner, entry.client_id)
                 accepted.append(entry)
                 continue
-            state = stamp_identity(entry.state, conn.info) if conn is not None else entry.state
+            state = accept_state(entry.state, conn.info) if conn is not None else entry.state
             if current is not None and current.owner != (conn.id if conn else None):
                 self._disown(current.owner, entry.client_id)  # a reconnect takes its id over
             self.awareness[entry.client_id] = PeerState(entry.clock, state, conn.id if conn else None, now)

@@ -19,12 +19,12 @@ from typing import Any
 import anyio
 from pycrdt import Doc, Map
 
+from server.channels.fanout import Fanout, FanoutMessage, LocalFanout
+from server.channels.fanout import Kind as FanoutKind
 from server.recording.events import Event, Kind, NewEvent, Snapshot, now_ms
 from server.recording.log import RecordingLog
 from server.recording.writer import EventWriter
 from server.sync import protocol
-from server.sync.fanout import Fanout, FanoutMessage, LocalFanout
-from server.sync.fanout import Kind as FanoutKind
 from server.sync.protocol import ProtocolError
 from server.sync.room import Room
 from server.sync.seed import FILES, META, seed_update
@@ -62,6 +62,7 @@ class RoomRegistry:
         self.loads = 0
         self.unloads = 0
         self.unloaded = anyio.Event()  # set (then replaced) each time a room unloads
+        self.alive = False  # its maintenance loops run (what /healthz reports)
 
     def get(self, session_id: str) -> Room | None:
         return self._rooms.get(session_id)
@@ -136,10 +137,11 @@ class RoomRegistry:
             seed = seed_update(language)
             event_id = await self._writer.append(NewEvent(session_id, Kind.DOC_UPDATE, seed))
             doc.apply_update(seed)
-            events_seen = event_id
+            events_seen, size = event_id, len(seed)
         else:
             events_seen = events[-1].id if events else (snapshot.upto_id if snapshot else 0)
-        room = Room(session_id, doc)
+            size = (len(snapshot.state) if snapshot else 0) + sum(len(event.data) for event in events)
+        room = Room(session_id, doc, size=size)
         room.db_cursor = events_seen
         room.updates_since_snapshot = len(events)
         await self._fanout.subscribe(session_id, start, self._on_remote)
@@ -238,30 +240,42 @@ class RoomRegistry:
                 room.broadcast(protocol.sync_update(room.doc.get_update(before)))
 
     async def _janitor(self) -> None:
+        """Unload idle rooms, catch up with other nodes. A failure (the database away for a
+        moment) is logged and tried again on the next round: it must never stop the registry,
+        which would take every room of the node with it."""
         last_catch_up = time.monotonic()
         while True:
             await anyio.sleep(JANITOR_SECONDS)
-            await self._unsubscribe_dropped()
-            await self._unload_idle()
-            if self._distributed and time.monotonic() - last_catch_up >= CATCH_UP_SECONDS:
-                last_catch_up = time.monotonic()
-                await self._catch_up()
+            try:
+                await self._unsubscribe_dropped()
+                await self._unload_idle()
+                if self._distributed and time.monotonic() - last_catch_up >= CATCH_UP_SECONDS:
+                    last_catch_up = time.monotonic()
+                    await self._catch_up()
+            except Exception:
+                logger.exception("room maintenance failed; trying again in %s s", JANITOR_SECONDS)
 
     async def _compactor(self) -> None:
         while True:
             await self._compact_ready.wait()
             self._compact_ready = anyio.Event()
             while self._compact_queue:
-                await self.compact(self._compact_queue.pop())
+                session_id = self._compact_queue.pop()
+                try:
+                    await self.compact(session_id)
+                except Exception:  # the next update past the threshold asks again
+                    logger.exception("compacting the room failed", extra={"session_id": session_id})
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[RoomRegistry]:
         async with anyio.create_task_group() as tg:
             tg.start_soon(self._janitor)
             tg.start_soon(self._compactor)
+            self.alive = True
             try:
                 yield self
             finally:
+                self.alive = False
                 tg.cancel_scope.cancel()
         for session_id, room in list(self._rooms.items()):
             if room.updates_since_snapshot:

@@ -1,6 +1,6 @@
 """SyncService: serves one websocket of one participant in its session's room.
 
-Per message: size and rate checks, strict decoding, role checks, then
+Per message (its size already capped by the socket): rate checks, strict decoding, role checks, then
 - step 1: answered with step 2 from the room's document;
 - step 2 / update (writers only): applied (which validates it) and sent at once to the room's
   other clients; queued for the event log, and once committed echoed to its sender (the
@@ -20,23 +20,27 @@ from functools import partial
 
 import anyio
 
+from server.channels.fanout import Fanout, FanoutMessage
+from server.channels.fanout import Kind as FanoutKind
+from server.channels.limits import FrameBudget, TokenBucket
+from server.channels.outbox import CloseRequest
+from server.channels.transport import FrameTransport
 from server.errors import Unavailable
 from server.recording.events import Kind, NewEvent
 from server.recording.writer import EventWriter
 from server.settings import Settings
 from server.sync import protocol
-from server.sync.connection import ClientInfo, CloseRequest, Connection
-from server.sync.fanout import Fanout, FanoutMessage
-from server.sync.fanout import Kind as FanoutKind
-from server.sync.limits import FrameBudget
+from server.sync.connection import ClientInfo, Connection
 from server.sync.protocol import AwarenessEntry, AwarenessMessage, ProtocolError, QueryAwareness, SyncType
 from server.sync.room import Room
 from server.sync.rooms import RoomRegistry
-from server.sync.transport import FrameTransport
 
 logger = logging.getLogger(__name__)
 
 AWARENESS_RECORD_SECONDS = 0.25
+#: The two kinds of full-state answer (``Outbox.send_full_state``): at most one of each waits.
+DOCUMENT_STATE = "document"
+AWARENESS_STATES = "awareness"
 #: A Yjs v1 update with no structs and an empty delete set.
 EMPTY_UPDATE = b"\x00\x00"
 
@@ -54,13 +58,10 @@ class SyncService:
         except Unavailable as exc:  # the database does not answer: the client retries
             await transport.close(exc.close_code, exc.message)
             return
-        if len(room.connections) >= self._settings.sync_max_connections_per_room:
-            await transport.close(4429, "this session has too many open connections")
-            return
-        conn = Connection(transport, info, max_queue=self._settings.sync_send_queue)
+        conn = Connection(transport, info, max_queue_bytes=self._settings.sync_send_queue_bytes)
         room.add(conn)
-        for frame in room.welcome():
-            conn.send(frame)
+        conn.send(protocol.sync_step1(room.doc.get_state()))
+        conn.send_full_state(AWARENESS_STATES, room.awareness_frame)
         self.record(
             info,
             Kind.JOIN,
@@ -108,19 +109,18 @@ class SyncService:
             settings.sync_bytes_per_second,
             settings.sync_byte_burst,
         )
+        full_states = TokenBucket(settings.sync_full_state_per_minute / 60, settings.sync_full_state_burst)
 
         def on_frame(frame: bytes) -> None:
             if conn.close_request is not None:
                 return
-            if len(frame) > settings.sync_max_message_bytes:
-                conn.request_close(4413, f"message larger than {settings.sync_max_message_bytes} bytes")
-            elif not budget.take(len(frame)):
+            if not budget.take(len(frame)):  # (its size was capped as it arrived: 1009)
                 conn.request_close(4429, "too many messages: slow down")
             elif frame[0] == protocol.MessageType.AWARENESS and frame in conn.sent_awareness:
                 return  # the client sending back states it got from us: nothing new
             else:
                 try:
-                    self._handle(room, conn, frame, recorder)
+                    self._handle(room, conn, frame, recorder, full_states)
                 except ProtocolError as exc:
                     conn.request_close(4400, str(exc))
                 except CloseRequest as exc:
@@ -128,27 +128,48 @@ class SyncService:
 
         return on_frame
 
-    def _handle(self, room: Room, conn: Connection, frame: bytes, recorder: _AwarenessRecorder) -> None:
+    def _handle(
+        self,
+        room: Room,
+        conn: Connection,
+        frame: bytes,
+        recorder: _AwarenessRecorder,
+        full_states: TokenBucket,
+    ) -> None:
         message = protocol.parse_frame(frame)
         if isinstance(message, AwarenessMessage):
-            accepted = room.accept_awareness(protocol.parse_awareness(message.payload), conn)
+            entries = protocol.parse_awareness(message.payload)
+            self._check_awareness(conn, entries)
+            accepted = room.accept_awareness(entries, conn)
             if accepted:
                 self._broadcast_awareness(room, accepted, skip=conn)
                 recorder.offer(accepted)
         elif isinstance(message, QueryAwareness):
-            states = room.awareness_frame()
-            if states is not None:
-                conn.send(states)
+            _spend(full_states)
+            conn.send_full_state(AWARENESS_STATES, room.awareness_frame)
         elif message.kind is SyncType.STEP1:
-            conn.send(protocol.sync_step2(room.diff(message.payload)))
+            _spend(full_states)
+            conn.send_full_state(DOCUMENT_STATE, lambda: protocol.sync_step2(room.diff(message.payload)))
         elif conn.writable:  # step 2 or update; writes from read-only clients are dropped
             self._accept_update(room, conn, message.payload)
+
+    def _check_awareness(self, conn: Connection, entries: list[AwarenessEntry]) -> None:
+        """One connection publishes a few cursors of bounded size: every joiner gets them all."""
+        limit = self._settings.sync_max_awareness_state_bytes
+        if any(len(entry.state) > limit for entry in entries):
+            raise CloseRequest(4413, f"an awareness state is larger than {limit} bytes")
+        new = {entry.client_id for entry in entries if not entry.removed} - conn.awareness_ids
+        if len(conn.awareness_ids) + len(new) > self._settings.sync_max_awareness_ids:
+            raise CloseRequest(4429, "too many awareness client ids on one connection")
 
     def _accept_update(self, room: Room, conn: Connection, update: bytes) -> None:
         if update == EMPTY_UPDATE:  # a client's step 2 with nothing new: the usual handshake
             return
         if room.discarded:
             raise CloseRequest(4503, "the session's storage is unavailable")
+        limit = self._settings.sync_max_document_bytes
+        if room.size + len(update) > limit:
+            raise CloseRequest(4413, f"the document would grow past {limit} bytes")
         room.apply(update)
         frame = protocol.sync_update(update)
         room.broadcast(frame, skip=conn)  # the room's other clients see it at once...
@@ -218,6 +239,12 @@ class _AwarenessRecorder:
             data = b'{"client":%d,"clock":%d,"state":%s}' % (entry.client_id, entry.clock, entry.state)
             self._service.record(self._info, Kind.AWARENESS, data)
         self._pending = []
+
+
+def _spend(full_states: TokenBucket) -> None:
+    """A full-state answer costs as much as the document or the awareness set: rate-limited."""
+    if not full_states.take():
+        raise CloseRequest(4429, "too many sync requests: slow down")
 
 
 def _json(**values: str) -> bytes:

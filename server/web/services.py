@@ -5,16 +5,24 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from server.accounts.permissions import can_interview
 from server.accounts.service import AccountService
+from server.channels.fanout import Fanout, LocalFanout
+from server.channels.redis_fanout import RedisFanout
+from server.channels.revocation import AccessRevoker
+from server.channels.sockets import LiveSockets
 from server.console.hub import ConsoleHub
+from server.errors import Forbidden, Unauthenticated
 from server.exec.engine import limits_from
 from server.exec.executor import Executor
 from server.exec.languages import load_registry
 from server.exec.runners import open_runner
+from server.recording.budget import RecordingBudget
 from server.recording.writer import EventWriter
 from server.sessions.models import Session
+from server.sessions.roles import Role
 from server.sessions.service import SessionService
 from server.settings import Settings
 from server.store.account_repository import SqlAccountRepository
@@ -22,8 +30,6 @@ from server.store.database import Database
 from server.store.migrate import upgrade
 from server.store.recording_repository import SqlRecordingLog
 from server.store.session_repository import SqlSessionRepository
-from server.sync.fanout import Fanout, LocalFanout
-from server.sync.redis_fanout import RedisFanout
 from server.sync.rooms import RoomRegistry
 from server.sync.service import SyncService
 from server.web.login_throttle import LoginThrottle
@@ -38,16 +44,37 @@ class Services:
     login_throttle: LoginThrottle
     recording: SqlRecordingLog
     events: EventWriter
+    fanout: Fanout
+    rooms: RoomRegistry
     sync: SyncService
     executor: Executor
     console: ConsoleHub
+    sockets: LiveSockets
+    revoker: AccessRevoker
 
     async def end_session(self, session_id: str, *, org_id: str) -> Session:
-        """End a session and make its live room read-only on every node."""
+        """End a session: its room becomes read-only and nobody runs code on any node; its
+        guests' sockets close (the session service reports the end to the revoker)."""
         session = await self.sessions.end(session_id, org_id=org_id)
         self.sync.session_ended(session.id)
         self.console.session_ended(session.id)
         return session
+
+
+class MemberAccess:
+    """The session service's ``MemberDirectory`` over the accounts service: a member's pad token
+    is good while their sign-in lasts, in their organization, in a role they may still hold."""
+
+    def __init__(self, accounts: AccountService) -> None:
+        self._accounts = accounts
+
+    async def member_access(self, *, user_id: str, login_id: str, org_id: str, role: Role) -> datetime:
+        principal, expires_at = await self._accounts.login_access(login_id)
+        if principal.user.id != user_id or principal.org_id != org_id:
+            raise Unauthenticated("sign in again to open this session")
+        if role is Role.INTERVIEWER and not can_interview(principal.role):
+            raise Forbidden("your role no longer allows you to interview")
+        return expires_at
 
 
 @asynccontextmanager
@@ -67,6 +94,12 @@ async def running_services(settings: Settings, *, migrate: bool = True) -> Async
             fanout = await stack.enter_async_context(
                 RedisFanout(settings.redis_url, prefix=settings.redis_prefix).running()
             )
+        sockets = LiveSockets(
+            per_participant=settings.live_sockets_per_participant,
+            per_session=settings.live_sockets_per_session,
+            editor_reserve=settings.live_editor_reserve,
+        )
+        revoker = await stack.enter_async_context(AccessRevoker(sockets, fanout).running())
         rooms = await stack.enter_async_context(
             RoomRegistry(
                 recording,
@@ -79,24 +112,34 @@ async def running_services(settings: Settings, *, migrate: bool = True) -> Async
         )
         runner = await stack.enter_async_context(open_runner(settings))
         executor = Executor(load_registry(), runner, maxima=limits_from(settings))
+        budget = RecordingBudget(settings.recording_bytes_per_minute)
         console = await stack.enter_async_context(
-            ConsoleHub(executor, rooms, events, recording, fanout).running()
+            ConsoleHub(executor, rooms, events, recording, fanout, settings, budget).running()
+        )
+        accounts = AccountService(
+            SqlAccountRepository(db), login_ttl=timedelta(hours=settings.login_ttl_hours), access=revoker
         )
         yield Services(
             settings=settings,
             db=db,
-            accounts=AccountService(
-                SqlAccountRepository(db), login_ttl=timedelta(hours=settings.login_ttl_hours)
-            ),
+            accounts=accounts,
             sessions=SessionService(
                 SqlSessionRepository(db),
                 secret_key=settings.secret_key,
                 link_ttl=timedelta(hours=settings.join_link_ttl_hours),
+                participant_ttl=timedelta(hours=settings.participant_ttl_hours),
+                max_guests=settings.session_max_guests,
+                access=revoker,
+                members=MemberAccess(accounts),
             ),
             login_throttle=LoginThrottle(),
             recording=recording,
             events=events,
+            fanout=fanout,
+            rooms=rooms,
             sync=SyncService(settings, rooms, events, fanout),
             executor=executor,
             console=console,
+            sockets=sockets,
+            revoker=revoker,
         )

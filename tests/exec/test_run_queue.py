@@ -215,7 +215,7 @@ async def test_a_waiting_run_learns_its_position_and_can_be_withdrawn(
 
 async def test_a_terminal_runs_on_a_worker(queue: RunQueue, sandbox: BwrapSandbox) -> None:
     spec = RunSpec(files={}, steps=[Step("run", ("python3", "-q"))], env=ENV, limits=Limits())
-    async with workers(queue, sandbox, 1), QueueRunner(queue).terminal(spec) as terminal:
+    async with workers(queue, sandbox, 1), QueueRunner(queue).terminal(spec, group="s") as terminal:
         await terminal.resize(24, 80)
         await terminal.write(b"print(6 * 7)\n")
         seen = b""

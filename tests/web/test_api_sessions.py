@@ -199,7 +199,11 @@ async def test_participants_listing(app: AppHarness, admin_headers: dict[str, st
 
 async def test_healthz_and_openapi(app: AppHarness) -> None:
     health = await app.client.get("/healthz")
-    assert health.status_code == 200 and health.json() == {"status": "ok", "database": "ok"}
+    assert health.status_code == 200 and health.json() == {
+        "status": "ok",
+        "database": "ok",
+        "services": {"events": "ok", "rooms": "ok", "console": "ok", "engine": "ok"},
+    }
     spec = (await app.client.get("/api/openapi.json")).json()
     assert spec["openapi"].startswith("3.")
     assert {"/api/v1/sessions", "/api/v1/sessions/{session_id}", "/api/v1/sessions/{session_id}/end"} <= set(

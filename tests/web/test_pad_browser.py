@@ -52,6 +52,7 @@ async def interviewer_pad(browser: Browser, base: str, session_id: str) -> Page:
     await page.get_by_label("Email").fill(ADMIN_EMAIL)
     await page.get_by_label("Password").fill(ADMIN_PASSWORD)
     await page.get_by_role("button", name="Sign in").click()
+    await page.get_by_role("button", name="Open the pad").click()  # entering is a POST
     await expect(page.locator("#pad-root")).to_have_attribute("data-ready", "true")
     return page
 

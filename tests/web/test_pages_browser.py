@@ -117,6 +117,7 @@ async def test_interviewer_link_requires_sign_in_then_opens_the_pad(browser: Bro
     await page.get_by_label("Email").fill(ADMIN_EMAIL)
     await page.get_by_label("Password").fill(ADMIN_PASSWORD)
     await page.get_by_role("button", name="Sign in").click()
+    await page.get_by_role("button", name="Join as interviewer").click()  # joining is a POST
     await expect(page).to_have_url(re.compile(rf"/s/{created['id']}$"))
     await expect(page.get_by_test_id("my-role")).to_have_text("interviewer")
 

@@ -146,7 +146,11 @@ async def test_reviewers_open_only_ended_sessions(app: AppHarness) -> None:
     session, _ = await app.services.sessions.create(org_id=org, title="a", language="python", created_by=None)
     assert (await app.client.get(f"/s/{session.id}", headers=HTML)).status_code == 403
     await app.services.sessions.end(session.id, org_id=org)
-    admitted = await app.client.get(f"/s/{session.id}", headers=HTML)
+    entrance = await app.client.get(f"/s/{session.id}", headers=HTML)
+    assert entrance.status_code == 200 and 'data-testid="enter-role">reviewer' in entrance.text
+    admitted = await app.client.post(
+        f"/s/{session.id}/enter", data={"csrf": csrf_from(entrance.text)}, headers=HTML
+    )
     assert admitted.status_code == 303
     pad = await app.client.get(f"/s/{session.id}", headers=HTML)
     assert 'name="duet-role" content="reviewer"' in pad.text and "read-only" in pad.text

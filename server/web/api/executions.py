@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from server.accounts.permissions import can_run_code, require
 from server.errors import InvalidInput
 from server.exec.executor import Execution, ExecutionRequest
 from server.web.api.schemas import numbers_only
@@ -19,6 +20,7 @@ router = APIRouter(prefix="/api/v1", tags=["executions"])
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": Problem, "description": "The request cannot be parsed."},
     401: {"model": Problem, "description": "Missing, invalid or revoked API key."},
+    403: {"model": Problem, "description": "Your role does not run code (reviewers)."},
     404: {"model": Problem, "description": "Unknown language."},
     413: {"model": Problem, "description": "The files are larger than the work directory."},
     422: {"model": Problem, "description": "The request is malformed (paths, limits, missing files)."},
@@ -174,6 +176,7 @@ def execution_out(execution: Execution) -> ExecutionOut:
 
 @router.post("/executions", summary="Run code in the sandbox", responses=ERRORS)
 async def create_execution(body: ExecutionIn, principal: ApiPrincipal, svc: ServicesDep) -> ExecutionOut:
+    require(can_run_code(principal.role), "run code")
     request = ExecutionRequest(
         language=body.language,
         files=_files(body.files),

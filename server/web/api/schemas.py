@@ -80,5 +80,9 @@ class ParticipantOut(BaseModel):
 
 
 class Health(BaseModel):
-    status: str
+    status: str = Field(description="ok, or unavailable when any service below is not running")
     database: str
+    services: dict[str, str] = Field(
+        description="Each service this node depends on: ok, or why not (events, rooms, console, engine, "
+        "and redis in a cluster)."
+    )

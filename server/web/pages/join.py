@@ -1,4 +1,6 @@
-"""The page a join link opens: candidates give a display name; interviewers sign in."""
+"""The page a join link opens: guests give a display name; interviewers sign in, then enter as
+members of the session's organization (their access follows their membership, not the link).
+Nothing changes on a GET: joining is the form's POST."""
 
 from __future__ import annotations
 
@@ -8,9 +10,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
+from server.accounts.models import Principal
 from server.accounts.permissions import can_interview
 from server.errors import DuetError, Forbidden
-from server.sessions.models import Admission
+from server.sessions.models import Admission, Session
 from server.sessions.roles import Role
 from server.web import csrf
 from server.web.auth import OptionalPagePrincipal, ServicesDep, participant_cookie, set_cookie
@@ -19,21 +22,26 @@ from server.web.services import Services
 
 router = APIRouter(include_in_schema=False)
 
-PARTICIPANT_COOKIE_DAYS = 30
 Token = Annotated[str, "join-link token"]
 
 
 def admitted(svc: Services, admission: Admission) -> Response:
-    """Send the new participant to the pad, holding its token in a per-session HttpOnly cookie."""
+    """Send the new guest to the pad, holding its token in a per-session HttpOnly cookie that
+    lasts as long as the token does."""
     response = RedirectResponse(f"/s/{admission.session.id}", status_code=303)
     set_cookie(
         response,
         svc.settings,
         participant_cookie(admission.session.id),
         admission.token,
-        max_age=PARTICIPANT_COOKIE_DAYS * 86400,
+        max_age=svc.settings.participant_ttl_hours * 3600,
     )
     return response
+
+
+def _interviewer_allowed(principal: Principal, session: Session) -> None:
+    if principal.org_id != session.org_id or not can_interview(principal.role):
+        raise Forbidden("only interviewers of this organization may use this link")
 
 
 @router.get("/j/{token}")
@@ -44,12 +52,9 @@ async def join_page(
     if link.role is Role.INTERVIEWER:
         if principal is None:
             return RedirectResponse(f"/login?next={quote(f'/j/{token}', safe='')}", status_code=303)
-        if principal.org_id != session.org_id or not can_interview(principal.role):
-            raise Forbidden("only interviewers of this organization may use this link")
-        admission = await svc.sessions.join(
-            token, display_name=principal.user.display_name, user_id=principal.user.id
-        )
-        return admitted(svc, admission)
+        _interviewer_allowed(principal, session)
+        context = {"session": session, "role": link.role.value, "display_name": "", "error": None}
+        return render(request, svc, "join.html", context, principal=principal)
     existing = request.cookies.get(participant_cookie(session.id), "")
     if existing:
         try:
@@ -84,7 +89,11 @@ async def join(
     csrf.verify(request, svc.settings, csrf_token)
     link, session = await svc.sessions.open_link(token)
     if link.role is Role.INTERVIEWER:
-        return await join_page(request, token, svc, principal)
+        if principal is None:
+            return RedirectResponse(f"/login?next={quote(f'/j/{token}', safe='')}", status_code=303)
+        _interviewer_allowed(principal, session)
+        await svc.sessions.join(token, display_name=principal.user.display_name, user_id=principal.user.id)
+        return RedirectResponse(f"/s/{session.id}", status_code=303)
     same_org = principal is not None and principal.org_id == session.org_id
     try:
         admission = await svc.sessions.join(

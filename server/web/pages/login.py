@@ -9,7 +9,13 @@ from starlette.responses import RedirectResponse, Response
 
 from server.errors import RateLimited, Unauthenticated
 from server.web import csrf
-from server.web.auth import LOGIN_COOKIE, OptionalPagePrincipal, ServicesDep, set_cookie
+from server.web.auth import (
+    LOGIN_COOKIE,
+    PARTICIPANT_COOKIE_PREFIX,
+    OptionalPagePrincipal,
+    ServicesDep,
+    set_cookie,
+)
 from server.web.pages.rendering import render, safe_next
 
 router = APIRouter(include_in_schema=False)
@@ -68,7 +74,10 @@ async def logout(
     csrf.verify(request, svc.settings, csrf_token)
     token = request.cookies.get(LOGIN_COOKIE, "")
     if token:
-        await svc.accounts.logout(token)
+        await svc.accounts.logout(token)  # and with it the pads it opened, on every node
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(LOGIN_COOKIE, path="/")
+    for name in request.cookies:  # this browser's guest access goes with it
+        if name.startswith(PARTICIPANT_COOKIE_PREFIX):
+            response.delete_cookie(name, path="/")
     return response

@@ -6,13 +6,11 @@ before anything is sent.
 
 from __future__ import annotations
 
-from server.console.hub import ConsoleMember
+from server.console.session import ConsoleMember
 from server.sessions import Credential
 from server.sessions.roles import can_chat, can_run
 from server.web.services import Services
 from server.web.ws.socket import LiveSocket, TextTransport
-
-MAX_FRAME = 128 * 1024
 
 
 async def events_endpoint(services: Services, socket: LiveSocket, credential: Credential) -> None:
@@ -25,4 +23,4 @@ async def events_endpoint(services: Services, socket: LiveSocket, credential: Cr
         can_run=can_run(participant.role, session.state),
         can_chat=can_chat(participant.role, session.state),
     )
-    await services.console.serve(TextTransport(socket, max_frame=MAX_FRAME), member)
+    await services.console.serve(TextTransport(socket), member)

@@ -15,6 +15,8 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from picows import WSUpgradeRequest
@@ -26,8 +28,12 @@ from uvicorn.config import Config
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn.server import ServerState
 
+from server.channels.outbox import CloseRequest
+from server.channels.sockets import Channel, Holder
 from server.errors import DuetError
 from server.sessions import Credential
+from server.sessions.roles import can_edit
+from server.settings import Settings
 from server.web.middleware import redact
 from server.web.services import Services
 from server.web.ws.events import events_endpoint
@@ -40,27 +46,43 @@ picows_logger = logging.getLogger("server.web.ws.picows")
 #: Serves one socket whose participant token has been checked (the credential it stands for).
 Handler = Callable[[Services, LiveSocket, Credential], Awaitable[None]]
 
-#: path pattern with one ``{session_id}`` segment -> handler
-ROUTES: dict[str, Handler] = {
-    "/sync/{session_id}": sync_endpoint,
-    "/sessions/{session_id}/events": events_endpoint,
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    handler: Handler
+    channel: Channel
+
+    def max_message(self, settings: Settings) -> int:
+        """The largest message the socket takes: larger ones close it (1009) as they arrive."""
+        if self.channel is Channel.SYNC:
+            return settings.sync_max_message_bytes
+        return settings.control_max_message_bytes
+
+
+#: path pattern with one ``{session_id}`` segment -> route
+ROUTES: dict[str, Route] = {
+    "/sync/{session_id}": Route(sync_endpoint, Channel.SYNC),
+    "/sessions/{session_id}/events": Route(events_endpoint, Channel.CONTROL),
 }
 #: The upgrade request must be complete this soon after the connection is handed over.
 HANDSHAKE_SECONDS = 10.0
 #: picows grows it (doubling) for larger messages; small keeps an idle connection small
 READ_BUFFER = 4 * 1024
+#: An expiry further away than this is not timed (the event loop's timers take any float, but a
+#: token valid for years has no use for one).
+MAX_TIMER_SECONDS = 30 * 24 * 3600.0
 
 _PATTERNS = [
-    (re.compile("^" + re.escape(pattern).replace(r"\{session_id\}", "([^/]+)") + "$"), handler)
-    for pattern, handler in ROUTES.items()
+    (re.compile("^" + re.escape(pattern).replace(r"\{session_id\}", "([^/]+)") + "$"), found)
+    for pattern, found in ROUTES.items()
 ]
 
 
-def route(path: str) -> tuple[Handler, str] | None:
-    for pattern, handler in _PATTERNS:
+def route(path: str) -> tuple[Route, str] | None:
+    for pattern, found in _PATTERNS:
         match = pattern.match(path)
         if match is not None:
-            return handler, match.group(1)
+            return found, match.group(1)
     return None
 
 
@@ -97,16 +119,16 @@ class LiveWebSocketProtocol(asyncio.Protocol):
             transport.set_protocol(fallback)
             fallback.data_received(data)
             return
-        handler, session_id = found
+        live_route, session_id = found
         services: Services = self._app_state["services"]
-        max_message = self._config.ws_max_size
+        max_message = live_route.max_message(services.settings)
 
         def listener(request: WSUpgradeRequest) -> LiveSocket:
             return LiveSocket(
                 path,
                 query,
                 max_message=max_message,
-                on_open=lambda socket: self._start(handler, services, socket, session_id),
+                on_open=lambda socket: self._start(live_route, services, socket, session_id),
             )
 
         protocol = WSProtocol(
@@ -136,12 +158,12 @@ class LiveWebSocketProtocol(asyncio.Protocol):
             protocol.buffer_updated(size)
             view = view[size:]
 
-    def _start(self, handler: Handler, services: Services, socket: LiveSocket, session_id: str) -> None:
+    def _start(self, live_route: Route, services: Services, socket: LiveSocket, session_id: str) -> None:
         """Run the socket's handler as a task uvicorn tracks (it waits for its tasks when it
         stops, after asking every connection to ``shutdown``)."""
         connections: set[Any] = self._server_state.connections
         tasks: set[asyncio.Task[None]] = self._server_state.tasks
-        task = asyncio.get_running_loop().create_task(_serve(handler, services, socket, session_id))
+        task = asyncio.get_running_loop().create_task(_serve(live_route, services, socket, session_id))
         connections.add(socket)
         tasks.add(task)
 
@@ -152,12 +174,13 @@ class LiveWebSocketProtocol(asyncio.Protocol):
         task.add_done_callback(done)
 
 
-async def _serve(handler: Handler, services: Services, socket: LiveSocket, session_id: str) -> None:
+async def _serve(live_route: Route, services: Services, socket: LiveSocket, session_id: str) -> None:
     started = time.perf_counter()
     try:
+        checked_at = time.monotonic()
         credential = await _authenticate(services, socket, session_id)
         if credential is not None:
-            await handler(services, socket, credential)
+            await _admitted(live_route, services, socket, credential, checked_at)
     except Exception:  # a bug in one handler ends that socket (1011), never the server
         logger.exception("live socket handler failed")
         await socket.close(1011, "internal error")
@@ -172,10 +195,44 @@ async def _serve(handler: Handler, services: Services, socket: LiveSocket, sessi
 
 
 async def _authenticate(services: Services, socket: LiveSocket, session_id: str) -> Credential | None:
-    """The participant the socket's token stands for; a refused one is closed with 4401 (unknown)
-    or 4403 (revoked) before anything else is sent."""
+    """The participant the socket's token stands for; a refused one is closed with 4401 (unknown
+    or expired) or 4403 (revoked) before anything else is sent."""
     try:
         return await services.sessions.authenticate(session_id, socket.query("token"))
     except DuetError as exc:
         await socket.close(exc.close_code, exc.message)
         return None
+
+
+async def _admitted(
+    live_route: Route, services: Services, socket: LiveSocket, credential: Credential, checked_at: float
+) -> None:
+    """Serve the socket counted against its holder's quotas, open only as long as its access:
+    revoked access closes it (``server.channels.revocation``), and so does the token's expiry."""
+    participant, session = credential.participant, credential.session
+    holder = Holder(
+        session_id=session.id,
+        participant_id=participant.id,
+        role=participant.role.value,
+        writable=can_edit(participant.role, session.state),
+        link_id=participant.link_id,
+        user_id=participant.user_id,
+        login_id=credential.login_id,
+    )
+    try:
+        ticket = services.sockets.admit(live_route.channel, holder, socket.start_close, checked_at=checked_at)
+    except CloseRequest as refused:
+        await socket.close(refused.code, refused.reason)
+        return
+    remaining = (credential.expires_at - datetime.now(UTC)).total_seconds()
+    expiry = asyncio.get_running_loop().call_later(
+        max(0.0, min(remaining, MAX_TIMER_SECONDS)),
+        socket.start_close,
+        4401,
+        "your access to this session expired",
+    )
+    try:
+        await live_route.handler(services, socket, credential)
+    finally:
+        expiry.cancel()
+        services.sockets.release(ticket)

@@ -9,7 +9,10 @@ transport on the way out. The sync protocol has every frame handed to a callback
 
 A message may come in fragments (RFC 6455 continuation frames); they are joined up to
 ``max_message`` bytes. Text that is not UTF-8 closes the socket with 1007, a message over the cap
-with 1009, as the RFC says. Pings are answered by picows.
+with 1009, as the RFC says. Pings are answered by picows. Messages that arrive before the
+handler takes them (while the token is checked, or while a command is handled) wait in a queue
+of at most MAX_INBOX_MESSAGES and twice ``max_message`` bytes; a client that sends past that
+is closed with 4429.
 """
 
 from __future__ import annotations
@@ -23,8 +26,8 @@ from urllib.parse import parse_qsl
 
 from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport
 
-from server.sync.connection import CloseRequest
-from server.sync.transport import TransportClosed
+from server.channels.outbox import CloseRequest
+from server.channels.transport import TransportClosed
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +38,8 @@ CLOSE_TIMEOUT = 2.0
 TEXT_REFUSED = "text frames are not part of the protocol; send binary frames"
 # RFC 6455 close codes (picows types its own as an enum; it sends any int)
 INVALID_TEXT, MESSAGE_TOO_BIG, INTERNAL_ERROR, SERVICE_RESTART = 1007, 1009, 1011, 1012
+MAX_INBOX_MESSAGES = 64
+INBOX_FULL = "too many messages waiting: slow down"
 
 Message = bytes | str
 
@@ -57,6 +62,7 @@ class LiveSocket(WSListener):
         self._max_message = max_message
         self._transport: WSTransport | None = None
         self._inbox: deque[Message] = deque()
+        self._inbox_bytes = 0
         self._on_frame: Callable[[bytes], None] | None = None
         self._waiter: asyncio.Future[None] | None = None
         self._fragments: list[bytes] = []
@@ -148,7 +154,7 @@ class LiveSocket(WSListener):
                 await self._waiter
             finally:
                 self._waiter = None
-        return self._inbox.popleft()
+        return self._take()
 
     def listen(self, on_frame: Callable[[bytes], None]) -> None:
         """Hand every binary message to ``on_frame`` as it arrives, those already received first;
@@ -156,7 +162,7 @@ class LiveSocket(WSListener):
         its code, any other exception with 1011."""
         self._on_frame = on_frame
         while self._inbox and not self._closing:
-            message = self._inbox.popleft()
+            message = self._take()
             if isinstance(message, str):
                 self.start_close(4400, TEXT_REFUSED)
             else:
@@ -198,7 +204,18 @@ class LiveSocket(WSListener):
 
     def _deliver(self, message: Message) -> None:
         self._inbox.append(message)
+        self._inbox_bytes += len(message)
+        if len(self._inbox) > MAX_INBOX_MESSAGES or self._inbox_bytes > 2 * self._max_message:
+            self._inbox.clear()
+            self._inbox_bytes = 0
+            self.start_close(4429, INBOX_FULL)
+            return
         self._wake()
+
+    def _take(self) -> Message:
+        message = self._inbox.popleft()
+        self._inbox_bytes -= len(message)
+        return message
 
     def _dispatch(self, frame: bytes) -> None:
         assert self._on_frame is not None
@@ -246,15 +263,14 @@ class BinaryTransport(_SocketTransport):
 
 class TextTransport(_SocketTransport):
     """The control channel's JSON frames as a stream (``StreamTransport``): text (binary frames
-    are read as UTF-8), capped."""
+    are read as UTF-8). Their size was capped by the socket as they arrived."""
 
-    def __init__(self, socket: LiveSocket, *, max_frame: int) -> None:
+    def __init__(self, socket: LiveSocket) -> None:
         super().__init__(socket)
         self.send = socket.send_text
-        self._max_frame = max_frame
 
     async def receive(self) -> str:
         message = await self._socket.receive()
         if isinstance(message, bytes):
             message = message.decode("utf-8", errors="replace")
-        return message[: self._max_frame + 1]
+        return message

@@ -1,4 +1,4 @@
-"""Per-connection flow limits: token buckets for messages and bytes."""
+"""Flow limits: token buckets for messages and bytes, per connection or per person."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What a room (and the console) needs from a websocket; ``server.web.ws.socket`` provides it.
+"""What a live socket handler needs from a websocket; ``server.web.ws.socket`` provides it.
 
 Sending never waits: a frame is written to the connection at once, or, while the peer is not
 reading, kept by the caller's bounded ``Outbox`` until the transport says it may write again.

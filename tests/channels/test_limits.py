@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.sync.limits import FrameBudget, TokenBucket
+from server.channels.limits import FrameBudget, TokenBucket
 from tests.fake_clock import FakeClock
 
 

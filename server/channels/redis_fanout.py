@@ -21,7 +21,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server import tokens
-from server.sync.fanout import SYNC, FanoutMessage, Handler, Kind
+from server.channels.fanout import SYNC, FanoutMessage, Handler, Kind
 
 logger = logging.getLogger(__name__)
 
@@ -174,7 +174,16 @@ class RedisFanout:
             except (KeyError, ValueError):
                 logger.warning("ignoring a malformed fan-out entry", extra={"session_id": session_id})
                 continue
-            handler(FanoutMessage(session_id, kind, fields.get(b"d", b""), topic))
+            try:
+                handler(FanoutMessage(session_id, kind, fields.get(b"d", b""), topic))
+            except Exception:  # one bad message must not stop this node hearing the others
+                logger.exception(
+                    "handling a %s fan-out message failed", kind, extra={"session_id": session_id}
+                )
+
+    async def ping(self) -> None:
+        """Raises if Redis does not answer (what /healthz reports)."""
+        await self.pool.ping()
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[RedisFanout]:

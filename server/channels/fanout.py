@@ -1,4 +1,5 @@
-"""How rooms on different nodes hear each other. One node: nothing to do (``LocalFanout``)."""
+"""How nodes hear each other: a session's sync room and control channel, and access revoked
+anywhere. One node: nothing to do (``LocalFanout``)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,14 @@ class Kind(StrEnum):
     QUERY = "q"  # a node that just loaded the room asks the others to re-announce their peers
     ENDED = "e"  # the session ended: read-only everywhere
     EVENT = "j"  # a JSON message of the session's control channel (console, chat, terminal)
+    REVOKE = "r"  # access that ended: every node closes the sockets it opened (JSON)
 
 
 SYNC = "sync"
 CONTROL = "control"
+#: Node-wide messages (revocations) travel on this topic under this one "session".
+ACCESS = "access"
+EVERY_SESSION = "all"
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,8 +8,8 @@ from contextlib import AsyncExitStack
 import anyio
 import pytest
 
-from server.sync.fanout import CONTROL, FanoutMessage, Kind
-from server.sync.redis_fanout import BLOCK_MS, RedisFanout
+from server.channels.fanout import CONTROL, FanoutMessage, Kind
+from server.channels.redis_fanout import BLOCK_MS, RedisFanout
 from tests.redis_helpers import redis_url, unique_prefix
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]

@@ -1,0 +1,71 @@
+"""One session's control channel as this node holds it: who is connected, what runs where."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import anyio
+from anyio.streams.memory import MemoryObjectSendStream
+
+from server.channels.outbox import Outbox
+from server.exec.sandbox import Terminal
+from server.sessions.roles import Role
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleMember:
+    session_id: str
+    participant_id: str
+    name: str
+    role: Role
+    can_run: bool
+    can_chat: bool
+
+
+@dataclass(eq=False)
+class LocalRun:
+    """The run this node executes for the session: where its stdin goes, how to stop it."""
+
+    run_id: str
+    stdin: MemoryObjectSendStream[bytes]
+    stop: anyio.Event = field(default_factory=anyio.Event)
+
+
+@dataclass(eq=False)
+class LocalTerminal:
+    """The terminal this node holds for the session."""
+
+    terminal: Terminal
+    input: MemoryObjectSendStream[bytes]
+    close: anyio.Event = field(default_factory=anyio.Event)
+    typed: anyio.Event = field(default_factory=anyio.Event)  # set (then replaced) on input
+
+
+@dataclass(eq=False)
+class SessionConsole:
+    session_id: str
+    members: dict[int, tuple[ConsoleMember, Outbox[str]]] = field(default_factory=dict)
+    participants: Counter[str] = field(default_factory=Counter)  # connections per participant
+    ended: bool = False
+    active_run: str | None = None  # any node's
+    terminal_open: bool = False  # any node's
+    local_run: LocalRun | None = None
+    local_terminal: LocalTerminal | None = None
+
+    @property
+    def idle(self) -> bool:
+        return not self.members and self.local_run is None and self.local_terminal is None
+
+    def join(self, member: ConsoleMember, outbox: Outbox[str]) -> None:
+        self.members[outbox.id] = (member, outbox)
+        self.participants[member.participant_id] += 1
+
+    def leave(self, member: ConsoleMember, outbox: Outbox[str]) -> None:
+        if self.members.pop(outbox.id, None) is not None:
+            self.participants[member.participant_id] -= 1
+            if self.participants[member.participant_id] <= 0:
+                del self.participants[member.participant_id]
+
+    def outboxes_of(self, participant_id: str) -> list[Outbox[str]]:
+        return [outbox for member, outbox in self.members.values() if member.participant_id == participant_id]
