@@ -49,7 +49,7 @@ class Settings:
     exec_in_process_worker: bool = False  # `duet serve` also serves the queue itself
     # Join links, participants and logins.
     join_link_ttl_hours: int = 24 * 14
-    participant_ttl_hours: int = 72  # a guest's (candidate's, observer's) pad access after joining
+    participant_ttl_hours: float = 72.0  # a guest's (candidate's, observer's) pad access after joining
     session_max_guests: int = 50  # participants who joined through a link, per session
     login_ttl_hours: int = 24 * 7
     # Reject request bodies above this size (REST API and forms).

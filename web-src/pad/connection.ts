@@ -2,10 +2,13 @@
 
 import type { WebsocketProvider } from "y-websocket";
 
+// Closes that reconnecting cannot cure: the provider stops, and the page says why (the server's
+// reason when it gave one, e.g. "the session has ended" or "you signed out").
 const REFUSED: Record<number, string> = {
   4401: "Your access to this session is no longer valid. Reopen your join link.",
   4403: "Your access to this session was revoked.",
   4404: "This session no longer exists.",
+  4413: "This document has grown larger than the server accepts; your last change was not saved.",
 };
 
 export function watchConnection(provider: WebsocketProvider, indicator: HTMLElement): void {
@@ -26,8 +29,9 @@ export function watchConnection(provider: WebsocketProvider, indicator: HTMLElem
     }
   });
   provider.on("connection-close", (event: CloseEvent | null) => {
-    const reason = event ? REFUSED[event.code] : undefined;
-    if (reason !== undefined) {
+    const fallback = event ? REFUSED[event.code] : undefined;
+    if (fallback !== undefined) {
+      const reason = event?.reason ? `${fallback} (${event.reason})` : fallback;
       provider.shouldConnect = false;
       show("refused", "Disconnected", reason);
       indicator.textContent = reason;

@@ -131,6 +131,10 @@ export function mountConsole(root: HTMLElement, config: PadConfig, activeFile: (
       case "session.ended":
         config.canEdit = false;
         break;
+      case "refused":
+        config.canEdit = false;
+        append(`\n${String(event.reason || "Your access to this session ended.")}\n`, "console-error");
+        break;
       default:
         if (String(event.type).startsWith("terminal.") && !replay) terminal.handle(event);
     }

@@ -36,8 +36,12 @@ export class ControlChannel {
       if (event.type !== "ping") for (const listener of this.listeners) listener(event);
     });
     socket.addEventListener("close", (close) => {
-      // 4401/4403: the token is no longer valid; never retry those
-      if (this.stopped || close.code === 4401 || close.code === 4403) return;
+      // 4401/4403: the token is no longer valid (expired, revoked, session ended); never retry
+      if (close.code === 4401 || close.code === 4403) {
+        this.stopped = true;
+        for (const listener of this.listeners) listener({ type: "refused", reason: close.reason });
+      }
+      if (this.stopped) return;
       const delay = Math.min(2 ** this.retry * 250, 5000) * (0.5 + Math.random());
       this.retry += 1;
       window.setTimeout(() => this.connect(), delay);

@@ -43,7 +43,8 @@ export class SharedTerminal {
       this.term.write(String(event.data));
     } else if (event.type === "terminal.closed") {
       this.opened = false;
-      this.term.writeln("\r\n\x1b[2m[terminal closed]\x1b[0m");
+      const why = typeof event.reason === "string" && event.reason ? `: ${event.reason}` : "";
+      this.term.writeln(`\r\n\x1b[2m[terminal closed${why}]\x1b[0m`);
     }
   }
 

@@ -34,7 +34,7 @@ def admitted(svc: Services, admission: Admission) -> Response:
         svc.settings,
         participant_cookie(admission.session.id),
         admission.token,
-        max_age=svc.settings.participant_ttl_hours * 3600,
+        max_age=int(svc.settings.participant_ttl_hours * 3600),
     )
     return response
 
