@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 export DUET_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export DUET_TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test setup-run setup-test venv venv-test web run-packages test-packages runtime docker-engine check format clean bench-exec bench-sync bench-deps
+.PHONY: run test setup-run setup-test venv venv-test web run-packages test-packages runtime docker-engine check format clean bench-exec bench-sync bench-hostile bench-deps
 
 run: setup-run
 	$(VENV)/bin/duet serve
@@ -58,6 +58,10 @@ bench-exec: setup-test
 
 bench-sync: setup-test bench-deps
 	PYTHONPATH=. $(PY) -m bench.sync_bench
+
+# Duet against itself before the hostile-participant checks: their cost, and what attacks cost.
+bench-hostile: setup-test bench-deps
+	PYTHONPATH=. $(PY) -m bench.hostile_bench
 
 # The anchors (@y/websocket-server, Hocuspocus) and the Yjs load generator, pinned in bench/sync.
 bench-deps: bench/sync/node_modules/.installed

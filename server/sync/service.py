@@ -26,6 +26,7 @@ from server.channels.limits import FrameBudget, TokenBucket
 from server.channels.outbox import CloseRequest
 from server.channels.transport import FrameTransport
 from server.errors import Unavailable
+from server.recording.budget import RecordingBudget
 from server.recording.events import Kind, NewEvent
 from server.recording.writer import EventWriter
 from server.settings import Settings
@@ -46,11 +47,19 @@ EMPTY_UPDATE = b"\x00\x00"
 
 
 class SyncService:
-    def __init__(self, settings: Settings, rooms: RoomRegistry, writer: EventWriter, fanout: Fanout) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        rooms: RoomRegistry,
+        writer: EventWriter,
+        fanout: Fanout,
+        budget: RecordingBudget,
+    ) -> None:
         self._settings = settings
         self.rooms = rooms
         self._writer = writer
         self._fanout = fanout
+        self.budget = budget
 
     async def serve(self, transport: FrameTransport, info: ClientInfo) -> None:
         try:
@@ -219,7 +228,8 @@ class SyncService:
 
 class _AwarenessRecorder:
     """Cursor and selection changes go to the event log at most every 250 ms per connection;
-    the last state is kept and written on the next change or when the connection ends."""
+    the last state is kept and written on the next change or when the connection ends. Past the
+    session's recording allowance they go unrecorded (they are still shown)."""
 
     def __init__(self, service: SyncService, info: ClientInfo) -> None:
         self._service = service
@@ -237,7 +247,8 @@ class _AwarenessRecorder:
     def flush(self) -> None:
         for entry in self._pending:
             data = b'{"client":%d,"clock":%d,"state":%s}' % (entry.client_id, entry.clock, entry.state)
-            self._service.record(self._info, Kind.AWARENESS, data)
+            if self._service.budget.try_take(self._info.session_id, len(data)):
+                self._service.record(self._info, Kind.AWARENESS, data)
         self._pending = []
 
 
