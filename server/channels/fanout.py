@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Protocol
 
 
-class Kind(StrEnum):
+class FanoutKind(StrEnum):
     UPDATE = "u"  # a committed Yjs update
     AWARENESS = "a"  # an awareness payload (already identity-stamped by the origin node)
     QUERY = "q"  # a node that just loaded the room asks the others to re-announce their peers
@@ -28,7 +28,7 @@ EVERY_SESSION = "all"
 @dataclass(frozen=True, slots=True)
 class FanoutMessage:
     session_id: str
-    kind: Kind
+    kind: FanoutKind
     data: bytes = b""
     topic: str = SYNC  # one stream per (topic, session)
 

@@ -21,7 +21,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server import tokens
-from server.channels.fanout import SYNC, FanoutMessage, Handler, Kind
+from server.channels.fanout import SYNC, FanoutKind, FanoutMessage, Handler
 
 logger = logging.getLogger(__name__)
 
@@ -170,7 +170,7 @@ class RedisFanout:
             if fields.get(b"n") == self.node_id:
                 continue
             try:
-                kind = Kind(fields[b"k"].decode())
+                kind = FanoutKind(fields[b"k"].decode())
             except (KeyError, ValueError):
                 logger.warning("ignoring a malformed fan-out entry", extra={"session_id": session_id})
                 continue

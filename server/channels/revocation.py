@@ -13,7 +13,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from server.channels.fanout import ACCESS, EVERY_SESSION, Fanout, FanoutMessage, Kind
+from server.channels.fanout import ACCESS, EVERY_SESSION, Fanout, FanoutKind, FanoutMessage
 from server.channels.sockets import LiveSockets, Revocation
 
 logger = logging.getLogger(__name__)
@@ -39,12 +39,12 @@ class AccessRevoker:
     def revoke(self, revocation: Revocation) -> int:
         """Close the matching sockets here and on every other node; returns how many closed here."""
         closed = self.sockets.revoke(revocation)
-        self._fanout.publish(FanoutMessage(EVERY_SESSION, Kind.REVOKE, revocation.encode(), ACCESS))
+        self._fanout.publish(FanoutMessage(EVERY_SESSION, FanoutKind.REVOKE, revocation.encode(), ACCESS))
         logger.info("access revoked (%s %s): %d sockets closed here", revocation.scope, revocation.id, closed)
         return closed
 
     def _on_remote(self, message: FanoutMessage) -> None:
-        if message.kind is not Kind.REVOKE:
+        if message.kind is not FanoutKind.REVOKE:
             return
         try:
             revocation = Revocation.decode(message.data)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 
-class Kind(StrEnum):
+class EventKind(StrEnum):
     """What an event records. Payloads: bytes for CRDT data, UTF-8 JSON for everything else."""
 
     DOC_UPDATE = "doc.update"  # a Yjs v1 update, as accepted from a participant

@@ -19,9 +19,8 @@ from typing import Any
 import anyio
 from pycrdt import Doc, Map
 
-from server.channels.fanout import Fanout, FanoutMessage, LocalFanout
-from server.channels.fanout import Kind as FanoutKind
-from server.recording.events import Event, Kind, NewEvent, Snapshot, now_ms
+from server.channels.fanout import Fanout, FanoutKind, FanoutMessage, LocalFanout
+from server.recording.events import Event, EventKind, NewEvent, Snapshot, now_ms
 from server.recording.log import RecordingLog
 from server.recording.writer import EventWriter
 from server.sync import protocol
@@ -109,7 +108,9 @@ class RoomRegistry:
     async def _replay(self, doc: Doc[Any], session_id: str, after_id: int) -> list[Event]:
         events: list[Event] = []
         while True:
-            page = await self._log.read(session_id, after_id=after_id, kinds=[Kind.DOC_UPDATE], limit=PAGE)
+            page = await self._log.read(
+                session_id, after_id=after_id, kinds=[EventKind.DOC_UPDATE], limit=PAGE
+            )
             for event in page:
                 try:
                     doc.apply_update(event.data)
@@ -135,7 +136,7 @@ class RoomRegistry:
         doc, snapshot, events = await self._materialize(session_id)
         if snapshot is None and not events:
             seed = seed_update(language)
-            event_id = await self._writer.append(NewEvent(session_id, Kind.DOC_UPDATE, seed))
+            event_id = await self._writer.append(NewEvent(session_id, EventKind.DOC_UPDATE, seed))
             doc.apply_update(seed)
             events_seen, size = event_id, len(seed)
         else:
@@ -226,7 +227,9 @@ class RoomRegistry:
     async def _catch_up(self) -> None:
         """With several nodes: pull committed updates a lost fan-out message may have skipped."""
         for room in list(self._rooms.values()):
-            events = await self._log.read(room.session_id, after_id=room.db_cursor, kinds=[Kind.DOC_UPDATE])
+            events = await self._log.read(
+                room.session_id, after_id=room.db_cursor, kinds=[EventKind.DOC_UPDATE]
+            )
             if not events:
                 continue
             before = room.doc.get_state()

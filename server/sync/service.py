@@ -20,14 +20,13 @@ from functools import partial
 
 import anyio
 
-from server.channels.fanout import Fanout, FanoutMessage
-from server.channels.fanout import Kind as FanoutKind
+from server.channels.fanout import Fanout, FanoutKind, FanoutMessage
 from server.channels.limits import FrameBudget, TokenBucket
 from server.channels.outbox import CloseRequest
 from server.channels.transport import FrameTransport
 from server.errors import Unavailable
 from server.recording.budget import RecordingBudget
-from server.recording.events import Kind, NewEvent
+from server.recording.events import EventKind, NewEvent
 from server.recording.writer import EventWriter
 from server.settings import Settings
 from server.sync import protocol
@@ -73,7 +72,7 @@ class SyncService:
         conn.send_full_state(AWARENESS_STATES, room.awareness_frame)
         self.record(
             info,
-            Kind.JOIN,
+            EventKind.JOIN,
             _json(participant_id=info.participant_id, name=info.display_name, role=info.role.value),
         )
         recorder = _AwarenessRecorder(self, info)
@@ -88,7 +87,7 @@ class SyncService:
             if gone:
                 self._broadcast_awareness(room, gone)
             recorder.flush()
-            self.record(info, Kind.LEAVE, _json(participant_id=info.participant_id))
+            self.record(info, EventKind.LEAVE, _json(participant_id=info.participant_id))
         if close is not None:
             logger.info(
                 "closing connection: %s %s", close.code, close.reason, extra={"session_id": info.session_id}
@@ -102,7 +101,7 @@ class SyncService:
         if room is not None:
             room.end()
         self._fanout.publish(FanoutMessage(session_id, FanoutKind.ENDED))
-        self._writer.append_nowait(NewEvent(session_id, Kind.SESSION_ENDED, b"{}"))
+        self._writer.append_nowait(NewEvent(session_id, EventKind.SESSION_ENDED, b"{}"))
 
     # ---- receiving -----------------------------------------------------------------------------
 
@@ -184,7 +183,7 @@ class SyncService:
         room.broadcast(frame, skip=conn)  # the room's other clients see it at once...
         try:
             self._writer.submit(
-                NewEvent(room.session_id, Kind.DOC_UPDATE, update, author=conn.info.participant_id),
+                NewEvent(room.session_id, EventKind.DOC_UPDATE, update, author=conn.info.participant_id),
                 partial(self._committed, room, conn, update, frame),
             )
         except Unavailable:  # the node is shutting down: the client reconnects elsewhere
@@ -222,7 +221,7 @@ class SyncService:
         room.broadcast_awareness(protocol.awareness_frame(payload), skip=skip)
         self._fanout.publish(FanoutMessage(room.session_id, FanoutKind.AWARENESS, payload))
 
-    def record(self, info: ClientInfo, kind: Kind, data: bytes) -> None:
+    def record(self, info: ClientInfo, kind: EventKind, data: bytes) -> None:
         self._writer.append_nowait(NewEvent(info.session_id, kind, data, author=info.participant_id))
 
 
@@ -248,7 +247,7 @@ class _AwarenessRecorder:
         for entry in self._pending:
             data = b'{"client":%d,"clock":%d,"state":%s}' % (entry.client_id, entry.clock, entry.state)
             if self._service.budget.try_take(self._info.session_id, len(data)):
-                self._service.record(self._info, Kind.AWARENESS, data)
+                self._service.record(self._info, EventKind.AWARENESS, data)
         self._pending = []
 
 

@@ -13,7 +13,7 @@ from server.channels.fanout import Fanout, LocalFanout
 from server.channels.redis_fanout import RedisFanout
 from server.channels.revocation import AccessRevoker
 from server.channels.sockets import LiveSockets
-from server.console.hub import ConsoleHub
+from server.control.hub import ControlHub
 from server.errors import Forbidden, Unauthenticated
 from server.exec.engine import limits_from
 from server.exec.executor import Executor
@@ -48,7 +48,7 @@ class Services:
     rooms: RoomRegistry
     sync: SyncService
     executor: Executor
-    console: ConsoleHub
+    control: ControlHub
     sockets: LiveSockets
     revoker: AccessRevoker
 
@@ -57,7 +57,7 @@ class Services:
         guests' sockets close (the session service reports the end to the revoker)."""
         session = await self.sessions.end(session_id, org_id=org_id)
         self.sync.session_ended(session.id)
-        self.console.session_ended(session.id)
+        self.control.session_ended(session.id)
         return session
 
 
@@ -113,8 +113,8 @@ async def running_services(settings: Settings, *, migrate: bool = True) -> Async
         runner = await stack.enter_async_context(open_runner(settings))
         executor = Executor(load_registry(), runner, maxima=limits_from(settings))
         budget = RecordingBudget(settings.recording_bytes_per_minute)
-        console = await stack.enter_async_context(
-            ConsoleHub(executor, rooms, events, recording, fanout, settings, budget).running()
+        control = await stack.enter_async_context(
+            ControlHub(executor, rooms, events, recording, fanout, settings, budget).running()
         )
         accounts = AccountService(
             SqlAccountRepository(db), login_ttl=timedelta(hours=settings.login_ttl_hours), access=revoker
@@ -139,7 +139,7 @@ async def running_services(settings: Settings, *, migrate: bool = True) -> Async
             rooms=rooms,
             sync=SyncService(settings, rooms, events, fanout, budget),
             executor=executor,
-            console=console,
+            control=control,
             sockets=sockets,
             revoker=revoker,
         )

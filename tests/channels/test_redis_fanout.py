@@ -8,7 +8,7 @@ from contextlib import AsyncExitStack
 import anyio
 import pytest
 
-from server.channels.fanout import CONTROL, FanoutMessage, Kind
+from server.channels.fanout import CONTROL, FanoutKind, FanoutMessage
 from server.channels.redis_fanout import BLOCK_MS, RedisFanout
 from tests.redis_helpers import redis_url, unique_prefix
 
@@ -48,9 +48,9 @@ async def test_messages_cross_nodes_and_streams_expire(nodes: tuple[RedisFanout,
     inbox_a, inbox_b = Inbox(), Inbox()
     await a.subscribe("s1", await a.position("s1"), inbox_a)
     await b.subscribe("s1", await b.position("s1"), inbox_b)
-    a.publish(FanoutMessage("s1", Kind.UPDATE, b"from a"))
+    a.publish(FanoutMessage("s1", FanoutKind.UPDATE, b"from a"))
     await inbox_b.wait_for(1, within=5)
-    assert [(m.kind, m.data) for m in inbox_b.messages] == [(Kind.UPDATE, b"from a")]
+    assert [(m.kind, m.data) for m in inbox_b.messages] == [(FanoutKind.UPDATE, b"from a")]
     assert inbox_a.messages == []  # a node does not hear itself
     ttl = await a.pool.ttl(a.key("s1"))
     assert 0 < ttl <= 600  # a quiet session's stream goes away
@@ -66,7 +66,7 @@ async def test_a_new_subscription_wakes_a_blocked_reader_at_once(
         for session, inbox in inboxes.items():
             await a.subscribe(session, "0-0", inbox)
         for session in inboxes:
-            b.publish(FanoutMessage(session, Kind.UPDATE, b"x"))
+            b.publish(FanoutMessage(session, FanoutKind.UPDATE, b"x"))
         # well before the reader's own timeout would have brought the new streams in
         for inbox in inboxes.values():
             await inbox.wait_for(1, within=BLOCK_MS / 1000 / 3)
@@ -81,6 +81,6 @@ async def test_subscriptions_that_come_and_go_do_not_stop_the_reader(
         await a.unsubscribe("flicker", CONTROL)
     inbox = Inbox()
     await a.subscribe("after", await a.position("after", CONTROL), inbox, CONTROL)
-    b.publish(FanoutMessage("after", Kind.EVENT, b"still reading", CONTROL))
+    b.publish(FanoutMessage("after", FanoutKind.EVENT, b"still reading", CONTROL))
     await inbox.wait_for(1, within=5)
     assert inbox.messages[0].topic == CONTROL

@@ -10,7 +10,7 @@ import anyio
 import pytest
 
 from server.errors import Unavailable
-from server.recording.events import Kind, NewEvent
+from server.recording.events import EventKind, NewEvent
 from server.recording.writer import EventWriter
 from server.settings import Settings
 from server.store.recording_repository import SqlRecordingLog
@@ -51,7 +51,7 @@ async def two_sessions(settings: Settings) -> AsyncIterator[tuple[SqlRecordingLo
 
 
 def update(session_id: str, n: int) -> NewEvent:
-    return NewEvent(session_id, Kind.DOC_UPDATE, bytes([n]) * 3, author="someone")
+    return NewEvent(session_id, EventKind.DOC_UPDATE, bytes([n]) * 3, author="someone")
 
 
 async def test_events_commit_in_order_and_report_once_durable(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.recording.events import Kind, NewEvent, Snapshot
+from server.recording.events import EventKind, NewEvent, Snapshot
 from server.recording.writer import MAX_BATCH
 from server.settings import Settings
 from server.web.services import running_services
@@ -19,7 +19,7 @@ async def test_append_returns_ids_in_order_and_keeps_every_field(settings: Setti
         events = [
             NewEvent(
                 session.id,
-                Kind.DOC_UPDATE,
+                EventKind.DOC_UPDATE,
                 i.to_bytes(2, "big") + b"\x00\xff",
                 "p1" if i % 3 else None,
                 1000 + i,
@@ -33,7 +33,7 @@ async def test_append_returns_ids_in_order_and_keeps_every_field(settings: Setti
         assert [(e.kind, e.data, e.author, e.ts_ms) for e in stored] == [
             (e.kind, e.data, e.author, e.ts_ms) for e in events
         ]
-        big = NewEvent(session.id, Kind.DOC_UPDATE, bytes(range(256)) * 4096, "p1", 5)
+        big = NewEvent(session.id, EventKind.DOC_UPDATE, bytes(range(256)) * 4096, "p1", 5)
         (big_id,) = await svc.recording.append([big])
         assert (await svc.recording.read(session.id, after_id=ids[-1]))[0].data == big.data
         assert await svc.recording.append([]) == []

@@ -11,7 +11,7 @@ import pytest
 from pycrdt import Doc, Map
 from websockets.asyncio.client import connect
 
-from server.recording.events import Kind
+from server.recording.events import EventKind
 from server.sessions.roles import Role
 from server.settings import Settings
 from server.sync import protocol
@@ -74,7 +74,7 @@ async def test_observer_writes_are_dropped_but_it_reads(settings: Settings) -> N
             assert "EVIL" not in ada.text("main.py")
         async with yclient(url("ada"), "ada again") as fresh:
             assert fresh.text("main.py") == "ok"
-        events = await app.services.recording.read(people.session_id, kinds=[Kind.DOC_UPDATE])
+        events = await app.services.recording.read(people.session_id, kinds=[EventKind.DOC_UPDATE])
         assert all(b"EVIL" not in e.data for e in events)
 
 
@@ -188,8 +188,8 @@ async def test_awareness_is_sent_at_once_stamped_and_removed_on_close(settings: 
         await app.services.events.flush()
         events = await app.services.recording.read(people.session_id)
         kinds = [e.kind for e in events]
-        assert Kind.JOIN in kinds and Kind.LEAVE in kinds and Kind.AWARENESS in kinds
-        cursor = next(e for e in events if e.kind == Kind.AWARENESS)
+        assert EventKind.JOIN in kinds and EventKind.LEAVE in kinds and EventKind.AWARENESS in kinds
+        cursor = next(e for e in events if e.kind == EventKind.AWARENESS)
         assert json.loads(cursor.data)["state"]["user"]["name"] in {"Zoë", "bob"}
 
 
@@ -262,7 +262,7 @@ async def test_updates_are_recorded_with_author_and_time_and_survive_restart(set
     async with live_app(settings) as app:
         async with yclient(app.url(people.session_id, people.tokens["ada"])) as again:
             assert again.text("main.py") == "x" * 30
-        events = list(await app.services.recording.read(people.session_id, kinds=[Kind.DOC_UPDATE]))
+        events = list(await app.services.recording.read(people.session_id, kinds=[EventKind.DOC_UPDATE]))
     authored = [e for e in events if e.author is not None]
     assert len(authored) == 30 and len(events) == 31  # + the seed
     assert all(a.ts_ms <= b.ts_ms for a, b in zip(authored, authored[1:], strict=False))
@@ -283,7 +283,7 @@ async def test_idle_rooms_unload_and_snapshots_make_loading_cheap(settings: Sett
         with anyio.fail_after(15):
             while len(rooms):
                 await rooms.unloaded.wait()
-        events = await app.services.recording.read(people.session_id, kinds=[Kind.DOC_UPDATE])
+        events = await app.services.recording.read(people.session_id, kinds=[EventKind.DOC_UPDATE])
         snapshot = await app.services.recording.latest_snapshot(people.session_id)
         assert snapshot is not None and snapshot.upto_id == events[-1].id
         doc: Doc[Any] = Doc()

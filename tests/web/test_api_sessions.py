@@ -202,7 +202,7 @@ async def test_healthz_and_openapi(app: AppHarness) -> None:
     assert health.status_code == 200 and health.json() == {
         "status": "ok",
         "database": "ok",
-        "services": {"events": "ok", "rooms": "ok", "console": "ok", "engine": "ok"},
+        "services": {"events": "ok", "rooms": "ok", "control": "ok", "engine": "ok"},
     }
     spec = (await app.client.get("/api/openapi.json")).json()
     assert spec["openapi"].startswith("3.")

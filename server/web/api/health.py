@@ -42,7 +42,7 @@ async def healthz(svc: ServicesDep) -> JSONResponse:
     services = {
         "events": OK if svc.events.alive else "the event writer has stopped",
         "rooms": OK if svc.rooms.alive else "the room registry has stopped",
-        "console": OK if svc.console.alive else "the control channel has stopped",
+        "control": OK if svc.control.alive else "the control channel has stopped",
         "engine": await _engine(svc),
     }
     if isinstance(svc.fanout, RedisFanout):

@@ -83,6 +83,6 @@ class Health(BaseModel):
     status: str = Field(description="ok, or unavailable when any service below is not running")
     database: str
     services: dict[str, str] = Field(
-        description="Each service this node depends on: ok, or why not (events, rooms, console, engine, "
+        description="Each service this node depends on: ok, or why not (events, rooms, control, engine, "
         "and redis in a cluster)."
     )

@@ -36,7 +36,7 @@ from server.sessions.roles import can_edit
 from server.settings import Settings
 from server.web.middleware import redact
 from server.web.services import Services
-from server.web.ws.events import events_endpoint
+from server.web.ws.control import control_endpoint
 from server.web.ws.socket import LiveSocket
 from server.web.ws.sync import sync_endpoint
 
@@ -62,7 +62,7 @@ class Route:
 #: path pattern with one ``{session_id}`` segment -> route
 ROUTES: dict[str, Route] = {
     "/sync/{session_id}": Route(sync_endpoint, Channel.SYNC),
-    "/sessions/{session_id}/events": Route(events_endpoint, Channel.CONTROL),
+    "/sessions/{session_id}/events": Route(control_endpoint, Channel.CONTROL),
 }
 #: The upgrade request must be complete this soon after the connection is handed over.
 HANDSHAKE_SECONDS = 10.0

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from server.console.allowance import Allowances
+from server.control.allowance import Allowances
 from server.exec.executor import Executor
 from server.exec.runner import LocalRunner
 from server.exec.terminal_limits import LimitedTerminal

@@ -8,7 +8,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from server.channels.limits import TokenBucket
-from server.console.messages import (
+from server.control.messages import (
     Chat,
     ClientMessage,
     RunStdin,

@@ -14,7 +14,7 @@ import anyio
 import pytest
 from websockets.asyncio.client import connect
 
-from server.console.hub import HISTORY_BYTES, HISTORY_EVENTS
+from server.control.hub import HISTORY_BYTES, HISTORY_EVENTS
 from server.recording.events import NewEvent
 from server.sessions.roles import Role
 from server.settings import Settings

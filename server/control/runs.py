@@ -12,9 +12,9 @@ import anyio
 from anyio.abc import ByteReceiveStream
 from anyio.streams.memory import MemoryObjectReceiveStream
 
-from server.console.events import ConsoleEvents
-from server.console.messages import RunStart
-from server.console.session import ConsoleMember, LocalRun, SessionConsole
+from server.control.delivery import ControlDelivery
+from server.control.messages import RunStart
+from server.control.session import ControlMember, LocalRun, SessionChannel
 from server.errors import DuetError, InvalidInput
 from server.exec.executor import Execution, ExecutionRequest, Executor
 from server.exec.sandbox import Stream
@@ -23,16 +23,16 @@ from server.sync.rooms import RoomRegistry
 logger = logging.getLogger(__name__)
 
 
-class ConsoleRuns:
-    def __init__(self, executor: Executor, rooms: RoomRegistry, events: ConsoleEvents) -> None:
+class ControlRuns:
+    def __init__(self, executor: Executor, rooms: RoomRegistry, delivery: ControlDelivery) -> None:
         self._executor = executor
         self._rooms = rooms
-        self._events = events
+        self._delivery = delivery
 
     async def run(
         self,
-        console: SessionConsole,
-        member: ConsoleMember,
+        channel: SessionChannel,
+        member: ControlMember,
         message: RunStart,
         run: LocalRun,
         stdin: MemoryObjectReceiveStream[bytes],
@@ -45,17 +45,17 @@ class ConsoleRuns:
             text = decoders[stream].decode(chunk)
             if text:
                 event = {"type": "run.output", "run_id": run.run_id, "stream": stream, "data": text}
-                await self._events.emit_output(console, event, len(chunk))
+                await self._delivery.emit_output(channel, event, len(chunk))
 
         def on_position(position: int) -> None:
             event = {"type": "run.queued", "run_id": run.run_id, "position": position}
-            self._events.emit(console, event, record=False)
+            self._delivery.emit(channel, event, record=False)
 
         finished: dict[str, Any] = {"type": "run.finished", "run_id": run.run_id}
         try:
-            request, entry = await self._request(console.session_id, message)
-            self._events.emit(
-                console,
+            request, entry = await self._request(channel.session_id, message)
+            self._delivery.emit(
+                channel,
                 {
                     "type": "run.started",
                     "run_id": run.run_id,
@@ -79,14 +79,14 @@ class ConsoleRuns:
         except DuetError as exc:
             finished["error"] = exc.message
         except Exception:  # Duet's own failure: this run ends, nothing else does
-            logger.exception("a run failed", extra={"session_id": console.session_id})
+            logger.exception("a run failed", extra={"session_id": channel.session_id})
             finished["error"] = "the run failed on the server; try again"
         finally:
             with anyio.CancelScope(shield=True):
                 await run.stdin.aclose()
                 await stdin.aclose()
-                console.local_run = None
-                self._events.emit(console, finished)
+                channel.local_run = None
+                self._delivery.emit(channel, finished)
 
     async def _request(self, session_id: str, message: RunStart) -> tuple[ExecutionRequest, str]:
         files, meta = await self._rooms.files(session_id)

@@ -6,16 +6,16 @@ before anything is sent.
 
 from __future__ import annotations
 
-from server.console.session import ConsoleMember
+from server.control.session import ControlMember
 from server.sessions import Credential
 from server.sessions.roles import can_chat, can_run
 from server.web.services import Services
 from server.web.ws.socket import LiveSocket, TextTransport
 
 
-async def events_endpoint(services: Services, socket: LiveSocket, credential: Credential) -> None:
+async def control_endpoint(services: Services, socket: LiveSocket, credential: Credential) -> None:
     participant, session = credential.participant, credential.session
-    member = ConsoleMember(
+    member = ControlMember(
         session_id=session.id,
         participant_id=participant.id,
         name=participant.display_name,
@@ -23,4 +23,4 @@ async def events_endpoint(services: Services, socket: LiveSocket, credential: Cr
         can_run=can_run(participant.role, session.state),
         can_chat=can_chat(participant.role, session.state),
     )
-    await services.console.serve(TextTransport(socket), member)
+    await services.control.serve(TextTransport(socket), member)

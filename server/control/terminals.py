@@ -19,9 +19,9 @@ from typing import Any
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream
 
-from server.console.events import ConsoleEvents
-from server.console.messages import TerminalOpen
-from server.console.session import ConsoleMember, LocalTerminal, SessionConsole
+from server.control.delivery import ControlDelivery
+from server.control.messages import TerminalOpen
+from server.control.session import ControlMember, LocalTerminal, SessionChannel
 from server.errors import DuetError
 from server.exec.executor import Executor
 from server.exec.languages.model import Step
@@ -45,16 +45,16 @@ class TerminalLimits:
     max_seconds: float
 
 
-class ConsoleTerminals:
+class ControlTerminals:
     def __init__(
-        self, executor: Executor, rooms: RoomRegistry, events: ConsoleEvents, limits: TerminalLimits
+        self, executor: Executor, rooms: RoomRegistry, delivery: ControlDelivery, limits: TerminalLimits
     ) -> None:
         self._executor = executor
         self._rooms = rooms
-        self._events = events
+        self._delivery = delivery
         self._limits = limits
 
-    async def open(self, console: SessionConsole, member: ConsoleMember, message: TerminalOpen) -> None:
+    async def open(self, channel: SessionChannel, member: ControlMember, message: TerminalOpen) -> None:
         """Open the terminal and keep it until it closes. However it ends, everyone gets
         ``terminal.closed`` (``failed`` when it never opened) and the session may open another."""
         runtime, argv = REPLS[message.language]
@@ -63,7 +63,7 @@ class ConsoleTerminals:
         closed: dict[str, Any] = {"type": "terminal.closed"}
         try:
             language = self._executor.registry.get(runtime)
-            files, _ = await self._rooms.files(console.session_id)
+            files, _ = await self._rooms.files(channel.session_id)
             limits = replace(
                 self._executor.defaults,
                 cpu_seconds=self._limits.cpu_seconds,
@@ -75,29 +75,29 @@ class ConsoleTerminals:
                 env=language.environment(),
                 limits=limits,
             )
-            async with self._executor.runner.terminal(spec, group=console.session_id) as terminal:
+            async with self._executor.runner.terminal(spec, group=channel.session_id) as terminal:
                 handle = LocalTerminal(terminal, send)
-                console.local_terminal = handle
+                channel.local_terminal = handle
                 await terminal.resize(message.rows, message.cols)
-                self._events.emit(
-                    console,
+                self._delivery.emit(
+                    channel,
                     {"type": "terminal.opened", "language": message.language, "by": member.name},
                     author=member.participant_id,
                 )
                 opened = True
-                closed["reason"] = await self._drive(console, handle, receive)
+                closed["reason"] = await self._drive(channel, handle, receive)
                 if terminal.ended_by:
                     closed["reason"] = terminal.ended_by
         except DuetError as exc:
-            self._events.to_participant(
-                console,
+            self._delivery.to_participant(
+                channel,
                 member.participant_id,
                 {"type": "error", "message": exc.message, "request": "terminal.open"},
             )
         except Exception:  # Duet's own failure: this terminal ends, nothing else does
-            logger.exception("a terminal failed", extra={"session_id": console.session_id})
-            self._events.to_participant(
-                console,
+            logger.exception("a terminal failed", extra={"session_id": channel.session_id})
+            self._delivery.to_participant(
+                channel,
                 member.participant_id,
                 {"type": "error", "message": "the terminal failed on the server", "request": "terminal.open"},
             )
@@ -105,14 +105,14 @@ class ConsoleTerminals:
             with anyio.CancelScope(shield=True):
                 await send.aclose()
                 await receive.aclose()
-                console.local_terminal = None
+                channel.local_terminal = None
                 if opened:
-                    self._events.emit(console, closed)
+                    self._delivery.emit(channel, closed)
                 else:
-                    self._events.emit(console, {**closed, "failed": True}, record=False)
+                    self._delivery.emit(channel, {**closed, "failed": True}, record=False)
 
     async def _drive(
-        self, console: SessionConsole, handle: LocalTerminal, keys: MemoryObjectReceiveStream[bytes]
+        self, channel: SessionChannel, handle: LocalTerminal, keys: MemoryObjectReceiveStream[bytes]
     ) -> str:
         """Pass keys in and output out until the program ends, the terminal is closed, or a
         time limit is reached; returns why it ended, when the host ended it."""
@@ -123,14 +123,14 @@ class ConsoleTerminals:
             while data := await handle.terminal.read():
                 text = decoder.decode(data)
                 if text:
-                    await self._events.emit_output(
-                        console, {"type": "terminal.output", "data": text}, len(data)
+                    await self._delivery.emit_output(
+                        channel, {"type": "terminal.output", "data": text}, len(data)
                     )
 
         async def typing() -> None:
             async for data in keys:
                 event = {"type": "terminal.input", "data": data.decode("utf-8", "replace")}
-                self._events.record_within_budget(console, event)
+                self._delivery.record_within_budget(channel, event)
                 await handle.terminal.write(data)
 
         async def idle_watch() -> None:

@@ -14,7 +14,7 @@ from server.sessions.roles import Role
 
 
 @dataclass(frozen=True, slots=True)
-class ConsoleMember:
+class ControlMember:
     session_id: str
     participant_id: str
     name: str
@@ -43,9 +43,9 @@ class LocalTerminal:
 
 
 @dataclass(eq=False)
-class SessionConsole:
+class SessionChannel:
     session_id: str
-    members: dict[int, tuple[ConsoleMember, Outbox[str]]] = field(default_factory=dict)
+    members: dict[int, tuple[ControlMember, Outbox[str]]] = field(default_factory=dict)
     participants: Counter[str] = field(default_factory=Counter)  # connections per participant
     ended: bool = False
     active_run: str | None = None  # any node's
@@ -57,11 +57,11 @@ class SessionConsole:
     def idle(self) -> bool:
         return not self.members and self.local_run is None and self.local_terminal is None
 
-    def join(self, member: ConsoleMember, outbox: Outbox[str]) -> None:
+    def join(self, member: ControlMember, outbox: Outbox[str]) -> None:
         self.members[outbox.id] = (member, outbox)
         self.participants[member.participant_id] += 1
 
-    def leave(self, member: ConsoleMember, outbox: Outbox[str]) -> None:
+    def leave(self, member: ControlMember, outbox: Outbox[str]) -> None:
         if self.members.pop(outbox.id, None) is not None:
             self.participants[member.participant_id] -= 1
             if self.participants[member.participant_id] <= 0:

@@ -12,8 +12,8 @@ import json
 import logging
 from typing import Any
 
-from server.channels.fanout import CONTROL, Fanout, FanoutMessage, Kind
-from server.console.session import SessionConsole
+from server.channels.fanout import CONTROL, Fanout, FanoutKind, FanoutMessage
+from server.control.session import SessionChannel
 from server.recording.budget import RecordingBudget
 from server.recording.events import NewEvent, now_ms
 from server.recording.writer import EventWriter
@@ -32,7 +32,7 @@ RECORDED = (
 )
 
 
-class ConsoleEvents:
+class ControlDelivery:
     def __init__(self, writer: EventWriter, fanout: Fanout, budget: RecordingBudget) -> None:
         self._writer = writer
         self._fanout = fanout
@@ -40,7 +40,7 @@ class ConsoleEvents:
 
     def emit(
         self,
-        console: SessionConsole,
+        channel: SessionChannel,
         event: dict[str, Any],
         *,
         author: str | None = None,
@@ -51,53 +51,53 @@ class ConsoleEvents:
         event = {**event, "ts": now_ms()}
         frame = json.dumps(event)
         if deliver:
-            self.deliver(console, event, frame)
-            self._fanout.publish(FanoutMessage(console.session_id, Kind.EVENT, frame.encode(), CONTROL))
+            self.deliver(channel, event, frame)
+            self._fanout.publish(FanoutMessage(channel.session_id, FanoutKind.EVENT, frame.encode(), CONTROL))
         if record and event["type"] in RECORDED:
             self._writer.append_nowait(
-                NewEvent(console.session_id, event["type"], frame.encode(), author, event["ts"])
+                NewEvent(channel.session_id, event["type"], frame.encode(), author, event["ts"])
             )
 
-    def emit_within_budget(self, console: SessionConsole, event: dict[str, Any], *, author: str) -> bool:
+    def emit_within_budget(self, channel: SessionChannel, event: dict[str, Any], *, author: str) -> bool:
         """Emit a recorded event if the session's recording allowance has room for it now;
         False (and nothing sent) when it has not."""
         size = len(json.dumps(event))
-        if not self.budget.try_take(console.session_id, size):
+        if not self.budget.try_take(channel.session_id, size):
             return False
-        self.emit(console, event, author=author)
+        self.emit(channel, event, author=author)
         return True
 
-    async def emit_output(self, console: SessionConsole, event: dict[str, Any], size: int) -> None:
+    async def emit_output(self, channel: SessionChannel, event: dict[str, Any], size: int) -> None:
         """Emit program output once the session's recording allowance has ``size`` bytes."""
-        await self.budget.take(console.session_id, size)
-        self.emit(console, event)
+        await self.budget.take(channel.session_id, size)
+        self.emit(channel, event)
 
     def record_within_budget(
-        self, console: SessionConsole, event: dict[str, Any], *, author: str | None = None
+        self, channel: SessionChannel, event: dict[str, Any], *, author: str | None = None
     ) -> None:
         """Record without delivering (what was typed into the terminal), if the allowance has
         room; else it goes unrecorded (its echo, the terminal's output, is recorded)."""
-        if self.budget.try_take(console.session_id, len(json.dumps(event))):
-            self.emit(console, event, author=author, deliver=False)
+        if self.budget.try_take(channel.session_id, len(json.dumps(event))):
+            self.emit(channel, event, author=author, deliver=False)
 
-    def to_participant(self, console: SessionConsole, participant_id: str, event: dict[str, Any]) -> None:
+    def to_participant(self, channel: SessionChannel, participant_id: str, event: dict[str, Any]) -> None:
         """An event for one participant's connections on this node only (errors, refusals)."""
         frame = json.dumps({**event, "ts": now_ms()})
-        for outbox in console.outboxes_of(participant_id):
+        for outbox in channel.outboxes_of(participant_id):
             outbox.send(frame)
 
-    def deliver(self, console: SessionConsole, event: dict[str, Any], frame: str) -> None:
+    def deliver(self, channel: SessionChannel, event: dict[str, Any], frame: str) -> None:
         """To this node's participants, keeping the session's shared state in step."""
         kind = event["type"]
         if kind == "run.started":
-            console.active_run = event["run_id"]
-        elif kind == "run.finished" and console.active_run == event["run_id"]:
-            console.active_run = None
+            channel.active_run = event["run_id"]
+        elif kind == "run.finished" and channel.active_run == event["run_id"]:
+            channel.active_run = None
         elif kind == "terminal.opened":
-            console.terminal_open = True
+            channel.terminal_open = True
         elif kind == "terminal.closed":
-            console.terminal_open = False
+            channel.terminal_open = False
         elif kind == "session.ended":
-            console.ended = True
-        for _, outbox in list(console.members.values()):
+            channel.ended = True
+        for _, outbox in list(channel.members.values()):
             outbox.send(frame)

@@ -1,4 +1,4 @@
-"""ConsoleHub: the control channel of every session with participants on this node.
+"""ControlHub: the control channel of every session with participants on this node.
 
 It serves each participant's socket and dispatches their commands: role checks, per-person
 allowances (``allowance``), then runs (``runs``), the shared terminal (``terminals``) and chat,
@@ -22,13 +22,13 @@ import anyio
 from anyio.abc import TaskGroup
 
 from server import tokens
-from server.channels.fanout import CONTROL, Fanout, FanoutMessage, Kind
+from server.channels.fanout import CONTROL, Fanout, FanoutKind, FanoutMessage
 from server.channels.limits import TokenBucket
 from server.channels.outbox import CloseRequest, Outbox
 from server.channels.transport import StreamTransport, TransportClosed
-from server.console.allowance import Allowances
-from server.console.events import RECORDED, ConsoleEvents
-from server.console.messages import (
+from server.control.allowance import Allowances
+from server.control.delivery import RECORDED, ControlDelivery
+from server.control.messages import (
     BadMessage,
     Chat,
     ClientMessage,
@@ -41,9 +41,9 @@ from server.console.messages import (
     TerminalResize,
     parse,
 )
-from server.console.runs import ConsoleRuns
-from server.console.session import ConsoleMember, LocalRun, SessionConsole
-from server.console.terminals import ConsoleTerminals, TerminalLimits
+from server.control.runs import ControlRuns
+from server.control.session import ControlMember, LocalRun, SessionChannel
+from server.control.terminals import ControlTerminals, TerminalLimits
 from server.exec.executor import Executor
 from server.recording.budget import RecordingBudget
 from server.recording.log import RecordingLog
@@ -58,7 +58,7 @@ HISTORY_EVENTS = 400
 HISTORY_BYTES = 1024 * 1024
 
 
-class ConsoleHub:
+class ControlHub:
     def __init__(
         self,
         executor: Executor,
@@ -72,12 +72,12 @@ class ConsoleHub:
         self._recording = recording
         self._fanout = fanout
         self._settings = settings
-        self._events = ConsoleEvents(writer, fanout, budget)
-        self._runs = ConsoleRuns(executor, rooms, self._events)
-        self._terminals = ConsoleTerminals(
+        self._delivery = ControlDelivery(writer, fanout, budget)
+        self._runs = ControlRuns(executor, rooms, self._delivery)
+        self._terminals = ControlTerminals(
             executor,
             rooms,
-            self._events,
+            self._delivery,
             TerminalLimits(
                 cpu_seconds=settings.terminal_cpu_seconds,
                 output_bytes=settings.terminal_output_bytes,
@@ -86,7 +86,7 @@ class ConsoleHub:
             ),
         )
         self._allowances = Allowances(settings)
-        self._consoles: dict[str, SessionConsole] = {}
+        self._channels: dict[str, SessionChannel] = {}
         self._tg: TaskGroup | None = None
 
     @property
@@ -95,42 +95,42 @@ class ConsoleHub:
         return self._tg is not None
 
     @asynccontextmanager
-    async def running(self) -> AsyncIterator[ConsoleHub]:
+    async def running(self) -> AsyncIterator[ControlHub]:
         async with anyio.create_task_group() as tg:
             self._tg = tg
             try:
                 yield self
             finally:
-                for console in self._consoles.values():
-                    if console.local_run is not None:
-                        console.local_run.stop.set()
-                    if console.local_terminal is not None:
-                        console.local_terminal.close.set()
+                for channel in self._channels.values():
+                    if channel.local_run is not None:
+                        channel.local_run.stop.set()
+                    if channel.local_terminal is not None:
+                        channel.local_terminal.close.set()
                 self._tg = None
 
     # ---- connections ---------------------------------------------------------------------------
 
-    async def serve(self, transport: StreamTransport, member: ConsoleMember) -> None:
+    async def serve(self, transport: StreamTransport, member: ControlMember) -> None:
         """Serve one participant's control websocket until it closes."""
-        console = await self._console(member.session_id)
+        channel = await self._channel(member.session_id)
         outbox: Outbox[str] = Outbox(transport, max_queue_bytes=self._settings.control_send_queue_bytes)
-        console.join(member, outbox)
+        channel.join(member, outbox)
         close: CloseRequest | None = None
         try:
-            outbox.send(await self._hello(console, member))
+            outbox.send(await self._hello(channel, member))
             budget = TokenBucket(
                 self._settings.control_messages_per_second, self._settings.control_message_burst
             )
             async with anyio.create_task_group() as tg:
                 keepalive = json.dumps({"type": "ping"})
                 tg.start_soon(outbox.run, self._settings.control_keepalive_seconds, keepalive)
-                await self._receive(transport, console, member, outbox, budget)
+                await self._receive(transport, channel, member, outbox, budget)
                 tg.cancel_scope.cancel()
         except* CloseRequest as group:
             close = group.exceptions[0]  # type: ignore[assignment]
         finally:
-            console.leave(member, outbox)
-            await self._maybe_drop(console)
+            channel.leave(member, outbox)
+            await self._maybe_drop(channel)
         if close is not None:
             with anyio.move_on_after(2, shield=True):
                 await transport.close(close.code, close.reason)
@@ -138,8 +138,8 @@ class ConsoleHub:
     async def _receive(
         self,
         transport: StreamTransport,
-        console: SessionConsole,
-        member: ConsoleMember,
+        channel: SessionChannel,
+        member: ControlMember,
         outbox: Outbox[str],
         budget: TokenBucket,
     ) -> None:
@@ -155,31 +155,31 @@ class ConsoleHub:
             except BadMessage as exc:
                 raise CloseRequest(4400, str(exc)) from None
             try:
-                error = self._handle(console, member, message)
+                error = self._handle(channel, member, message)
             except Exception:  # a bug in one command: that command fails, the socket goes on
                 logger.exception(
-                    "the %s command failed", message.type, extra={"session_id": console.session_id}
+                    "the %s command failed", message.type, extra={"session_id": channel.session_id}
                 )
                 error = "the server failed to handle this command"
             if error is not None:
                 outbox.send(json.dumps({"type": "error", "message": error, "request": message.type}))
 
-    async def _console(self, session_id: str) -> SessionConsole:
-        console = self._consoles.get(session_id)
-        if console is None:
-            console = SessionConsole(session_id)
-            self._consoles[session_id] = console
+    async def _channel(self, session_id: str) -> SessionChannel:
+        channel = self._channels.get(session_id)
+        if channel is None:
+            channel = SessionChannel(session_id)
+            self._channels[session_id] = channel
             start = await self._fanout.position(session_id, CONTROL)
             await self._fanout.subscribe(session_id, start, self._on_remote, CONTROL)
-        return console
+        return channel
 
-    async def _maybe_drop(self, console: SessionConsole) -> None:
-        if console.idle and self._consoles.get(console.session_id) is console:
-            del self._consoles[console.session_id]
-            await self._fanout.unsubscribe(console.session_id, CONTROL)
+    async def _maybe_drop(self, channel: SessionChannel) -> None:
+        if channel.idle and self._channels.get(channel.session_id) is channel:
+            del self._channels[channel.session_id]
+            await self._fanout.unsubscribe(channel.session_id, CONTROL)
 
-    async def _hello(self, console: SessionConsole, member: ConsoleMember) -> str:
-        events = await self._recording.read_latest(console.session_id, kinds=RECORDED, limit=HISTORY_EVENTS)
+    async def _hello(self, channel: SessionChannel, member: ControlMember) -> str:
+        events = await self._recording.read_latest(channel.session_id, kinds=RECORDED, limit=HISTORY_EVENTS)
         history: list[Any] = []
         size = 0
         for event in reversed(events):  # newest first, until the history is large enough
@@ -195,51 +195,51 @@ class ConsoleHub:
                     "participant": member.participant_id,
                     "name": member.name,
                     "role": member.role.value,
-                    "can_run": member.can_run and not console.ended,
+                    "can_run": member.can_run and not channel.ended,
                 },
-                "active_run": console.active_run,
-                "terminal_open": console.terminal_open,
+                "active_run": channel.active_run,
+                "terminal_open": channel.terminal_open,
                 "history": history,
             }
         )
 
     # ---- commands ------------------------------------------------------------------------------
 
-    def _handle(self, console: SessionConsole, member: ConsoleMember, message: ClientMessage) -> str | None:
+    def _handle(self, channel: SessionChannel, member: ControlMember, message: ClientMessage) -> str | None:
         """Apply one command; returns an error for the sender, or None."""
         if isinstance(message, Chat):
-            if not member.can_chat or console.ended:
+            if not member.can_chat or channel.ended:
                 return "you cannot chat in this session"
-        elif not member.can_run or console.ended:
+        elif not member.can_run or channel.ended:
             return "your role cannot run code in this session"
         refusal = self._allowances.of(member.participant_id).refusal(message)
         if refusal is not None:
             return refusal
         if isinstance(message, Chat):
             event = {"type": "chat", "from": member.name, "role": member.role.value, "text": message.text}
-            if not self._events.emit_within_budget(console, event, author=member.participant_id):
+            if not self._delivery.emit_within_budget(channel, event, author=member.participant_id):
                 return "this session's chat is over its recording allowance: wait a moment"
             return None
         if isinstance(message, RunStart):
-            if console.active_run is not None:
+            if channel.active_run is not None:
                 return "a run is already going: wait for it or stop it"
             run_id = tokens.new_id()
-            console.active_run = run_id
+            channel.active_run = run_id
             send, receive = anyio.create_memory_object_stream[bytes](64)
-            console.local_run = LocalRun(run_id, send)
-            self._spawn(console, member, self._runs.run, console, member, message, console.local_run, receive)
+            channel.local_run = LocalRun(run_id, send)
+            self._spawn(channel, member, self._runs.run, channel, member, message, channel.local_run, receive)
             return None
         if isinstance(message, TerminalOpen):
-            if console.terminal_open:
+            if channel.terminal_open:
                 return "a terminal is already open in this session"
-            console.terminal_open = True
-            self._spawn(console, member, self._terminals.open, console, member, message)
+            channel.terminal_open = True
+            self._spawn(channel, member, self._terminals.open, channel, member, message)
             return None
-        if not self._act(console, member, message):  # the run or terminal lives on another node
+        if not self._act(channel, member, message):  # the run or terminal lives on another node
             self._fanout.publish(
                 FanoutMessage(
-                    console.session_id,
-                    Kind.EVENT,
+                    channel.session_id,
+                    FanoutKind.EVENT,
                     json.dumps(
                         {"type": "route", "command": message.model_dump(), "from": member.participant_id}
                     ).encode(),
@@ -248,9 +248,9 @@ class ConsoleHub:
             )
         return None
 
-    def _act(self, console: SessionConsole, member: ConsoleMember | None, message: ClientMessage) -> bool:
+    def _act(self, channel: SessionChannel, member: ControlMember | None, message: ClientMessage) -> bool:
         """Apply a command to this node's run or terminal; False if it is not here."""
-        run, terminal = console.local_run, console.local_terminal
+        run, terminal = channel.local_run, channel.local_terminal
         if isinstance(message, RunStdin | RunStop):
             if run is None or run.run_id != message.run_id:
                 return False
@@ -268,7 +268,7 @@ class ConsoleHub:
             if isinstance(message, TerminalClose):
                 terminal.close.set()
             elif isinstance(message, TerminalResize):
-                self._spawn(console, member, terminal.terminal.resize, message.rows, message.cols)
+                self._spawn(channel, member, terminal.terminal.resize, message.rows, message.cols)
             else:
                 terminal.typed.set()
                 try:
@@ -280,8 +280,8 @@ class ConsoleHub:
 
     def _spawn(
         self,
-        console: SessionConsole,
-        member: ConsoleMember | None,
+        channel: SessionChannel,
+        member: ControlMember | None,
         work: Callable[..., Awaitable[None]],
         *args: Any,
     ) -> None:
@@ -294,15 +294,15 @@ class ConsoleHub:
             try:
                 await work(*args)
             except Exception:
-                logger.exception("participant work failed", extra={"session_id": console.session_id})
+                logger.exception("participant work failed", extra={"session_id": channel.session_id})
                 if member is not None:
-                    self._events.to_participant(
-                        console,
+                    self._delivery.to_participant(
+                        channel,
                         member.participant_id,
                         {"type": "error", "message": "the server failed to do that; try again"},
                     )
             finally:
-                await self._maybe_drop(console)
+                await self._maybe_drop(channel)
 
         self._tg.start_soon(contained)
 
@@ -310,17 +310,17 @@ class ConsoleHub:
 
     def session_ended(self, session_id: str) -> None:
         """Nobody runs anything any more, on any node (the event travels with the others)."""
-        console = self._consoles.get(session_id)
-        if console is not None:
-            console.ended = True
-            self._events.emit(console, {"type": "session.ended"}, record=False)
+        channel = self._channels.get(session_id)
+        if channel is not None:
+            channel.ended = True
+            self._delivery.emit(channel, {"type": "session.ended"}, record=False)
         else:
             event = json.dumps({"type": "session.ended"}).encode()
-            self._fanout.publish(FanoutMessage(session_id, Kind.EVENT, event, CONTROL))
+            self._fanout.publish(FanoutMessage(session_id, FanoutKind.EVENT, event, CONTROL))
 
     def _on_remote(self, message: FanoutMessage) -> None:
-        console = self._consoles.get(message.session_id)
-        if console is None or message.kind is not Kind.EVENT:
+        channel = self._channels.get(message.session_id)
+        if channel is None or message.kind is not FanoutKind.EVENT:
             return
         try:
             event = json.loads(message.data)
@@ -336,7 +336,7 @@ class ConsoleHub:
                 command = parse(json.dumps(event.get("command")))
             except BadMessage:
                 return
-            self._act(console, None, command)
+            self._act(channel, None, command)
             return
         if isinstance(event.get("type"), str):
-            self._events.deliver(console, event, message.data.decode())
+            self._delivery.deliver(channel, event, message.data.decode())
