@@ -8,9 +8,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from server.channels.limits import TokenBucket
-from server.control.messages import (
+from server.control.commands import (
     Chat,
-    ClientMessage,
+    Command,
     RunStdin,
     TerminalInput,
 )
@@ -27,7 +27,7 @@ class Allowance:
     commands: TokenBucket
     input_bytes: TokenBucket
 
-    def refusal(self, message: ClientMessage) -> str | None:
+    def refusal(self, message: Command) -> str | None:
         """None when ``message`` is within the allowance (and spends it), else why not."""
         if isinstance(message, Chat):
             return None if self.chat.take() else "you are sending chat messages too fast: wait a moment"

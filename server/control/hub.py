@@ -16,10 +16,11 @@ import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import anyio
 from anyio.abc import TaskGroup
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from server import tokens
 from server.channels.fanout import CONTROL, Fanout, FanoutKind, FanoutMessage
@@ -27,11 +28,10 @@ from server.channels.limits import TokenBucket
 from server.channels.outbox import CloseRequest, Outbox
 from server.channels.transport import StreamTransport, TransportClosed
 from server.control.allowance import Allowances
-from server.control.delivery import RECORDED, ControlDelivery
-from server.control.messages import (
-    BadMessage,
+from server.control.commands import (
+    BadCommand,
     Chat,
-    ClientMessage,
+    Command,
     RunStart,
     RunStdin,
     RunStop,
@@ -41,11 +41,25 @@ from server.control.messages import (
     TerminalResize,
     parse,
 )
+from server.control.delivery import ControlDelivery, encode
+from server.control.events import (
+    RECORDED,
+    RECORDED_EVENT,
+    ChatPosted,
+    ControlEvent,
+    ErrorNotice,
+    Hello,
+    Ping,
+    Recorded,
+    SessionEnded,
+    You,
+)
 from server.control.runs import ControlRuns
 from server.control.session import ControlMember, LocalRun, SessionChannel
 from server.control.terminals import ControlTerminals, TerminalLimits
 from server.exec.executor import Executor
 from server.recording.budget import RecordingBudget
+from server.recording.events import now_ms
 from server.recording.log import RecordingLog
 from server.recording.writer import EventWriter
 from server.settings import Settings
@@ -122,7 +136,7 @@ class ControlHub:
                 self._settings.control_messages_per_second, self._settings.control_message_burst
             )
             async with anyio.create_task_group() as tg:
-                keepalive = json.dumps({"type": "ping"})
+                keepalive = encode(Ping())
                 tg.start_soon(outbox.run, self._settings.control_keepalive_seconds, keepalive)
                 await self._receive(transport, channel, member, outbox, budget)
                 tg.cancel_scope.cancel()
@@ -152,7 +166,7 @@ class ControlHub:
                 raise CloseRequest(4429, "too many messages: slow down")
             try:
                 message = parse(frame)
-            except BadMessage as exc:
+            except BadCommand as exc:
                 raise CloseRequest(4400, str(exc)) from None
             try:
                 error = self._handle(channel, member, message)
@@ -162,7 +176,7 @@ class ControlHub:
                 )
                 error = "the server failed to handle this command"
             if error is not None:
-                outbox.send(json.dumps({"type": "error", "message": error, "request": message.type}))
+                outbox.send(encode(ErrorNotice(message=error, request=message.type, ts=now_ms())))
 
     async def _channel(self, session_id: str) -> SessionChannel:
         channel = self._channels.get(session_id)
@@ -180,32 +194,31 @@ class ControlHub:
 
     async def _hello(self, channel: SessionChannel, member: ControlMember) -> str:
         events = await self._recording.read_latest(channel.session_id, kinds=RECORDED, limit=HISTORY_EVENTS)
-        history: list[Any] = []
+        history: list[Recorded] = []
         size = 0
         for event in reversed(events):  # newest first, until the history is large enough
             size += len(event.data)
             if size > HISTORY_BYTES:
                 break
-            history.append(json.loads(event.data))
+            try:
+                history.append(RECORDED_EVENT.validate_json(event.data))
+            except ValidationError:  # recorded by a version of Duet that said it differently
+                continue
         history.reverse()
-        return json.dumps(
-            {
-                "type": "hello",
-                "you": {
-                    "participant": member.participant_id,
-                    "name": member.name,
-                    "role": member.role.value,
-                    "can_run": member.can_run and not channel.ended,
-                },
-                "active_run": channel.active_run,
-                "terminal_open": channel.terminal_open,
-                "history": history,
-            }
+        you = You(
+            participant=member.participant_id,
+            name=member.name,
+            role=member.role.value,
+            can_run=member.can_run and not channel.ended,
         )
+        hello = Hello(
+            you=you, active_run=channel.active_run, terminal_open=channel.terminal_open, history=history
+        )
+        return encode(hello.model_copy(update={"ts": now_ms()}))
 
     # ---- commands ------------------------------------------------------------------------------
 
-    def _handle(self, channel: SessionChannel, member: ControlMember, message: ClientMessage) -> str | None:
+    def _handle(self, channel: SessionChannel, member: ControlMember, message: Command) -> str | None:
         """Apply one command; returns an error for the sender, or None."""
         if isinstance(message, Chat):
             if not member.can_chat or channel.ended:
@@ -216,7 +229,7 @@ class ControlHub:
         if refusal is not None:
             return refusal
         if isinstance(message, Chat):
-            event = {"type": "chat", "from": member.name, "role": member.role.value, "text": message.text}
+            event = ChatPosted(sender=member.name, role=member.role.value, text=message.text)
             if not self._delivery.emit_within_budget(channel, event, author=member.participant_id):
                 return "this session's chat is over its recording allowance: wait a moment"
             return None
@@ -236,19 +249,10 @@ class ControlHub:
             self._spawn(channel, member, self._terminals.open, channel, member, message)
             return None
         if not self._act(channel, member, message):  # the run or terminal lives on another node
-            self._fanout.publish(
-                FanoutMessage(
-                    channel.session_id,
-                    FanoutKind.EVENT,
-                    json.dumps(
-                        {"type": "route", "command": message.model_dump(), "from": member.participant_id}
-                    ).encode(),
-                    CONTROL,
-                )
-            )
+            self._route(channel, member, message)
         return None
 
-    def _act(self, channel: SessionChannel, member: ControlMember | None, message: ClientMessage) -> bool:
+    def _act(self, channel: SessionChannel, member: ControlMember | None, message: Command) -> bool:
         """Apply a command to this node's run or terminal; False if it is not here."""
         run, terminal = channel.local_run, channel.local_terminal
         if isinstance(message, RunStdin | RunStop):
@@ -296,11 +300,8 @@ class ControlHub:
             except Exception:
                 logger.exception("participant work failed", extra={"session_id": channel.session_id})
                 if member is not None:
-                    self._delivery.to_participant(
-                        channel,
-                        member.participant_id,
-                        {"type": "error", "message": "the server failed to do that; try again"},
-                    )
+                    error = ErrorNotice(message="the server failed to do that; try again")
+                    self._delivery.to_participant(channel, member.participant_id, error)
             finally:
                 await self._maybe_drop(channel)
 
@@ -313,30 +314,50 @@ class ControlHub:
         channel = self._channels.get(session_id)
         if channel is not None:
             channel.ended = True
-            self._delivery.emit(channel, {"type": "session.ended"}, record=False)
+            self._delivery.emit(channel, SessionEnded(), record=False)
         else:
-            event = json.dumps({"type": "session.ended"}).encode()
+            event = encode(SessionEnded(ts=now_ms())).encode()
             self._fanout.publish(FanoutMessage(session_id, FanoutKind.EVENT, event, CONTROL))
+
+    def _route(self, channel: SessionChannel, member: ControlMember, command: Command) -> None:
+        """Hand a command to the node that runs the session's run or terminal."""
+        route = Route(command=command.model_dump(), sender=member.participant_id)
+        self._fanout.publish(
+            FanoutMessage(channel.session_id, FanoutKind.EVENT, route.model_dump_json().encode(), CONTROL)
+        )
 
     def _on_remote(self, message: FanoutMessage) -> None:
         channel = self._channels.get(message.session_id)
         if channel is None or message.kind is not FanoutKind.EVENT:
             return
         try:
-            event = json.loads(message.data)
-        except json.JSONDecodeError:
+            routed = ROUTED.validate_json(message.data)
+        except ValidationError:
             logger.warning(
-                "malformed control event from another node", extra={"session_id": message.session_id}
+                "malformed control message from another node", extra={"session_id": message.session_id}
             )
             return
-        if not isinstance(event, dict):
-            return
-        if event.get("type") == "route":
+        if isinstance(routed, Route):
             try:
-                command = parse(json.dumps(event.get("command")))
-            except BadMessage:
+                command = parse(json.dumps(routed.command))
+            except BadCommand:
                 return
             self._act(channel, None, command)
             return
-        if isinstance(event.get("type"), str):
-            self._delivery.deliver(channel, event, message.data.decode())
+        self._delivery.deliver(channel, routed, message.data.decode())
+
+
+class Route(BaseModel):
+    """A command for the node that holds the session's run or terminal (nodes only)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["route"] = "route"
+    command: dict[str, Any]
+    sender: str
+
+
+#: What travels between nodes on the control topic: events, and commands routed to a run's node.
+ROUTED: TypeAdapter[ControlEvent | Route] = TypeAdapter(
+    Annotated[ControlEvent | Route, Field(discriminator="type")]
+)

@@ -6,17 +6,18 @@ from __future__ import annotations
 
 import codecs
 import logging
-from typing import Any, cast
+from typing import cast
 
 import anyio
 from anyio.abc import ByteReceiveStream
 from anyio.streams.memory import MemoryObjectReceiveStream
 
+from server.control.commands import RunStart
 from server.control.delivery import ControlDelivery
-from server.control.messages import RunStart
+from server.control.events import RunFinished, RunOutput, RunQueued, RunStarted, RunSummary
 from server.control.session import ControlMember, LocalRun, SessionChannel
 from server.errors import DuetError, InvalidInput
-from server.exec.executor import Execution, ExecutionRequest, Executor
+from server.exec.executor import ExecutionRequest, Executor
 from server.exec.sandbox import Stream
 from server.sync.rooms import RoomRegistry
 
@@ -44,28 +45,19 @@ class ControlRuns:
         async def on_output(stream: Stream, chunk: bytes) -> None:
             text = decoders[stream].decode(chunk)
             if text:
-                event = {"type": "run.output", "run_id": run.run_id, "stream": stream, "data": text}
+                event = RunOutput(run_id=run.run_id, stream=stream, data=text)
                 await self._delivery.emit_output(channel, event, len(chunk))
 
         def on_position(position: int) -> None:
-            event = {"type": "run.queued", "run_id": run.run_id, "position": position}
-            self._delivery.emit(channel, event, record=False)
+            self._delivery.emit(channel, RunQueued(run_id=run.run_id, position=position), record=False)
 
-        finished: dict[str, Any] = {"type": "run.finished", "run_id": run.run_id}
+        finished = RunFinished(run_id=run.run_id)
         try:
             request, entry = await self._request(channel.session_id, message)
-            self._delivery.emit(
-                channel,
-                {
-                    "type": "run.started",
-                    "run_id": run.run_id,
-                    "by": member.name,
-                    "mode": message.mode,
-                    "file": entry,
-                    "language": request.language,
-                },
-                author=member.participant_id,
+            started = RunStarted(
+                run_id=run.run_id, by=member.name, mode=message.mode, file=entry, language=request.language
             )
+            self._delivery.emit(channel, started, author=member.participant_id)
             execution = await self._executor.run(
                 request,
                 on_output=on_output,
@@ -75,12 +67,12 @@ class ControlRuns:
                 ),  # a stream of byte chunks, as ByteReceiveStream's
                 stop=run.stop,
             )
-            finished["result"] = result_summary(execution)
+            finished = RunFinished(run_id=run.run_id, result=RunSummary.of(execution))
         except DuetError as exc:
-            finished["error"] = exc.message
+            finished = RunFinished(run_id=run.run_id, error=exc.message)
         except Exception:  # Duet's own failure: this run ends, nothing else does
             logger.exception("a run failed", extra={"session_id": channel.session_id})
-            finished["error"] = "the run failed on the server; try again"
+            finished = RunFinished(run_id=run.run_id, error="the run failed on the server; try again")
         finally:
             with anyio.CancelScope(shield=True):
                 await run.stdin.aclose()
@@ -106,26 +98,3 @@ class ControlRuns:
             ),
             entry,
         )
-
-
-def result_summary(execution: Execution) -> dict[str, Any]:
-    """What participants see of a finished run (the output itself was streamed)."""
-    result = execution.result
-    summary: dict[str, Any] = {
-        "status": result.status,
-        "exit_code": result.exit_code,
-        "signal": result.signal,
-        "wall_ms": result.wall_ms,
-        "cpu_ms": result.cpu_ms,
-        "memory_bytes": result.memory_bytes,
-        "step": result.step,
-        "message": result.message,
-        "stopped": result.stopped,
-        "truncated": result.stdout_truncated or result.stderr_truncated,
-    }
-    if execution.tests is not None:
-        summary["tests"] = [
-            {"name": r.name, "status": r.status, "message": r.message, "duration_ms": r.duration_ms}
-            for r in execution.tests.results
-        ]
-    return summary

@@ -14,13 +14,13 @@ import codecs
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Any
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream
 
+from server.control.commands import TerminalOpen
 from server.control.delivery import ControlDelivery
-from server.control.messages import TerminalOpen
+from server.control.events import ErrorNotice, TerminalClosed, TerminalOpened, TerminalOutput, TerminalTyped
 from server.control.session import ControlMember, LocalTerminal, SessionChannel
 from server.errors import DuetError
 from server.exec.executor import Executor
@@ -60,7 +60,7 @@ class ControlTerminals:
         runtime, argv = REPLS[message.language]
         send, receive = anyio.create_memory_object_stream[bytes](256)
         opened = False
-        closed: dict[str, Any] = {"type": "terminal.closed"}
+        reason = ""
         try:
             language = self._executor.registry.get(runtime)
             files, _ = await self._rooms.files(channel.session_id)
@@ -79,37 +79,27 @@ class ControlTerminals:
                 handle = LocalTerminal(terminal, send)
                 channel.local_terminal = handle
                 await terminal.resize(message.rows, message.cols)
-                self._delivery.emit(
-                    channel,
-                    {"type": "terminal.opened", "language": message.language, "by": member.name},
-                    author=member.participant_id,
-                )
+                opened_event = TerminalOpened(language=message.language, by=member.name)
+                self._delivery.emit(channel, opened_event, author=member.participant_id)
                 opened = True
-                closed["reason"] = await self._drive(channel, handle, receive)
-                if terminal.ended_by:
-                    closed["reason"] = terminal.ended_by
+                reason = await self._drive(channel, handle, receive)
+                reason = terminal.ended_by or reason
         except DuetError as exc:
-            self._delivery.to_participant(
-                channel,
-                member.participant_id,
-                {"type": "error", "message": exc.message, "request": "terminal.open"},
-            )
+            error = ErrorNotice(message=exc.message, request="terminal.open")
+            self._delivery.to_participant(channel, member.participant_id, error)
         except Exception:  # Duet's own failure: this terminal ends, nothing else does
             logger.exception("a terminal failed", extra={"session_id": channel.session_id})
-            self._delivery.to_participant(
-                channel,
-                member.participant_id,
-                {"type": "error", "message": "the terminal failed on the server", "request": "terminal.open"},
-            )
+            error = ErrorNotice(message="the terminal failed on the server", request="terminal.open")
+            self._delivery.to_participant(channel, member.participant_id, error)
         finally:
             with anyio.CancelScope(shield=True):
                 await send.aclose()
                 await receive.aclose()
                 channel.local_terminal = None
                 if opened:
-                    self._delivery.emit(channel, closed)
+                    self._delivery.emit(channel, TerminalClosed(reason=reason))
                 else:
-                    self._delivery.emit(channel, {**closed, "failed": True}, record=False)
+                    self._delivery.emit(channel, TerminalClosed(failed=True), record=False)
 
     async def _drive(
         self, channel: SessionChannel, handle: LocalTerminal, keys: MemoryObjectReceiveStream[bytes]
@@ -123,14 +113,13 @@ class ControlTerminals:
             while data := await handle.terminal.read():
                 text = decoder.decode(data)
                 if text:
-                    await self._delivery.emit_output(
-                        channel, {"type": "terminal.output", "data": text}, len(data)
-                    )
+                    await self._delivery.emit_output(channel, TerminalOutput(data=text), len(data))
 
         async def typing() -> None:
             async for data in keys:
-                event = {"type": "terminal.input", "data": data.decode("utf-8", "replace")}
-                self._delivery.record_within_budget(channel, event)
+                self._delivery.record_within_budget(
+                    channel, TerminalTyped(data=data.decode("utf-8", "replace"))
+                )
                 await handle.terminal.write(data)
 
         async def idle_watch() -> None:

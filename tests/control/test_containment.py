@@ -73,7 +73,7 @@ async def test_a_fault_in_any_participant_action_ends_only_that_action(
                     await client.send(type="run.start", file="main.py")
                     finished = await client.expect("run.finished")
                     assert (
-                        "failed" in finished.get("error", "")
+                        "failed" in (finished["error"] or "")
                         or finished["result"]["status"] == "internal_error"
                     )
             await everyone_else_is_fine(app, people, bystander)

@@ -1,19 +1,9 @@
 // The run console under the editor: Run, Run tests, Stop, streamed output, stdin, status, terminal.
 
 import type { PadConfig } from "./config";
-import { ControlChannel, type ControlEvent } from "./control";
+import { type ChannelEvent, ControlChannel } from "./control";
+import type { RunFinished } from "./protocol";
 import { SharedTerminal } from "./terminal";
-
-interface RunResult {
-  status: string;
-  exit_code: number | null;
-  wall_ms: number;
-  cpu_ms: number;
-  memory_bytes: number;
-  message: string;
-  stopped: boolean;
-  tests?: { name: string; status: string; message: string }[];
-}
 
 const STATUS_TEXT: Record<string, string> = {
   ok: "finished",
@@ -83,13 +73,13 @@ export function mountConsole(root: HTMLElement, config: PadConfig, activeFile: (
     output.append(span);
     output.scrollTop = output.scrollHeight;
   };
-  const finished = (event: ControlEvent): void => {
-    if (typeof event.error === "string") {
-      append(`\n${event.error}\n`, "console-error");
+  const finished = (event: RunFinished): void => {
+    const result = event.result;
+    if (result === null) {
+      append(`\n${event.error ?? "the run did not start"}\n`, "console-error");
       status.textContent = "could not run";
       return;
     }
-    const result = event.result as RunResult;
     const mib = (result.memory_bytes / 1048576).toFixed(1);
     const summary = result.stopped ? "stopped" : STATUS_TEXT[result.status] ?? result.status;
     status.textContent = `${summary} · ${result.wall_ms} ms · CPU ${result.cpu_ms} ms · ${mib} MiB`;
@@ -101,42 +91,47 @@ export function mountConsole(root: HTMLElement, config: PadConfig, activeFile: (
       for (const t of result.tests) append(`  ${t.status === "passed" ? "✓" : "✗"} ${t.name}${t.status === "passed" ? "" : ` — ${t.message.split("\n")[0]}`}\n`, t.status === "passed" ? "console-pass" : "console-fail");
     }
   };
-  const handle = (event: ControlEvent, replay = false): void => {
+  const handle = (event: ChannelEvent, replay = false): void => {
     switch (event.type) {
       case "hello": {
         output.replaceChildren();
-        activeRun = (event.active_run as string | null) ?? null;
-        for (const past of (event.history as ControlEvent[]) ?? []) handle(past, true);
-        activeRun = (event.active_run as string | null) ?? null;
+        activeRun = event.active_run;
+        for (const past of event.history) handle(past, true);
+        activeRun = event.active_run;
         break;
       }
       case "run.started":
-        activeRun = String(event.run_id);
-        append(`\n▶ ${String(event.by)} ran ${String(event.file)} (${String(event.language)}${event.mode === "test" ? ", tests" : ""})\n`, "console-note");
+        activeRun = event.run_id;
+        append(`\n▶ ${event.by} ran ${event.file} (${event.language}${event.mode === "test" ? ", tests" : ""})\n`, "console-note");
         status.textContent = "running…";
         break;
       case "run.queued":
-        status.textContent = `waiting for a free slot (position ${String(event.position)})`;
+        status.textContent = `waiting for a free slot (position ${event.position})`;
         break;
       case "run.output":
-        append(String(event.data), event.stream === "stderr" ? "console-stderr" : "console-stdout");
+        append(event.data, event.stream === "stderr" ? "console-stderr" : "console-stdout");
         break;
       case "run.finished":
         if (activeRun === event.run_id) activeRun = null;
         finished(event);
         break;
       case "error":
-        if (!replay) append(`\n${String(event.message)}\n`, "console-error");
+        if (!replay) append(`\n${event.message}\n`, "console-error");
         break;
       case "session.ended":
         config.canEdit = false;
         break;
       case "refused":
         config.canEdit = false;
-        append(`\n${String(event.reason || "Your access to this session ended.")}\n`, "console-error");
+        append(`\n${event.reason || "Your access to this session ended."}\n`, "console-error");
         break;
-      default:
-        if (String(event.type).startsWith("terminal.") && !replay) terminal.handle(event);
+      case "terminal.opened":
+      case "terminal.output":
+      case "terminal.closed":
+        if (!replay) terminal.handle(event);
+        break;
+      default: // chat, pings, what the terminal was typed (recorded only), a lost connection
+        break;
     }
     refresh();
   };

@@ -1,7 +1,12 @@
 // The session's control channel (/sessions/{id}/events): JSON events in, commands out, reconnecting.
+// The message types are generated from the server's models (protocol.ts).
 
-export type ControlEvent = { type: string; [key: string]: unknown };
-type Listener = (event: ControlEvent) => void;
+import type { Command, ControlEvent } from "./protocol";
+
+/** What the channel itself tells its listeners, besides the server's events. */
+export type ChannelNotice = { type: "disconnected" } | { type: "refused"; reason: string };
+export type ChannelEvent = ControlEvent | ChannelNotice;
+type Listener = (event: ChannelEvent) => void;
 
 export class ControlChannel {
   private socket: WebSocket | null = null;
@@ -19,7 +24,7 @@ export class ControlChannel {
     this.listeners.push(listener);
   }
 
-  send(command: Record<string, unknown>): boolean {
+  send(command: Command): boolean {
     if (this.socket?.readyState !== WebSocket.OPEN) return false;
     this.socket.send(JSON.stringify(command));
     return true;
@@ -32,7 +37,7 @@ export class ControlChannel {
       this.retry = 0;
     });
     socket.addEventListener("message", (message) => {
-      const event = JSON.parse(String(message.data)) as ControlEvent;
+      const event = JSON.parse(String(message.data)) as ControlEvent; // the server's own models
       if (event.type !== "ping") for (const listener of this.listeners) listener(event);
     });
     socket.addEventListener("close", (close) => {

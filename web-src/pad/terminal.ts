@@ -3,7 +3,8 @@
 import { Terminal } from "@xterm/xterm";
 import { FitAddon } from "@xterm/addon-fit";
 import "@xterm/xterm/css/xterm.css";
-import type { ControlChannel, ControlEvent } from "./control";
+import type { ChannelEvent, ControlChannel } from "./control";
+import type { TerminalOpen } from "./protocol";
 
 export class SharedTerminal {
   private readonly term: Terminal;
@@ -24,7 +25,7 @@ export class SharedTerminal {
     new ResizeObserver(() => this.resize()).observe(host);
   }
 
-  open(language: string): void {
+  open(language: TerminalOpen["language"]): void {
     this.resize(false);
     this.channel.send({ type: "terminal.open", language, rows: this.term.rows, cols: this.term.cols });
   }
@@ -33,17 +34,17 @@ export class SharedTerminal {
     this.channel.send({ type: "terminal.close" });
   }
 
-  handle(event: ControlEvent): void {
+  handle(event: ChannelEvent): void {
     if (event.type === "terminal.opened") {
       this.opened = true;
       this.term.reset();
-      this.term.writeln(`\x1b[2m${String(event.by)} opened a ${String(event.language)} terminal\x1b[0m`);
+      this.term.writeln(`\x1b[2m${event.by} opened a ${event.language} terminal\x1b[0m`);
       if (this.canType) this.term.focus();
     } else if (event.type === "terminal.output") {
-      this.term.write(String(event.data));
+      this.term.write(event.data);
     } else if (event.type === "terminal.closed") {
       this.opened = false;
-      const why = typeof event.reason === "string" && event.reason ? `: ${event.reason}` : "";
+      const why = event.reason ? `: ${event.reason}` : "";
       this.term.writeln(`\r\n\x1b[2m[terminal closed${why}]\x1b[0m`);
     }
   }

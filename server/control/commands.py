@@ -1,4 +1,6 @@
-"""What participants may send on the control channel (JSON, one message per frame)."""
+"""Commands: what participants may send on the control channel (JSON, one per frame). What the
+server sends back is in ``server.control.events``; both are declared once, here, and the
+browser's types are generated from them (``web-src/pad/protocol.ts``)."""
 
 from __future__ import annotations
 
@@ -6,71 +8,73 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from server.exec.executor import Mode
 
-class _Message(BaseModel):
+
+class _Command(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class RunStart(_Message):
+class RunStart(_Command):
     type: Literal["run.start"]
-    mode: Literal["run", "test"] = "run"
+    mode: Mode = "run"
     file: str | None = Field(default=None, max_length=200, description="the entry file; default: meta.active")
     stdin: str = Field(default="", max_length=64 * 1024)
 
 
-class RunStdin(_Message):
+class RunStdin(_Command):
     type: Literal["run.stdin"]
     run_id: str = Field(max_length=64)
     data: str = Field(max_length=64 * 1024)
 
 
-class RunStop(_Message):
+class RunStop(_Command):
     type: Literal["run.stop"]
     run_id: str = Field(max_length=64)
 
 
-class TerminalOpen(_Message):
+class TerminalOpen(_Command):
     type: Literal["terminal.open"]
     language: Literal["python", "javascript", "bash"] = "python"
     rows: int = Field(default=24, ge=2, le=500)
     cols: int = Field(default=80, ge=10, le=1000)
 
 
-class TerminalInput(_Message):
+class TerminalInput(_Command):
     type: Literal["terminal.input"]
     data: str = Field(max_length=16 * 1024)
 
 
-class TerminalResize(_Message):
+class TerminalResize(_Command):
     type: Literal["terminal.resize"]
     rows: int = Field(ge=2, le=500)
     cols: int = Field(ge=10, le=1000)
 
 
-class TerminalClose(_Message):
+class TerminalClose(_Command):
     type: Literal["terminal.close"]
 
 
-class Chat(_Message):
+class Chat(_Command):
     type: Literal["chat"]
     text: str = Field(min_length=1, max_length=4000)
 
 
-ClientMessage = Annotated[
+Command = Annotated[
     RunStart | RunStdin | RunStop | TerminalOpen | TerminalInput | TerminalResize | TerminalClose | Chat,
     Field(discriminator="type"),
 ]
-_ADAPTER: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
+COMMAND: TypeAdapter[Command] = TypeAdapter(Command)
 
 
-class BadMessage(ValueError):
-    """A frame that is not a valid control message."""
+class BadCommand(ValueError):
+    """A frame that is not a valid command."""
 
 
-def parse(frame: str) -> ClientMessage:
+def parse(frame: str) -> Command:
     try:
-        return _ADAPTER.validate_json(frame)
+        return COMMAND.validate_json(frame)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or "message"
-        raise BadMessage(f"invalid message ({where}: {first.get('msg', 'invalid')})") from None
+        raise BadCommand(f"invalid message ({where}: {first.get('msg', 'invalid')})") from None

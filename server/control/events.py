@@ -1,0 +1,216 @@
+"""Events: what the server sends on the control channel, and records in the session's log.
+
+Every event has a ``type`` and the server time it was sent (``ts``, ms). The ones in ``Recorded``
+go to the session's event log as they were delivered (what was recorded is what participants
+saw) and come back in ``Hello.history``. The browser's types are generated from these models
+(``web-src/pad/protocol.ts``, checked by ``tests/control/test_protocol_types.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from server.exec.executor import Execution, Mode
+from server.exec.sandbox import Status, Stream
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, json_schema_serialization_defaults_required=True
+    )
+
+    ts: int = Field(default=0, description="server time (ms) the event was sent")
+
+
+class You(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_serialization_defaults_required=True)
+
+    participant: str
+    name: str
+    role: str
+    can_run: bool
+
+
+class Ping(_Event):
+    """Sent on a quiet connection, so clients do not time out."""
+
+    type: Literal["ping"] = "ping"
+
+
+class ErrorNotice(_Event):
+    """A command refused or failed; only its sender gets it, and nothing changed."""
+
+    type: Literal["error"] = "error"
+    message: str
+    request: str | None = Field(default=None, description="the command's type, when it answers one")
+
+
+class ChatPosted(_Event):
+    type: Literal["chat"] = "chat"
+    sender: str = Field(alias="from", description="the sender's display name, from the server")
+    role: str
+    text: str
+
+
+class RunQueued(_Event):
+    type: Literal["run.queued"] = "run.queued"
+    run_id: str
+    position: int
+
+
+class RunStarted(_Event):
+    type: Literal["run.started"] = "run.started"
+    run_id: str
+    by: str
+    mode: Mode
+    file: str
+    language: str
+
+
+class RunOutput(_Event):
+    type: Literal["run.output"] = "run.output"
+    run_id: str
+    stream: Stream
+    data: str
+
+
+class TestOutcome(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_serialization_defaults_required=True)
+
+    name: str
+    status: Literal["passed", "failed", "error"]
+    message: str
+    duration_ms: float | None
+
+
+class RunSummary(BaseModel):
+    """What participants see of a finished run (its output was streamed)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_serialization_defaults_required=True)
+
+    status: Status
+    exit_code: int | None
+    signal: int | None
+    wall_ms: int
+    cpu_ms: int
+    memory_bytes: int
+    step: str
+    message: str
+    stopped: bool
+    truncated: bool
+    tests: list[TestOutcome] | None = None
+
+    @classmethod
+    def of(cls, execution: Execution) -> RunSummary:
+        result = execution.result
+        tests = None
+        if execution.tests is not None:
+            tests = [
+                TestOutcome(name=r.name, status=r.status, message=r.message, duration_ms=r.duration_ms)
+                for r in execution.tests.results
+            ]
+        return cls(
+            status=result.status,
+            exit_code=result.exit_code,
+            signal=result.signal,
+            wall_ms=result.wall_ms,
+            cpu_ms=result.cpu_ms,
+            memory_bytes=result.memory_bytes,
+            step=result.step,
+            message=result.message,
+            stopped=result.stopped,
+            truncated=result.stdout_truncated or result.stderr_truncated,
+            tests=tests,
+        )
+
+
+class RunFinished(_Event):
+    """However a run ends: with its ``result``, or with an ``error`` when it could not run."""
+
+    type: Literal["run.finished"] = "run.finished"
+    run_id: str
+    result: RunSummary | None = None
+    error: str | None = None
+
+
+class TerminalOpened(_Event):
+    type: Literal["terminal.opened"] = "terminal.opened"
+    language: str
+    by: str
+
+
+class TerminalTyped(_Event):
+    """Keys typed into the terminal: recorded, not sent (participants see the program's echo)."""
+
+    type: Literal["terminal.input"] = "terminal.input"
+    data: str
+
+
+class TerminalOutput(_Event):
+    type: Literal["terminal.output"] = "terminal.output"
+    data: str
+
+
+class TerminalClosed(_Event):
+    type: Literal["terminal.closed"] = "terminal.closed"
+    reason: str = Field(default="", description="why, when a limit or the server ended it")
+    failed: bool = Field(default=False, description="it never opened")
+
+
+class SessionEnded(_Event):
+    type: Literal["session.ended"] = "session.ended"
+
+
+Recorded = Annotated[
+    RunStarted
+    | RunOutput
+    | RunFinished
+    | ChatPosted
+    | TerminalOpened
+    | TerminalTyped
+    | TerminalOutput
+    | TerminalClosed,
+    Field(discriminator="type"),
+]
+RECORDED: tuple[str, ...] = (
+    "run.started",
+    "run.output",
+    "run.finished",
+    "chat",
+    "terminal.opened",
+    "terminal.input",
+    "terminal.output",
+    "terminal.closed",
+)
+RECORDED_EVENT: TypeAdapter[Recorded] = TypeAdapter(Recorded)
+
+
+class Hello(_Event):
+    """The first event on every connection."""
+
+    type: Literal["hello"] = "hello"
+    you: You
+    active_run: str | None
+    terminal_open: bool
+    history: list[Recorded] = Field(description="the session's last recorded events, oldest first")
+
+
+ControlEvent = Annotated[
+    Hello
+    | Ping
+    | ErrorNotice
+    | ChatPosted
+    | RunQueued
+    | RunStarted
+    | RunOutput
+    | RunFinished
+    | TerminalOpened
+    | TerminalTyped
+    | TerminalOutput
+    | TerminalClosed
+    | SessionEnded,
+    Field(discriminator="type"),
+]
+CONTROL_EVENT: TypeAdapter[ControlEvent] = TypeAdapter(ControlEvent)
