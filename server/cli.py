@@ -10,12 +10,15 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from server import __version__
 from server.accounts.models import OrgRole
 from server.errors import ConfigurationError, DuetError
 from server.settings import Settings
+
+if TYPE_CHECKING:
+    from server.accounts.service import AccountService
 
 logger = logging.getLogger(__name__)
 
@@ -98,17 +101,18 @@ async def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _with_services(settings: Settings, action: Callable[[Any], Awaitable[int]]) -> int:
-    from server.web.services import running_services
+async def _with_accounts(settings: Settings, action: Callable[[AccountService], Awaitable[int]]) -> int:
+    """Only the database and the accounts service: a one-row command starts nothing else."""
+    from server.web.account_services import running_accounts
 
-    async with running_services(settings) as services:
-        return await action(services)
+    async with running_accounts(settings) as accounts:
+        return await action(accounts)
 
 
 async def _user_create(settings: Settings, args: argparse.Namespace) -> int:
-    async def action(svc: Any) -> int:
-        org = await svc.accounts.default_organization()
-        user = await svc.accounts.create_user(
+    async def action(accounts: AccountService) -> int:
+        org = await accounts.default_organization()
+        user = await accounts.create_user(
             org_id=org.id,
             email=args.email,
             password=args.password,
@@ -118,27 +122,27 @@ async def _user_create(settings: Settings, args: argparse.Namespace) -> int:
         print(f"created {user.role.value} {user.email} in organization {org.name!r}")
         return 0
 
-    return await _with_services(settings, action)
+    return await _with_accounts(settings, action)
 
 
 async def _user_password(settings: Settings, args: argparse.Namespace) -> int:
-    async def action(svc: Any) -> int:
-        user = await svc.accounts.user_by_email(args.email)
-        await svc.accounts.set_password(user.id, args.password)
+    async def action(accounts: AccountService) -> int:
+        user = await accounts.user_by_email(args.email)
+        await accounts.set_password(user.id, args.password)
         print(f"password changed for {user.email}; their browser sessions were signed out")
         return 0
 
-    return await _with_services(settings, action)
+    return await _with_accounts(settings, action)
 
 
 async def _apikey_create(settings: Settings, args: argparse.Namespace) -> int:
-    async def action(svc: Any) -> int:
-        user = await svc.accounts.user_by_email(args.email)
-        _, token = await svc.accounts.create_api_key(user, args.name or "")
+    async def action(accounts: AccountService) -> int:
+        user = await accounts.user_by_email(args.email)
+        _, token = await accounts.create_api_key(user, args.name or "")
         print(token)
         return 0
 
-    return await _with_services(settings, action)
+    return await _with_accounts(settings, action)
 
 
 def _runtime_build(settings: Settings, args: argparse.Namespace) -> int:

@@ -32,6 +32,7 @@ from server.store.recording_repository import SqlRecordingLog
 from server.store.session_repository import SqlSessionRepository
 from server.sync.rooms import RoomRegistry
 from server.sync.service import SyncService
+from server.web.account_services import live_sockets
 from server.web.login_throttle import LoginThrottle
 
 
@@ -94,11 +95,7 @@ async def running_services(settings: Settings, *, migrate: bool = True) -> Async
             fanout = await stack.enter_async_context(
                 RedisFanout(settings.redis_url, prefix=settings.redis_prefix).running()
             )
-        sockets = LiveSockets(
-            per_participant=settings.live_sockets_per_participant,
-            per_session=settings.live_sockets_per_session,
-            editor_reserve=settings.live_editor_reserve,
-        )
+        sockets = live_sockets(settings)
         revoker = await stack.enter_async_context(AccessRevoker(sockets, fanout).running())
         rooms = await stack.enter_async_context(
             RoomRegistry(
