@@ -72,6 +72,7 @@ bench/sync/node_modules/.installed: bench/sync/package.json bench/sync/package-l
 format:
 	$(VENV)/bin/ruff format server tests bench
 	$(VENV)/bin/ruff check --fix server tests bench
+	npm run -s format
 
 clean:
 	rm -rf $(VENV) node_modules static/dist .coverage* htmlcov

@@ -1,7 +1,8 @@
 // Bundle every entry point in web-src/ into static/dist/ (ES modules, minified, with source maps).
-import { build } from "esbuild";
-import { fileURLToPath } from "node:url";
+
 import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 const entries = ["dashboard.ts", "pad/main.ts"];

@@ -4,8 +4,8 @@
 // usage: node yjs_client.mjs <ws-base-url>/sync <session-id> <token> <name>
 import { createInterface } from "node:readline";
 import WebSocket from "ws";
-import * as Y from "yjs";
 import { WebsocketProvider } from "y-websocket";
+import * as Y from "yjs";
 
 const [base, sessionId, token, name] = process.argv.slice(2);
 const doc = new Y.Doc();
@@ -16,7 +16,7 @@ const provider = new WebsocketProvider(base, sessionId, doc, {
   disableBc: true, // Node >= 18 has BroadcastChannel: without this, same-host clients bypass the server
 });
 
-const emit = (event) => process.stdout.write(JSON.stringify(event) + "\n");
+const emit = (event) => process.stdout.write(`${JSON.stringify(event)}\n`);
 const text = (path) => (files.get(path) ? files.get(path).toString() : "");
 const waiters = [];
 

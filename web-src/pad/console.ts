@@ -15,7 +15,11 @@ const STATUS_TEXT: Record<string, string> = {
   internal_error: "internal error",
 };
 
-function element<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text = ""): HTMLElementTagNameMap[K] {
+function element<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string> = {},
+  text = "",
+): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
   if (text) node.textContent = text;
@@ -39,7 +43,11 @@ export function mountConsole(root: HTMLElement, config: PadConfig, activeFile: (
 
   const output = element("pre", { class: "console-output", "data-testid": "console-output", "aria-live": "polite" });
   const stdinForm = element("form", { class: "console-stdin", "aria-label": "Program input" });
-  const stdinInput = element("input", { type: "text", "aria-label": "Input for the running program", placeholder: "input for the running program, then Enter" });
+  const stdinInput = element("input", {
+    type: "text",
+    "aria-label": "Input for the running program",
+    placeholder: "input for the running program, then Enter",
+  });
   stdinForm.append(stdinInput);
   const consolePane = element("div", { class: "console-pane" });
   consolePane.append(output, stdinForm);
@@ -47,7 +55,11 @@ export function mountConsole(root: HTMLElement, config: PadConfig, activeFile: (
   const terminalPane = element("div", { class: "terminal-pane", hidden: "" });
   const terminalBar = element("div", { class: "terminal-bar" });
   const terminalHost = element("div", { class: "terminal-host", "data-testid": "terminal" });
-  for (const [language, label] of [["python", "Python"], ["javascript", "Node"], ["bash", "Bash"]] as const) {
+  for (const [language, label] of [
+    ["python", "Python"],
+    ["javascript", "Node"],
+    ["bash", "Bash"],
+  ] as const) {
     const open = element("button", { type: "button", class: "small", "data-terminal": language }, `Open ${label}`);
     open.disabled = !config.canEdit;
     open.addEventListener("click", () => terminal.open(language));
@@ -81,14 +93,18 @@ export function mountConsole(root: HTMLElement, config: PadConfig, activeFile: (
       return;
     }
     const mib = (result.memory_bytes / 1048576).toFixed(1);
-    const summary = result.stopped ? "stopped" : STATUS_TEXT[result.status] ?? result.status;
+    const summary = result.stopped ? "stopped" : (STATUS_TEXT[result.status] ?? result.status);
     status.textContent = `${summary} · ${result.wall_ms} ms · CPU ${result.cpu_ms} ms · ${mib} MiB`;
     status.dataset.status = result.status;
     if (result.message && !result.stopped) append(`\n[${result.message}]\n`, "console-note");
     if (result.tests) {
       const passed = result.tests.filter((t) => t.status === "passed").length;
       append(`\n${passed}/${result.tests.length} tests passed\n`, "console-note");
-      for (const t of result.tests) append(`  ${t.status === "passed" ? "✓" : "✗"} ${t.name}${t.status === "passed" ? "" : ` — ${t.message.split("\n")[0]}`}\n`, t.status === "passed" ? "console-pass" : "console-fail");
+      for (const t of result.tests)
+        append(
+          `  ${t.status === "passed" ? "✓" : "✗"} ${t.name}${t.status === "passed" ? "" : ` — ${t.message.split("\n")[0]}`}\n`,
+          t.status === "passed" ? "console-pass" : "console-fail",
+        );
     }
   };
   const handle = (event: ChannelEvent, replay = false): void => {
@@ -102,7 +118,10 @@ export function mountConsole(root: HTMLElement, config: PadConfig, activeFile: (
       }
       case "run.started":
         activeRun = event.run_id;
-        append(`\n▶ ${event.by} ran ${event.file} (${event.language}${event.mode === "test" ? ", tests" : ""})\n`, "console-note");
+        append(
+          `\n▶ ${event.by} ran ${event.file} (${event.language}${event.mode === "test" ? ", tests" : ""})\n`,
+          "console-note",
+        );
         status.textContent = "running…";
         break;
       case "run.queued":

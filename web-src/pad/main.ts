@@ -1,21 +1,27 @@
 // The pad: a shared CodeMirror editor over Yjs, with files, languages, cursors and presence.
 
-import * as Y from "yjs";
 import { WebsocketProvider } from "y-websocket";
-import { readConfig } from "./config";
+import * as Y from "yjs";
 import { colorsFor } from "./colors";
+import { readConfig } from "./config";
+import { watchConnection } from "./connection";
+import { mountConsole } from "./console";
 import { PadEditor } from "./editor";
 import { SharedFiles } from "./files";
 import { LANGUAGES, languageForPath } from "./languages";
 import { checkPath } from "./paths";
 import { renderParticipants } from "./presence";
-import { watchConnection } from "./connection";
-import { mountConsole } from "./console";
 
 function byId<T extends HTMLElement>(id: string): T {
   const element = document.getElementById(id);
   if (element === null) throw new Error(`#${id} is missing from the pad page`);
   return element as T;
+}
+
+function inputOf(form: HTMLFormElement): HTMLInputElement {
+  const input = form.querySelector<HTMLInputElement>("input");
+  if (input === null) throw new Error(`the ${form.id} form has no input`);
+  return input;
 }
 
 const config = readConfig();
@@ -70,12 +76,12 @@ function open(path: string | null): void {
   awareness.setLocalStateField("file", path ?? "");
   const text = path === null ? undefined : shared.text(path);
   if (text !== boundText) {
-    if (text !== undefined) editor.bind(text, shared.language(path!, config.language));
+    if (text !== undefined && path !== null) editor.bind(text, shared.language(path, config.language));
     boundText = text;
   }
   activeLabel.textContent = path ?? "No file";
   languageSelect.value = path === null ? "plaintext" : shared.language(path, config.language);
-  renameForm.querySelector<HTMLInputElement>("input")!.value = path ?? "";
+  inputOf(renameForm).value = path ?? "";
   renderFiles();
 }
 
@@ -103,7 +109,7 @@ function showError(message: string | null): void {
 
 newFileForm.addEventListener("submit", (event) => {
   event.preventDefault();
-  const input = newFileForm.querySelector<HTMLInputElement>("input")!;
+  const input = inputOf(newFileForm);
   const path = input.value.trim();
   const problem = checkPath(path, shared.paths());
   showError(problem);
@@ -116,7 +122,7 @@ newFileForm.addEventListener("submit", (event) => {
 renameForm.addEventListener("submit", (event) => {
   event.preventDefault();
   if (active === null) return;
-  const to = renameForm.querySelector<HTMLInputElement>("input")!.value.trim();
+  const to = inputOf(renameForm).value.trim();
   if (to === active) return;
   const problem = checkPath(to, shared.paths());
   showError(problem);

@@ -1,7 +1,7 @@
 // The shared terminal: xterm.js bridged to a REPL on a pty inside the sandbox.
 
-import { Terminal } from "@xterm/xterm";
 import { FitAddon } from "@xterm/addon-fit";
+import { Terminal } from "@xterm/xterm";
 import "@xterm/xterm/css/xterm.css";
 import type { ChannelEvent, ControlChannel } from "./control";
 import type { TerminalOpen } from "./protocol";
