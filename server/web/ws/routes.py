@@ -72,7 +72,7 @@ def _target(request_head: bytes) -> str:
 
 
 class LiveWebSocketProtocol(asyncio.Protocol):
-    """uvicorn's ``ws`` protocol class (``websocket_options`` in ``server.web.app``)."""
+    """uvicorn's ``ws`` protocol class (``server_options`` in ``server.web.app``)."""
 
     def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any]) -> None:
         self._config = config
