@@ -39,7 +39,15 @@ def redact(path: str, query: str = "") -> str:
 
 
 class BodyLimit:
-    """Refuse request bodies over ``max_bytes`` (413), whether announced or streamed."""
+    """Refuse request bodies over ``max_bytes`` with a 413 problem, whether the size is announced
+    (Content-Length) or only found out while the body streams in (chunked).
+
+    The 413 says ``Connection: close``: reading on only to throw the rest away would let one
+    request hold its connection for as long as it uploads. The HTTP protocol
+    (``server/web/http_protocol.py``) ends such a connection with a lingering close, so a client
+    still uploading reads the 413 instead of a connection reset. A body found too large while the
+    app reads it is answered here, whatever the app made of the error (FastAPI turns any error
+    while it parses a body into a 400)."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -51,25 +59,48 @@ class BodyLimit:
             return
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                too_large = PayloadTooLarge(f"request body is larger than {self.max_bytes} bytes")
-                response = JSONResponse(
-                    {"error": {"code": too_large.code, "message": too_large.message, "details": {}}},
-                    status_code=too_large.status,
-                )
-                await response(scope, receive, send)
+                await self._too_large(scope, receive, send)
                 return
         seen = 0
+        over = False  # the body went over the cap while the app read it
+        started = False  # the app's response has started
 
         async def limited() -> Message:
-            nonlocal seen
+            nonlocal seen, over
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise PayloadTooLarge(f"request body is larger than {self.max_bytes} bytes")
+                    over = True
+                    raise PayloadTooLarge(self._message())
             return message
 
-        await self.app(scope, limited, send)
+        async def answer(message: Message) -> None:
+            nonlocal started
+            if over and not started:
+                return  # the 413 below answers instead
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited, answer)
+        except PayloadTooLarge:
+            if not over or started:
+                raise
+        if over and not started:
+            await self._too_large(scope, receive, send)
+
+    def _message(self) -> str:
+        return f"request body is larger than {self.max_bytes} bytes"
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        too_large = PayloadTooLarge(self._message())
+        response = JSONResponse(
+            {"error": {"code": too_large.code, "message": too_large.message, "details": {}}},
+            status_code=too_large.status,
+            headers={"Connection": "close"},
+        )
+        await response(scope, receive, send)
 
 
 class SecurityHeaders:
