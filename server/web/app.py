@@ -102,6 +102,6 @@ def create_app(settings: Settings, *, static_dir: Path = STATIC) -> FastAPI:
     app.mount("/static", StaticFiles(directory=static_dir), name="static")
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, settings=settings)
     app.add_middleware(AccessLog)
     return app

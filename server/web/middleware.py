@@ -6,11 +6,13 @@ import logging
 import re
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.errors import PayloadTooLarge
+from server.settings import Settings
 
 logger = logging.getLogger("server.web.access")
 
@@ -22,12 +24,6 @@ _SECURITY_HEADERS = [
     (b"x-frame-options", b"DENY"),
     # Join links carry their token in the path: never leak it to another site through Referer.
     (b"referrer-policy", b"no-referrer"),
-    (
-        b"content-security-policy",
-        b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-        b"connect-src 'self' ws: wss:; media-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; "
-        b"form-action 'self'",
-    ),
 ]
 
 
@@ -36,6 +32,28 @@ def redact(path: str, query: str = "") -> str:
     if query:
         shown += "?" + _SECRET_QUERY.sub(r"\1…", query)
     return shown
+
+
+def websocket_origin(base_url: str) -> str:
+    """The ws:// (or wss://, for https) origin of ``base_url``: where the pad's websockets go."""
+    parts = urlsplit(base_url)
+    host = (parts.hostname or "").encode("idna").decode("ascii")
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    port = f":{parts.port}" if parts.port is not None else ""
+    return f"{'wss' if parts.scheme == 'https' else 'ws'}://{host}{port}"
+
+
+def content_security_policy(settings: Settings) -> str:
+    """Scripts, styles, images and connections from this site only. ``connect-src`` names the
+    site's websocket origin besides 'self': browsers that predate CSP 3 do not count ws:// and
+    wss:// as 'self'; naming this one origin (not any ``ws:``/``wss:`` host) still lets no script
+    open a socket to another site."""
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        f"connect-src 'self' {websocket_origin(settings.effective_base_url)}; media-src 'self' blob:; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    )
 
 
 class BodyLimit:
@@ -104,8 +122,12 @@ class BodyLimit:
 
 
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
+        self.headers = [
+            *_SECURITY_HEADERS,
+            (b"content-security-policy", content_security_policy(settings).encode("latin-1")),
+        ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -116,7 +138,7 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers: list[Any] = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
-                headers.extend(h for h in _SECURITY_HEADERS if h[0] not in present)
+                headers.extend(h for h in self.headers if h[0] not in present)
                 message["headers"] = headers
             await send(message)
 
