@@ -21,6 +21,10 @@ logger = logging.getLogger(__name__)
 
 
 def configure_logging(level: str) -> None:
+    """Log to stderr at ``level``; every record, whichever logger makes it, has its tokens hidden."""
+    from server.web.redaction import install_log_redaction
+
+    install_log_redaction()
     logging.config.dictConfig(
         {
             "version": 1,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -13,11 +12,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.errors import PayloadTooLarge
 from server.settings import Settings
+from server.web.redaction import redact
 
 logger = logging.getLogger("server.web.access")
-
-_SECRET_PATH = re.compile(r"^(/j/)[^/?]+")
-_SECRET_QUERY = re.compile(r"(token=)[^&]+")
 
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -25,13 +22,6 @@ _SECURITY_HEADERS = [
     # Join links carry their token in the path: never leak it to another site through Referer.
     (b"referrer-policy", b"no-referrer"),
 ]
-
-
-def redact(path: str, query: str = "") -> str:
-    shown = _SECRET_PATH.sub(r"\1…", path)
-    if query:
-        shown += "?" + _SECRET_QUERY.sub(r"\1…", query)
-    return shown
 
 
 def websocket_origin(base_url: str) -> str:

@@ -28,7 +28,7 @@ from uvicorn.server import ServerState
 
 from server.errors import DuetError
 from server.sessions import Credential
-from server.web.middleware import redact
+from server.web.redaction import redact
 from server.web.services import Services
 from server.web.ws.events import events_endpoint
 from server.web.ws.socket import LiveSocket
