@@ -112,7 +112,12 @@ async def server(kind: str, rooms: int, people: int) -> AsyncIterator[tuple[Targ
             database = f"sqlite:///{var / 'duet.db'}"
             settings = Settings(secret_key="b" * 40, var_dir=var, database_url=database, sandbox="bwrap")
             made = await provision(settings, rooms, people)
-            extra = {"DUET_SYNC_ROOM_GRACE_SECONDS": str(GRACE_SECONDS), "DUET_SANDBOX": "bwrap"}
+            extra = {
+                "DUET_SYNC_ROOM_GRACE_SECONDS": str(GRACE_SECONDS),
+                "DUET_SANDBOX": "bwrap",
+                # every load client connects from 127.0.0.1: hundreds of sockets from one address
+                "DUET_MAX_CONNECTIONS_PER_ADDRESS": "0",
+            }
             with pinned(SERVER_CPU), live_server(var, database, extra_env=extra) as live:
                 yield Target(kind, live.ws_url, live.process.pid), made
         return

@@ -24,6 +24,10 @@ logger = logging.getLogger(__name__)
 
 
 def configure_logging(level: str) -> None:
+    """Log to stderr at ``level``; every record, whichever logger makes it, has its tokens hidden."""
+    from server.web.redaction import install_log_redaction
+
+    install_log_redaction()
     logging.config.dictConfig(
         {
             "version": 1,
@@ -47,22 +51,14 @@ def configure_logging(level: str) -> None:
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from server.web.app import create_app, websocket_options
+    from server.web.app import create_app, server_options
 
     if args.host:
         settings = replace(settings, host=args.host)
     if args.port:
         settings = replace(settings, port=args.port)
     config = uvicorn.Config(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        proxy_headers=True,
-        forwarded_allow_ips=args.forwarded_allow_ips,
-        lifespan="on",
-        **websocket_options(settings),  # type: ignore[arg-type]
+        create_app(settings), **server_options(settings, forwarded_allow_ips=args.forwarded_allow_ips)
     )
     logger.info("Duet %s listening on http://%s:%s", __version__, settings.host, settings.port)
     uvicorn.Server(config).run()

@@ -54,6 +54,13 @@ class Settings:
     login_ttl_hours: int = 24 * 7
     # Reject request bodies above this size (REST API and forms).
     max_request_bytes: int = 4 * 1024 * 1024
+    # The HTTP connection layer (server/web/http_protocol.py, docs/architecture.md "Requests").
+    http_header_timeout_seconds: float = 10.0  # a request head must be complete this soon
+    http_body_idle_seconds: float = 30.0  # a request body that sends nothing this long ends its connection
+    http_keepalive_seconds: float = 5.0  # an idle keep-alive connection is closed after this
+    # Open connections one peer address may hold (websockets included); 0 = no cap. Behind a
+    # reverse proxy every connection comes from the proxy: set 0 and cap on the proxy.
+    max_connections_per_address: int = 64
     log_level: str = "INFO"
     # Live sockets, both kinds (see docs/sync.md, docs/pad.md): per person and per session.
     live_sockets_per_participant: int = 4  # of each kind (sync, control) per participant and node
@@ -107,6 +114,11 @@ class Settings:
             raise ConfigurationError(f"DUET_SANDBOX must be one of {', '.join(get_args(SandboxEngine))}")
         if not 0 < self.port < 65536:
             raise ConfigurationError("DUET_PORT must be a TCP port number")
+        for name in ("http_header_timeout_seconds", "http_body_idle_seconds", "http_keepalive_seconds"):
+            if not getattr(self, name) > 0:
+                raise ConfigurationError(f"DUET_{name.upper()} must be more than 0")
+        if self.max_connections_per_address < 0:
+            raise ConfigurationError("DUET_MAX_CONNECTIONS_PER_ADDRESS must be 0 (no cap) or more")
 
     @property
     def effective_database_url(self) -> str:

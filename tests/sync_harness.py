@@ -18,7 +18,7 @@ from server.accounts.models import OrgRole
 from server.sessions.models import Session
 from server.sessions.roles import Role
 from server.settings import Settings
-from server.web.app import create_app, websocket_options
+from server.web.app import create_app, server_options
 from server.web.services import Services, running_services
 
 
@@ -75,7 +75,8 @@ async def live_app(settings: Settings) -> AsyncIterator[LiveApp]:
     sock.listen(128)
     port = sock.getsockname()[1]
     app = create_app(settings)
-    config = uvicorn.Config(app, log_config=None, lifespan="on", **websocket_options(settings))  # type: ignore[arg-type]
+    # the options of `duet serve`; the socket given to serve() below stands for host and port
+    config = uvicorn.Config(app, **server_options(settings))
     server = uvicorn.Server(config)
     started = anyio.Event()
 
@@ -93,7 +94,9 @@ async def live_app(settings: Settings) -> AsyncIterator[LiveApp]:
             tg.start_soon(server.serve, [sock])
             with anyio.fail_after(30):
                 await started.wait()
-            yield LiveApp(f"ws://127.0.0.1:{port}", app.state.services)
-            server.should_exit = True
+            try:
+                yield LiveApp(f"ws://127.0.0.1:{port}", app.state.services)
+            finally:  # also when the test fails: a server left running would hold the test for ever
+                server.should_exit = True
     finally:
         sock.close()

@@ -48,6 +48,10 @@ def test_secret_is_created_once_and_reused(tmp_path: Path) -> None:
         {"DUET_PORT": "70000"},
         {"DUET_SANDBOX": "chroot"},
         {"DUET_SECRET_KEY": "short"},
+        {"DUET_HTTP_HEADER_TIMEOUT_SECONDS": "0"},
+        {"DUET_HTTP_BODY_IDLE_SECONDS": "-1"},
+        {"DUET_HTTP_KEEPALIVE_SECONDS": "soon"},
+        {"DUET_MAX_CONNECTIONS_PER_ADDRESS": "-1"},
     ],
 )
 def test_bad_values_are_clear_errors(tmp_path: Path, environ: dict[str, str]) -> None:

@@ -6,6 +6,7 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -16,6 +17,7 @@ from server.settings import Settings
 from server.web import problems
 from server.web.api import executions, health
 from server.web.api import sessions as sessions_api
+from server.web.http_protocol import http_protocol
 from server.web.middleware import AccessLog, BodyLimit, SecurityHeaders
 from server.web.pages import account_settings, dashboard, join, login, pad
 from server.web.services import Services, running_services
@@ -34,13 +36,28 @@ sent as `Authorization: Bearer <key>`. Errors are JSON problems:
 """
 
 
-def websocket_options(settings: Settings) -> dict[str, object]:
-    """uvicorn's websocket settings, for `duet serve` and for the tests' in-process servers.
+def server_options(settings: Settings, *, forwarded_allow_ips: str = "127.0.0.1") -> dict[str, Any]:
+    """Every uvicorn option Duet sets: ``duet serve`` and the tests' in-process servers build their
+    ``uvicorn.Config(app, **server_options(settings))`` from this, so the two never differ.
 
-    No per-message compression: sync and console messages are small, and deflate costs CPU on every
-    frame and a zlib context per connection (the stock y-websocket server's `ws` does not compress
-    either). Keepalive is the protocol's own (sync, console), not ws pings."""
+    HTTP: Duet's protocol (``server/web/http_protocol.py``: head and body timeouts, connections
+    per address, lingering closes); uvicorn keeps timing out idle keep-alive connections. Logging
+    is Duet's (``server/cli.py``), and so is the access log (``server/web/middleware.py``: it hides
+    tokens). ``forwarded_allow_ips``: the proxies trusted for X-Forwarded-* (``--forwarded-allow-ips``).
+
+    Websockets: no per-message compression: sync and control messages are small, and deflate costs
+    CPU on every frame and a zlib context per connection (the stock y-websocket server's `ws` does
+    not compress either). Keepalive is the protocol's own (sync, control), not ws pings."""
     return {
+        "host": settings.host,
+        "port": settings.port,
+        "lifespan": "on",
+        "log_config": None,
+        "access_log": False,
+        "proxy_headers": True,
+        "forwarded_allow_ips": forwarded_allow_ips,
+        "http": http_protocol(settings),
+        "timeout_keep_alive": settings.http_keepalive_seconds,
         "ws_max_size": 2 * settings.sync_max_message_bytes,
         "ws_per_message_deflate": False,
         "ws_ping_interval": None,
@@ -85,6 +102,6 @@ def create_app(settings: Settings, *, static_dir: Path = STATIC) -> FastAPI:
     app.mount("/static", StaticFiles(directory=static_dir), name="static")
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, settings=settings)
     app.add_middleware(AccessLog)
     return app

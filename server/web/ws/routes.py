@@ -34,7 +34,7 @@ from server.errors import DuetError
 from server.sessions import Credential
 from server.sessions.roles import can_edit
 from server.settings import Settings
-from server.web.middleware import redact
+from server.web.redaction import redact
 from server.web.services import Services
 from server.web.ws.control import control_endpoint
 from server.web.ws.socket import LiveSocket
@@ -94,7 +94,7 @@ def _target(request_head: bytes) -> str:
 
 
 class LiveWebSocketProtocol(asyncio.Protocol):
-    """uvicorn's ``ws`` protocol class (``websocket_options`` in ``server.web.app``)."""
+    """uvicorn's ``ws`` protocol class (``server_options`` in ``server.web.app``)."""
 
     def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any]) -> None:
         self._config = config
