@@ -50,7 +50,7 @@ async def assert_refused(base: str) -> None:
 
 
 async def test_64_open_websockets_block_the_65th_connection_until_some_close(settings: Settings) -> None:
-    settings = replace(settings, sync_max_connections_per_room=100)
+    settings = replace(settings, live_sockets_per_participant=100, live_sockets_per_session=100)
     assert settings.max_connections_per_address == 64  # the default is what is tested
     people = await provision(settings, ada=Role.INTERVIEWER)
     token = people.tokens["ada"]
