@@ -71,7 +71,7 @@ async def _worker(settings: Settings, args: argparse.Namespace) -> int:
 
     import anyio
 
-    from server.exec.runners import run_queue, serving_worker
+    from server.exec.dispatch.choice import run_queue, serving_worker
 
     if not settings.redis_url:
         raise ConfigurationError("duet worker takes runs from Redis: set DUET_REDIS_URL")
@@ -142,7 +142,7 @@ async def _apikey_create(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _runtime_build(settings: Settings, args: argparse.Namespace) -> int:
-    from server.exec.rootfs import build_rootfs
+    from server.exec.runtime.rootfs import build_rootfs
 
     cache_dir = Path(args.cache_dir) if args.cache_dir else settings.effective_runtime_cache
     built = build_rootfs(cache_dir)
@@ -154,7 +154,7 @@ def _runtime_build(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _runtime_prune(settings: Settings, args: argparse.Namespace) -> int:
-    from server.exec.rootfs import build_rootfs, prune_rootfs
+    from server.exec.runtime.rootfs import build_rootfs, prune_rootfs
 
     cache_dir = Path(args.cache_dir) if args.cache_dir else settings.effective_runtime_cache
     for path in prune_rootfs(cache_dir, build_rootfs(cache_dir)):
@@ -165,8 +165,8 @@ def _runtime_prune(settings: Settings, args: argparse.Namespace) -> int:
 def _runtime_dockerfile(settings: Settings, args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from server.exec.languages import load_registry
-    from server.exec.runtime_dockerfile import DOCKERFILE_PATH, render_dockerfile
+    from server.exec.runtime.dockerfile import DOCKERFILE_PATH, render_dockerfile
+    from server.exec.runtime.languages import load_registry
 
     path = Path(DOCKERFILE_PATH)
     wanted = render_dockerfile(load_registry())

@@ -24,8 +24,7 @@ from server.console.messages import TerminalOpen
 from server.console.session import ConsoleMember, LocalTerminal, SessionConsole
 from server.errors import DuetError
 from server.exec.executor import Executor
-from server.exec.languages.model import Step
-from server.exec.sandbox import RunSpec
+from server.exec.sandbox import RunSpec, Step
 from server.sync.rooms import RoomRegistry
 
 logger = logging.getLogger(__name__)

@@ -15,10 +15,9 @@ from server.channels.revocation import AccessRevoker
 from server.channels.sockets import LiveSockets
 from server.console.hub import ConsoleHub
 from server.errors import Forbidden, Unauthenticated
-from server.exec.engine import limits_from
-from server.exec.executor import Executor
-from server.exec.languages import load_registry
-from server.exec.runners import open_runner
+from server.exec.dispatch.choice import open_runner
+from server.exec.executor import Executor, limits_from
+from server.exec.runtime.languages import load_registry
 from server.recording.budget import RecordingBudget
 from server.recording.writer import EventWriter
 from server.sessions.models import Session

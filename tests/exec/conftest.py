@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 
-from server.exec import bwrap_sandbox, docker_sandbox
-from server.exec.bwrap_sandbox import BwrapSandbox
-from server.exec.docker_sandbox import DockerSandbox
-from server.exec.languages import LanguageRegistry, load_registry
-from server.exec.rootfs import RuntimeRootfs, build_rootfs, default_cache_dir
+from server.exec.engines.bwrap import engine as bwrap_engine
+from server.exec.engines.bwrap.engine import BwrapSandbox
+from server.exec.engines.docker import engine as docker_engine
+from server.exec.engines.docker.engine import DockerSandbox
+from server.exec.runtime.languages import LanguageRegistry, load_registry
+from server.exec.runtime.rootfs import RuntimeRootfs, build_rootfs, default_cache_dir
 from server.exec.sandbox import Sandbox
 from tests.prerequisites import missing
 
@@ -60,7 +61,7 @@ async def sandbox(
     """Each engine in turn: bubblewrap, then Docker with crun (what `make test` sets up), then
     Docker with runc (every engine's default)."""
     if request.param == "bwrap":
-        reason = bwrap_sandbox.probe()
+        reason = bwrap_engine.probe()
         if reason is not None:
             missing(reason)
         # with its warm pool, as `duet serve` runs it
@@ -68,7 +69,7 @@ async def sandbox(
             yield bwrap
         return
     oci = "runc" if request.param == "docker-runc" else "crun"
-    async with docker_engine(runtime, tmp_path_factory.mktemp("sandbox"), oci) as engine:
+    async with running_docker_engine(runtime, tmp_path_factory.mktemp("sandbox"), oci) as engine:
         yield engine
 
 
@@ -80,19 +81,19 @@ async def docker(
     request: pytest.FixtureRequest, runtime: RuntimeRootfs, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[DockerSandbox]:
     """The Docker engine alone, through crun and then runc (for what only it has)."""
-    async with docker_engine(runtime, tmp_path_factory.mktemp("sandbox"), request.param) as engine:
+    async with running_docker_engine(runtime, tmp_path_factory.mktemp("sandbox"), request.param) as engine:
         yield engine
 
 
 @asynccontextmanager
-async def docker_engine(
+async def running_docker_engine(
     runtime: RuntimeRootfs, work_base: Path, oci: str, *, pool_size: int = 2, **options: Any
 ) -> AsyncIterator[DockerSandbox]:
     """A running Docker engine whose containers use the ``oci`` runtime (skipped without one)."""
-    reason = await docker_sandbox.probe()
+    reason = await docker_engine.probe()
     if reason is not None:
         missing(reason)
-    if oci not in await docker_sandbox.runtimes():
+    if oci not in await docker_engine.runtimes():
         missing(f"the Docker engine has no {oci} runtime (scripts/docker-engine registers crun)")
     engine = DockerSandbox(runtime, work_base, pool_size=pool_size, runtime=oci, **options)
     async with engine.running():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from server.exec.languages import Language, Mode
+from server.exec.runtime.languages import Language, Mode
 from server.exec.sandbox import Limits, RunResult, RunSpec, Sandbox
 
 

@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from server.exec.languages import LanguageRegistry
+from server.exec.runtime.languages import LanguageRegistry
 from server.exec.sandbox import RunSpec, Sandbox
 
 pytestmark = pytest.mark.anyio

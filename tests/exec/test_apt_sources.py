@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from server.exec.apt_sources import AptSource, apt_sources, render_sources
+from server.exec.runtime.apt_sources import AptSource, apt_sources, render_sources
 
 
 def test_apt_sources_reads_both_formats(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Sandboxes prepared ahead of their run (server/exec/bwrap_launch.py), through the bwrap engine."""
+"""Sandboxes prepared ahead of their run (server/exec/engines/bwrap/sandbox.py), through the bwrap engine."""
 
 from __future__ import annotations
 
@@ -13,12 +13,11 @@ import anyio
 import pytest
 from anyio.streams.buffered import BufferedByteReceiveStream
 
-from server.exec import bwrap_sandbox
-from server.exec.bwrap_sandbox import BwrapSandbox
-from server.exec.languages import LanguageRegistry
-from server.exec.languages.model import Step
-from server.exec.rootfs import RuntimeRootfs
-from server.exec.sandbox import Limits, RunResult, RunSpec
+from server.exec.engines.bwrap import engine as bwrap_engine
+from server.exec.engines.bwrap.engine import BwrapSandbox
+from server.exec.runtime.languages import LanguageRegistry
+from server.exec.runtime.rootfs import RuntimeRootfs
+from server.exec.sandbox import Limits, RunResult, RunSpec, Step
 from tests.prerequisites import missing
 
 pytestmark = pytest.mark.anyio
@@ -32,7 +31,7 @@ print(json.dumps({"argv": sys.argv[1:], "env": dict(os.environ), "fds": sorted(o
 
 @pytest.fixture
 async def engine(runtime: RuntimeRootfs, tmp_path: Path) -> AsyncIterator[BwrapSandbox]:
-    reason = bwrap_sandbox.probe()
+    reason = bwrap_engine.probe()
     if reason is not None:
         missing(reason)
     async with BwrapSandbox(runtime.path, tmp_path / "sandbox", pool_size=1).running() as sandbox:
@@ -71,7 +70,7 @@ async def test_the_command_arrives_exactly_and_nothing_else_does(
 async def test_a_sandbox_that_cannot_start_is_an_internal_error(
     tmp_path: Path, registry: LanguageRegistry, runtime: RuntimeRootfs
 ) -> None:
-    reason = bwrap_sandbox.probe()
+    reason = bwrap_engine.probe()
     if reason is not None:
         missing(reason)
     python = registry.get("python")
@@ -115,7 +114,7 @@ async def wait_gone(pids: list[int]) -> None:
 async def test_a_preparation_cancelled_midway_leaves_no_process(
     tmp_path: Path, runtime: RuntimeRootfs
 ) -> None:
-    reason = bwrap_sandbox.probe()
+    reason = bwrap_engine.probe()
     if reason is not None:
         missing(reason)
     work = tmp_path / "sandbox"
@@ -152,7 +151,7 @@ async def test_a_dead_servers_stranded_sandbox_is_killed_at_start(tmp_path: Path
                 lines = BufferedByteReceiveStream(process.stdout)
                 with anyio.fail_after(10):
                     assert await lines.receive_until(b"\n", 64) == b"ready"
-            bwrap_sandbox.sweep_orphans(work)
+            bwrap_engine.sweep_orphans(work)
             with anyio.fail_after(10):
                 assert await stranded.wait() == -signal.SIGKILL
             assert alive.returncode is None  # a live server's sandbox is left alone

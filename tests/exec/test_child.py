@@ -1,4 +1,5 @@
-"""Child processes started with vfork and watched through the event loop (server/exec/child.py)."""
+"""Child processes started with vfork and watched through the event loop
+(server/exec/engines/bwrap/child.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from pathlib import Path
 import anyio
 import pytest
 
-from server.exec import child
+from server.exec.engines.bwrap import child
+from server.exec.sandbox.pipes import PipeReader
 
 pytestmark = pytest.mark.anyio
 
@@ -26,7 +28,7 @@ def open_fds() -> set[int]:
     return {int(path.name) for path in Path("/proc/self/fd").iterdir()}
 
 
-async def read_all(stream: child.PipeReader | None) -> bytes:
+async def read_all(stream: PipeReader | None) -> bytes:
     assert stream is not None
     return b"".join([chunk async for chunk in stream])
 

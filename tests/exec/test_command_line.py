@@ -1,4 +1,5 @@
-"""The one-line command the bwrap engine hands its prepared sandboxes (server/exec/command_line.py)."""
+"""The one-line command the bwrap engine hands its prepared sandboxes
+(server/exec/engines/bwrap/command_line.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import subprocess
 
 import pytest
 
-from server.exec.command_line import command_line, trampoline
+from server.exec.engines.bwrap.command_line import command_line, trampoline
 
 
 def test_a_command_line_is_one_line() -> None:

@@ -1,4 +1,4 @@
-"""The Docker engine's agent (server/exec/agent/duet-agent.c, server/exec/agent_channel.py): how
+"""The Docker engine's agent (server/exec/engines/docker/agent/duet-agent.c and agent_channel.py): how
 a container gets its steps, and what a program inside cannot do to that channel."""
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ from pathlib import Path
 import anyio
 import pytest
 
-from server.exec import agent_channel, docker_sandbox
-from server.exec.docker_sandbox import LABEL, DockerSandbox
-from server.exec.languages import LanguageRegistry
-from server.exec.languages.model import Step
-from server.exec.rootfs import RUNNER_GID, RUNNER_UID, RuntimeRootfs
-from server.exec.sandbox import RunResult, RunSpec, Stream
-from server.exec.supervision import SandboxStartFailed
-from tests.exec.conftest import docker_engine
+from server.exec.engines.docker import agent_channel
+from server.exec.engines.docker import engine as docker_engine
+from server.exec.engines.docker.engine import LABEL, DockerSandbox
+from server.exec.runtime.languages import LanguageRegistry
+from server.exec.runtime.rootfs import RUNNER_GID, RUNNER_UID, RuntimeRootfs
+from server.exec.sandbox import RunResult, RunSpec, Step, Stream
+from server.exec.sandbox.supervision import SandboxStartFailed
+from tests.exec.conftest import running_docker_engine
 from tests.prerequisites import missing
 
 pytestmark = pytest.mark.anyio
@@ -148,7 +148,7 @@ def test_a_step_message_cannot_smuggle_a_nul_or_a_bad_name() -> None:
 @asynccontextmanager
 async def agentless(runtime: RuntimeRootfs, work_base: Path, pool_size: int) -> AsyncIterator[DockerSandbox]:
     """An engine whose containers start ``sleep`` instead of the agent: nothing ever connects."""
-    if (reason := await docker_sandbox.probe()) is not None:
+    if (reason := await docker_engine.probe()) is not None:
         missing(reason)
     engine = DockerSandbox(
         runtime,
@@ -178,7 +178,7 @@ async def test_a_container_whose_agent_never_connects_is_removed(
 async def test_the_pool_logs_a_container_whose_agent_never_connects(
     runtime: RuntimeRootfs, tmp_path: Path
 ) -> None:
-    with logged("server.exec.docker_sandbox", "could not create a warm sandbox container") as seen:
+    with logged("server.exec.engines.docker.engine", "could not create a warm sandbox container") as seen:
         async with agentless(runtime, tmp_path, pool_size=1) as engine:
             with anyio.fail_after(30):
                 await seen.wait()
@@ -191,7 +191,7 @@ async def test_a_deep_work_base_works(
     runtime: RuntimeRootfs, registry: LanguageRegistry, tmp_path: Path
 ) -> None:
     deep = tmp_path / ("v" * 50) / "var" / "sandbox"  # the socket's path is over 108 bytes
-    async with docker_engine(runtime, deep, "crun", pool_size=0) as engine:
+    async with running_docker_engine(runtime, deep, "crun", pool_size=0) as engine:
         result = await engine.run(python_run(registry, "print('deep')"))
         assert (result.status, result.stdout) == ("ok", "deep\n"), result
 
@@ -339,7 +339,7 @@ async def test_nothing_of_a_step_outlives_it(docker: DockerSandbox, registry: La
 async def test_a_container_killed_mid_step_loses_the_status(
     runtime: RuntimeRootfs, registry: LanguageRegistry, tmp_path: Path
 ) -> None:
-    async with docker_engine(runtime, tmp_path, "crun", pool_size=1) as engine:
+    async with running_docker_engine(runtime, tmp_path, "crun", pool_size=1) as engine:
         started = anyio.Event()
 
         async def on_output(stream: Stream, chunk: bytes) -> None:
@@ -399,9 +399,9 @@ CRASHING_SERVER = """
 import os, sys
 from pathlib import Path
 import anyio
-from server.exec.docker_sandbox import DockerSandbox
-from server.exec.languages import load_registry
-from server.exec.rootfs import default_cache_dir, find_rootfs
+from server.exec.engines.docker.engine import DockerSandbox
+from server.exec.runtime.languages import load_registry
+from server.exec.runtime.rootfs import default_cache_dir, find_rootfs
 from server.exec.sandbox import RunSpec
 
 async def main() -> None:
@@ -421,7 +421,7 @@ anyio.run(main)
 async def test_what_a_crashed_server_leaves_is_swept_at_start(
     runtime: RuntimeRootfs, registry: LanguageRegistry, tmp_path: Path
 ) -> None:
-    if (reason := await docker_sandbox.probe()) is not None:
+    if (reason := await docker_engine.probe()) is not None:
         missing(reason)
     crashing = await anyio.open_process(
         [sys.executable, "-c", CRASHING_SERVER, str(tmp_path)],

@@ -1,4 +1,4 @@
-"""The Docker engine's OCI runtime choice (server/exec/docker_sandbox.py)."""
+"""The Docker engine's OCI runtime choice (server/exec/engines/docker/engine.py)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from server.exec import docker_sandbox
-from server.exec.languages import load_registry
-from server.exec.rootfs import RuntimeRootfs
+from server.exec.engines.docker import engine as docker_engine
+from server.exec.runtime.languages import load_registry
+from server.exec.runtime.rootfs import RuntimeRootfs
 from server.exec.sandbox import RunSpec
 from tests.prerequisites import missing
 
@@ -26,14 +26,14 @@ def anyio_backend() -> str:
 
 
 async def test_auto_takes_crun_when_the_engine_has_it(runtime: RuntimeRootfs, tmp_path: Path) -> None:
-    if (reason := await docker_sandbox.probe()) is not None:
+    if (reason := await docker_engine.probe()) is not None:
         missing(reason)
-    if "crun" not in await docker_sandbox.runtimes():
+    if "crun" not in await docker_engine.runtimes():
         missing("the Docker engine has no crun runtime (scripts/docker-engine registers crun)")
-    async with docker_sandbox.DockerSandbox(runtime, tmp_path, pool_size=1).running() as engine:
+    async with docker_engine.DockerSandbox(runtime, tmp_path, pool_size=1).running() as engine:
         assert engine.runtime == "crun"
         assert engine.runtime_name == "crun"
-    async with docker_sandbox.DockerSandbox(runtime, tmp_path, pool_size=1, runtime="").running() as engine:
+    async with docker_engine.DockerSandbox(runtime, tmp_path, pool_size=1, runtime="").running() as engine:
         assert engine.runtime is None
         assert engine.runtime_name == "the engine's default"
 
@@ -41,9 +41,9 @@ async def test_auto_takes_crun_when_the_engine_has_it(runtime: RuntimeRootfs, tm
 async def test_a_runtime_that_cannot_start_a_sandbox_falls_back_to_the_default(
     runtime: RuntimeRootfs, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    if (reason := await docker_sandbox.probe()) is not None:
+    if (reason := await docker_engine.probe()) is not None:
         missing(reason)
-    async with docker_sandbox.DockerSandbox(
+    async with docker_engine.DockerSandbox(
         runtime, tmp_path, pool_size=1, runtime="no-such-runtime"
     ).running() as engine:
         assert engine.runtime is None

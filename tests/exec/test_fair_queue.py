@@ -5,7 +5,7 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from server.exec.fair_queue import FairQueue
+from server.exec.dispatch.fair_queue import FairQueue
 
 pytestmark = pytest.mark.anyio
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from server.exec.languages import LanguageRegistry
 from server.exec.reports import read_test_report
+from server.exec.runtime.languages import LanguageRegistry
 from server.exec.sandbox import Sandbox
 from tests.exec.engines import run_language
 from tests.exec.forgers import FORGERS, forger_files

@@ -15,10 +15,10 @@ import anyio
 import pytest
 from anyio.abc import ByteReceiveStream
 
-from server.exec import host_ids
-from server.exec.host_ids import host_conflict, ids_in_use
-from server.exec.languages import LanguageRegistry
-from server.exec.rootfs import RUNNER_GID, RUNNER_UID
+from server.exec.runtime import host_ids
+from server.exec.runtime.host_ids import host_conflict, ids_in_use
+from server.exec.runtime.languages import LanguageRegistry
+from server.exec.runtime.rootfs import RUNNER_GID, RUNNER_UID
 from server.exec.sandbox import Limits, RunResult, RunSpec, Sandbox, Stream
 
 UID, GID = RUNNER_UID, RUNNER_GID

@@ -12,7 +12,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from server.exec.languages import LanguageRegistry
+from server.exec.runtime.languages import LanguageRegistry
 from server.exec.sandbox import Limits, RunResult, RunSpec, Sandbox
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from server.exec.languages import LanguageRegistry, load_registry
 from server.exec.reports import MISSING_MESSAGE, read_test_report
+from server.exec.runtime.languages import LanguageRegistry, load_registry
 from server.exec.sandbox import Sandbox
 from tests.exec.engines import run_language
 from tests.exec.samples import GREETING_STDIN, GREETING_STDOUT, SAMPLES

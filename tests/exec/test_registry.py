@@ -8,8 +8,8 @@ import re
 import pytest
 
 from server.errors import NotFound
-from server.exec.languages import HARNESS_DIR, RESULTS_DIR, Language, LanguageRegistry, harness_files
-from server.exec.languages.registry import UnknownLanguage
+from server.exec.runtime.languages import HARNESS_DIR, RESULTS_DIR, Language, LanguageRegistry, harness_files
+from server.exec.runtime.languages.registry import UnknownLanguage
 from server.sessions.languages import LANGUAGES, MAIN_FILES
 
 
@@ -21,7 +21,7 @@ def test_ids_match_the_session_languages(registry: LanguageRegistry) -> None:
 
 @pytest.mark.parametrize("language_id", sorted(set(LANGUAGES) - {"plaintext"}))
 def test_each_language_is_one_module_named_after_its_id(language_id: str) -> None:
-    module = importlib.import_module(f"server.exec.languages.{language_id}")
+    module = importlib.import_module(f"server.exec.runtime.languages.{language_id}")
     language = module.LANGUAGE
     assert isinstance(language, Language)
     assert language.id == language_id

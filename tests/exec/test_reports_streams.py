@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from server.exec.languages import ReportFormat
 from server.exec.reports import MAX_TESTS, parse_report
+from server.exec.runtime.languages import ReportFormat
 
 
 def lines(*objects: object) -> bytes:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from server.exec.languages import ReportFormat
 from server.exec.reports import MAX_MESSAGE_CHARS, MAX_NAME_CHARS, MAX_REPORT_BYTES, MAX_TESTS, parse_report
+from server.exec.runtime.languages import ReportFormat
 
 FILES = ("report.xml",)
 

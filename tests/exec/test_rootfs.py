@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from server.exec.languages import HARNESS_DIR, LanguageRegistry, harness_files
-from server.exec.rootfs import (
+from server.exec.runtime.languages import HARNESS_DIR, LanguageRegistry, harness_files
+from server.exec.runtime.rootfs import (
     AGENT_BINARY,
     AGENT_SOURCE,
     BASE_MANIFEST,

@@ -17,14 +17,13 @@ import redis.asyncio as aioredis
 from anyio.abc import ByteReceiveStream
 
 from server.errors import Unavailable
-from server.exec import bwrap_sandbox
-from server.exec.bwrap_sandbox import BwrapSandbox
-from server.exec.languages.model import Step
-from server.exec.queue_runner import NO_WORKER, WORKER_LOST, QueueRunner
-from server.exec.rootfs import RuntimeRootfs
-from server.exec.run_queue import RunQueue, WorkerInfo
-from server.exec.sandbox import Limits, RunSpec, Stream
-from server.exec.worker import Worker
+from server.exec.dispatch.redis_queue import RunQueue, WorkerInfo
+from server.exec.dispatch.redis_runner import NO_WORKER, WORKER_LOST, QueueRunner
+from server.exec.dispatch.worker import Worker
+from server.exec.engines.bwrap import engine as bwrap_engine
+from server.exec.engines.bwrap.engine import BwrapSandbox
+from server.exec.runtime.rootfs import RuntimeRootfs
+from server.exec.sandbox import Limits, RunSpec, Step, Stream
 from tests.prerequisites import missing
 from tests.redis_helpers import redis_url, unique_prefix
 
@@ -63,7 +62,7 @@ async def queue() -> AsyncIterator[RunQueue]:
 
 @pytest.fixture
 def sandbox(runtime: RuntimeRootfs, tmp_path: Path) -> BwrapSandbox:
-    reason = bwrap_sandbox.probe()
+    reason = bwrap_engine.probe()
     if reason is not None:
         missing(reason)
     return BwrapSandbox(runtime.path, tmp_path / "sandbox")
@@ -295,7 +294,7 @@ async def test_a_killed_worker_ends_its_run_with_a_clear_error(
             await worker.wait()
         finally:
             # what the killed worker left (its cgroup, its tmpfs work dir) goes at the next start
-            bwrap_sandbox.sweep_orphans(tmp_path / "var" / "sandbox")
+            bwrap_engine.sweep_orphans(tmp_path / "var" / "sandbox")
     (result,) = results
     assert (result.status, result.message) == ("internal_error", WORKER_LOST)
 

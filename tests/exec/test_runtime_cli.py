@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from server.cli import main
-from server.exec.rootfs import RuntimeRootfs
+from server.exec.runtime.rootfs import RuntimeRootfs
 
 ROOT = Path(__file__).resolve().parents[2]
 

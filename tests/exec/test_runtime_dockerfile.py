@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from server.exec.languages import LanguageRegistry
-from server.exec.rootfs import RUNNER_GID, RUNNER_UID
-from server.exec.runtime_dockerfile import DOCKERFILE_PATH, render_dockerfile
+from server.exec.runtime.dockerfile import DOCKERFILE_PATH, render_dockerfile
+from server.exec.runtime.languages import LanguageRegistry
+from server.exec.runtime.rootfs import RUNNER_GID, RUNNER_UID
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,6 +40,6 @@ def test_the_runner_is_the_dedicated_user_without_lastlog_entries() -> None:
 
 def test_dockerfile_compiles_the_docker_sandbox_agent() -> None:
     text = (ROOT / DOCKERFILE_PATH).read_text()
-    assert "COPY server/exec/agent/duet-agent.c /opt/duet/src/duet-agent.c\n" in text
+    assert "COPY server/exec/engines/docker/agent/duet-agent.c /opt/duet/src/duet-agent.c\n" in text
     assert "RUN gcc -O2 -Wall -Wextra -Werror -o /opt/duet/duet-agent /opt/duet/src/duet-agent.c\n" in text
-    assert (ROOT / "server/exec/agent/duet-agent.c").is_file()
+    assert (ROOT / "server/exec/engines/docker/agent/duet-agent.c").is_file()

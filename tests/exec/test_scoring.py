@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from server.exec.languages import load_registry
 from server.exec.reports import MISSING_MESSAGE, ParsedReport, TestResult, read_test_report, score
+from server.exec.runtime.languages import load_registry
 
 
 def test_missing_tests_fail_and_unexpected_ones_are_not_scored() -> None:

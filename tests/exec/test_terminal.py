@@ -5,9 +5,8 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from server.exec.languages import LanguageRegistry
-from server.exec.languages.model import Step
-from server.exec.sandbox import RunSpec, Sandbox, Terminal
+from server.exec.runtime.languages import LanguageRegistry
+from server.exec.sandbox import RunSpec, Sandbox, Step, Terminal
 
 pytestmark = pytest.mark.anyio
 
