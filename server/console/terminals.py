@@ -61,7 +61,7 @@ class ConsoleTerminals:
         opened = False
         closed: dict[str, Any] = {"type": "terminal.closed"}
         try:
-            language = self._executor.registry.get(runtime)
+            language = self._executor.catalogue.get(runtime)
             files, _ = await self._rooms.files(console.session_id)
             limits = replace(
                 self._executor.defaults,

@@ -20,7 +20,7 @@ from server.exec.dispatch.fair_queue import PositionCallback
 from server.exec.dispatch.runner import Runner
 from server.exec.reports.model import TestReport
 from server.exec.reports.scoring import read_test_report
-from server.exec.runtime.languages import Language, LanguageRegistry
+from server.exec.runtime.languages import Language, LanguageCatalogue
 from server.exec.sandbox import Limits, OutputSink, RunResult, RunSpec, check_files
 from server.settings import Settings
 
@@ -52,20 +52,20 @@ class Execution:
 class Executor:
     def __init__(
         self,
-        registry: LanguageRegistry,
+        catalogue: LanguageCatalogue,
         runner: Runner,
         *,
         defaults: Limits = Limits(),
         maxima: Limits = Limits(),
     ) -> None:
-        self.registry = registry
+        self.catalogue = catalogue
         self.runner = runner
         self.defaults = defaults.within(maxima)
         self.maxima = maxima
 
     def prepare(self, request: ExecutionRequest) -> tuple[Language, RunSpec]:
         """Validate a request (422/413 on bad input) and build the sandbox run."""
-        language = self.registry.get(request.language)
+        language = self.catalogue.get(request.language)
         limits = self.defaults.merged(request.limits, self.maxima)
         check_files(request.files, limits)
         if request.mode == "test":

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from server.exec.runtime.languages import Language, Mode
-from server.exec.sandbox import Limits, RunResult, RunSpec, Sandbox
+from server.exec.sandbox import Engine, Limits, RunResult, RunSpec
 
 
 async def run_language(
-    sandbox: Sandbox,
+    engine: Engine,
     language: Language,
     files: Mapping[str, str],
     *,
@@ -26,4 +26,4 @@ async def run_language(
         stdin=stdin.encode(),
         collect=mode == "test",
     )
-    return await sandbox.run(spec)
+    return await engine.run(spec)

@@ -7,8 +7,8 @@ import textwrap
 
 import pytest
 
-from server.exec.runtime.languages import LanguageRegistry
-from server.exec.sandbox import RunSpec, Sandbox
+from server.exec.runtime.languages import LanguageCatalogue
+from server.exec.sandbox import Engine, RunSpec
 
 pytestmark = pytest.mark.anyio
 
@@ -38,23 +38,23 @@ int main(void) {
 """
 
 
-async def test_a_plain_run_reports_its_cpu_and_memory(sandbox: Sandbox, registry: LanguageRegistry) -> None:
-    python = registry.get("python")
+async def test_a_plain_run_reports_its_cpu_and_memory(engine: Engine, catalogue: LanguageCatalogue) -> None:
+    python = catalogue.get("python")
     spec = RunSpec(
         files={"main.py": textwrap.dedent(HOG).encode()}, steps=python.steps("run"), env=python.environment()
     )
-    result = await sandbox.run(spec)
+    result = await engine.run(spec)
     assert (result.status, result.stdout) == ("ok", "done\n"), result
     assert result.memory_bytes >= 96 * 1024 * 1024, result
     assert result.cpu_ms >= 350, result
     assert result.wall_ms >= result.cpu_ms - 50, result
 
 
-async def test_a_compiled_run_reports_the_run_step(sandbox: Sandbox, registry: LanguageRegistry) -> None:
-    c = registry.get("c")
+async def test_a_compiled_run_reports_the_run_step(engine: Engine, catalogue: LanguageCatalogue) -> None:
+    c = catalogue.get("c")
     spec = RunSpec(files={"main.c": C_HOG.encode()}, steps=c.steps("run"), env=c.environment())
     assert len(spec.steps) == 2  # compile, then run: the engine's multi-step path
-    result = await sandbox.run(spec)
+    result = await engine.run(spec)
     assert (result.status, result.stdout) == ("ok", "done 1\n"), result
     assert result.memory_bytes >= 96 * 1024 * 1024, result
     assert result.cpu_ms >= 100, result

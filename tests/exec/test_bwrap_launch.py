@@ -14,8 +14,8 @@ import pytest
 from anyio.streams.buffered import BufferedByteReceiveStream
 
 from server.exec.engines.bwrap import engine as bwrap_engine
-from server.exec.engines.bwrap.engine import BwrapSandbox
-from server.exec.runtime.languages import LanguageRegistry
+from server.exec.engines.bwrap.engine import BwrapEngine
+from server.exec.runtime.languages import LanguageCatalogue
 from server.exec.runtime.rootfs import RuntimeRootfs
 from server.exec.sandbox import Limits, RunResult, RunSpec, Step
 from tests.prerequisites import missing
@@ -30,16 +30,16 @@ print(json.dumps({"argv": sys.argv[1:], "env": dict(os.environ), "fds": sorted(o
 
 
 @pytest.fixture
-async def engine(runtime: RuntimeRootfs, tmp_path: Path) -> AsyncIterator[BwrapSandbox]:
+async def engine(runtime: RuntimeRootfs, tmp_path: Path) -> AsyncIterator[BwrapEngine]:
     reason = bwrap_engine.probe()
     if reason is not None:
         missing(reason)
-    async with BwrapSandbox(runtime.path, tmp_path / "sandbox", pool_size=1).running() as sandbox:
+    async with BwrapEngine(runtime.path, tmp_path / "sandbox", pool_size=1).running() as sandbox:
         yield sandbox
 
 
 async def report(
-    sandbox: BwrapSandbox, argv: list[str], env: dict[str, str], limits: Limits
+    sandbox: BwrapEngine, argv: list[str], env: dict[str, str], limits: Limits
 ) -> dict[str, object]:
     spec = RunSpec(
         files={"report.py": textwrap.dedent(REPORT).encode()},
@@ -54,9 +54,7 @@ async def report(
 
 
 @pytest.mark.parametrize("limits", [Limits(), Limits(disk_bytes=4 * 1024 * 1024)], ids=["warm", "cold"])
-async def test_the_command_arrives_exactly_and_nothing_else_does(
-    engine: BwrapSandbox, limits: Limits
-) -> None:
+async def test_the_command_arrives_exactly_and_nothing_else_does(engine: BwrapEngine, limits: Limits) -> None:
     tricky = ["a b", "it's", 'say "hi"', "$HOME", "`id`", "; rm -rf /", "*", "ünïcode", ""]
     env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8", "WEIRD": "x'y\"z $(id) \\ end", "EMPTY": ""}
     seen = await report(engine, tricky, env, limits)
@@ -68,15 +66,15 @@ async def test_the_command_arrives_exactly_and_nothing_else_does(
 
 
 async def test_a_sandbox_that_cannot_start_is_an_internal_error(
-    tmp_path: Path, registry: LanguageRegistry, runtime: RuntimeRootfs
+    tmp_path: Path, catalogue: LanguageCatalogue, runtime: RuntimeRootfs
 ) -> None:
     reason = bwrap_engine.probe()
     if reason is not None:
         missing(reason)
-    python = registry.get("python")
+    python = catalogue.get("python")
     spec = RunSpec(files={"main.py": b"print(1)"}, steps=python.steps("run"), env=python.environment())
     work = tmp_path / "sandbox"
-    async with BwrapSandbox(tmp_path / "no-such-rootfs", work, pool_size=1).running() as broken:
+    async with BwrapEngine(tmp_path / "no-such-rootfs", work, pool_size=1).running() as broken:
         for _ in range(2):  # the pool cannot fill either: each run says why, nothing is left behind
             result: RunResult = await broken.run(spec)
             assert (result.status, result.message) == ("internal_error", "the sandbox could not start")
@@ -120,7 +118,7 @@ async def test_a_preparation_cancelled_midway_leaves_no_process(
     work = tmp_path / "sandbox"
     for attempt in range(20):  # cancelled at different points of bwrap's setup
         with anyio.move_on_after(0.001 * attempt):
-            async with BwrapSandbox(runtime.path, work, pool_size=0).running() as sandbox:
+            async with BwrapEngine(runtime.path, work, pool_size=0).running() as sandbox:
                 await sandbox.run(RunSpec(files={}, steps=(Step("run", ("true",)),), env={}))
     # a killed process may linger for a moment until init reaps it; one stuck would stay
     await wait_gone(bwrap_processes_over(work))

@@ -19,8 +19,8 @@ import pytest
 
 from server.exec.engines.docker import agent_channel
 from server.exec.engines.docker import engine as docker_engine
-from server.exec.engines.docker.engine import LABEL, DockerSandbox
-from server.exec.runtime.languages import LanguageRegistry
+from server.exec.engines.docker.engine import LABEL, DockerEngine
+from server.exec.runtime.languages import LanguageCatalogue
 from server.exec.runtime.rootfs import RUNNER_GID, RUNNER_UID, RuntimeRootfs
 from server.exec.sandbox import RunResult, RunSpec, Step, Stream
 from server.exec.sandbox.supervision import SandboxStartFailed
@@ -30,8 +30,8 @@ from tests.prerequisites import missing
 pytestmark = pytest.mark.anyio
 
 
-def python_run(registry: LanguageRegistry, code: str, **options: object) -> RunSpec:
-    python = registry.get("python")
+def python_run(catalogue: LanguageCatalogue, code: str, **options: object) -> RunSpec:
+    python = catalogue.get("python")
     return RunSpec(
         files={"main.py": textwrap.dedent(code).encode()},
         steps=python.steps("run"),
@@ -40,7 +40,7 @@ def python_run(registry: LanguageRegistry, code: str, **options: object) -> RunS
     )
 
 
-def containers_of(engine: DockerSandbox) -> list[str]:
+def containers_of(engine: DockerEngine) -> list[str]:
     listed = engine.client.containers.list(all=True, filters={"label": f"duet.owner={engine.owner}"})
     return [str(container.id) for container in listed]
 
@@ -146,15 +146,15 @@ def test_a_step_message_cannot_smuggle_a_nul_or_a_bad_name() -> None:
 
 
 @asynccontextmanager
-async def agentless(runtime: RuntimeRootfs, work_base: Path, pool_size: int) -> AsyncIterator[DockerSandbox]:
+async def agentless(runtime: RuntimeRootfs, work_base: Path, pool_size: int) -> AsyncIterator[DockerEngine]:
     """An engine whose containers start ``sleep`` instead of the agent: nothing ever connects."""
     if (reason := await docker_engine.probe()) is not None:
         missing(reason)
-    engine = DockerSandbox(
+    engine = DockerEngine(
         runtime,
         work_base,
         pool_size=pool_size,
-        runtime="",  # the engine's default: no runtime probe (it would fail the same way)
+        oci_runtime="",  # the engine's default: no OCI runtime probe (it would fail the same way)
         agent_command=("sleep", "infinity"),
         agent_connect_seconds=1.0,
     )
@@ -164,10 +164,10 @@ async def agentless(runtime: RuntimeRootfs, work_base: Path, pool_size: int) -> 
 
 @pytest.mark.docker
 async def test_a_container_whose_agent_never_connects_is_removed(
-    runtime: RuntimeRootfs, registry: LanguageRegistry, tmp_path: Path
+    runtime: RuntimeRootfs, catalogue: LanguageCatalogue, tmp_path: Path
 ) -> None:
     async with agentless(runtime, tmp_path, pool_size=0) as engine:
-        result = await engine.run(python_run(registry, "print('never')"))
+        result = await engine.run(python_run(catalogue, "print('never')"))
         assert (result.status, result.message) == ("internal_error", "the sandbox could not start"), result
         assert "did not connect within 1 s" in result.stderr
         assert containers_of(engine) == []
@@ -178,7 +178,7 @@ async def test_a_container_whose_agent_never_connects_is_removed(
 async def test_the_pool_logs_a_container_whose_agent_never_connects(
     runtime: RuntimeRootfs, tmp_path: Path
 ) -> None:
-    with logged("server.exec.engines.docker.engine", "could not create a warm sandbox container") as seen:
+    with logged("server.exec.engines.docker.engine", "could not make a warm sandbox") as seen:
         async with agentless(runtime, tmp_path, pool_size=1) as engine:
             with anyio.fail_after(30):
                 await seen.wait()
@@ -188,21 +188,21 @@ async def test_the_pool_logs_a_container_whose_agent_never_connects(
 
 @pytest.mark.docker
 async def test_a_deep_work_base_works(
-    runtime: RuntimeRootfs, registry: LanguageRegistry, tmp_path: Path
+    runtime: RuntimeRootfs, catalogue: LanguageCatalogue, tmp_path: Path
 ) -> None:
     deep = tmp_path / ("v" * 50) / "var" / "sandbox"  # the socket's path is over 108 bytes
     async with running_docker_engine(runtime, deep, "crun", pool_size=0) as engine:
-        result = await engine.run(python_run(registry, "print('deep')"))
+        result = await engine.run(python_run(catalogue, "print('deep')"))
         assert (result.status, result.stdout) == ("ok", "deep\n"), result
 
 
 # ---- the channel from inside a container ---------------------------------------------------------
 
 
-async def test_the_program_cannot_reach_the_agent(docker: DockerSandbox, registry: LanguageRegistry) -> None:
+async def test_the_program_cannot_reach_the_agent(docker: DockerEngine, catalogue: LanguageCatalogue) -> None:
     result = await docker.run(
         python_run(
-            registry,
+            catalogue,
             """
             import ctypes, errno, os, signal, socket
             def attempt(name, action):
@@ -245,11 +245,11 @@ async def test_the_program_cannot_reach_the_agent(docker: DockerSandbox, registr
 
 
 async def test_files_written_by_the_host_are_what_the_program_sees(
-    docker: DockerSandbox, registry: LanguageRegistry
+    docker: DockerEngine, catalogue: LanguageCatalogue
 ) -> None:
     blob = bytes(range(256)) * 64
     spec = python_run(
-        registry,
+        catalogue,
         """
         import hashlib, os
         for path in ["main.py", "data/blob.bin", "deep/a/b/c.txt"]:
@@ -269,13 +269,13 @@ async def test_files_written_by_the_host_are_what_the_program_sees(
 
 
 async def test_the_bind_mounted_work_dir_holds_no_device_and_no_privilege(
-    docker: DockerSandbox, registry: LanguageRegistry
+    docker: DockerEngine, catalogue: LanguageCatalogue
 ) -> None:
     # crun drops the workspace's nosuid,nodev on its bind mounts (runc keeps them): without
     # CAP_MKNOD no device node can be made, and no file there can belong to anyone but the runner uid
     result = await docker.run(
         python_run(
-            registry,
+            catalogue,
             """
             import errno, os, stat
             try:
@@ -296,13 +296,13 @@ async def test_the_bind_mounted_work_dir_holds_no_device_and_no_privilege(
 
 
 async def test_a_report_symlink_to_a_host_file_is_not_followed(
-    docker: DockerSandbox, registry: LanguageRegistry, tmp_path: Path
+    docker: DockerEngine, catalogue: LanguageCatalogue, tmp_path: Path
 ) -> None:
     secret = tmp_path / "host-secret.txt"
     secret.write_text("host only")
     result = await docker.run(
         python_run(
-            registry,
+            catalogue,
             f"""
             import os
             os.symlink({str(secret)!r}, "/results/report.jsonl")
@@ -318,8 +318,8 @@ async def test_a_report_symlink_to_a_host_file_is_not_followed(
     assert secret.read_text() == "host only"
 
 
-async def test_nothing_of_a_step_outlives_it(docker: DockerSandbox, registry: LanguageRegistry) -> None:
-    python = registry.get("python")
+async def test_nothing_of_a_step_outlives_it(docker: DockerEngine, catalogue: LanguageCatalogue) -> None:
+    python = catalogue.get("python")
     daemon = "import subprocess; subprocess.Popen(['sleep', '1000'], start_new_session=True); print('left')"
     count = (
         "import os; print(sorted(open(f'/proc/{p}/comm').read().strip()"
@@ -337,7 +337,7 @@ async def test_nothing_of_a_step_outlives_it(docker: DockerSandbox, registry: La
 
 @pytest.mark.docker
 async def test_a_container_killed_mid_step_loses_the_status(
-    runtime: RuntimeRootfs, registry: LanguageRegistry, tmp_path: Path
+    runtime: RuntimeRootfs, catalogue: LanguageCatalogue, tmp_path: Path
 ) -> None:
     async with running_docker_engine(runtime, tmp_path, "crun", pool_size=1) as engine:
         started = anyio.Event()
@@ -349,7 +349,7 @@ async def test_a_container_killed_mid_step_loses_the_status(
         results: list[RunResult] = []
 
         async def run() -> None:
-            spec = python_run(registry, "import time; print('started', flush=True); time.sleep(60)")
+            spec = python_run(catalogue, "import time; print('started', flush=True); time.sleep(60)")
             results.append(await engine.run(spec, on_output=on_output))
 
         async with anyio.create_task_group() as tg:
@@ -367,11 +367,11 @@ async def test_a_container_killed_mid_step_loses_the_status(
         )
         assert result.stdout == "started\n"
         # the killed warm container is noticed and replaced
-        again = await engine.run(python_run(registry, "print('fine')"))
+        again = await engine.run(python_run(catalogue, "print('fine')"))
         assert (again.status, again.stdout) == ("ok", "fine\n"), again
 
 
-async def test_stop_ends_the_container_at_once(docker: DockerSandbox, registry: LanguageRegistry) -> None:
+async def test_stop_ends_the_container_at_once(docker: DockerEngine, catalogue: LanguageCatalogue) -> None:
     started, stop = anyio.Event(), anyio.Event()
 
     async def on_output(stream: Stream, chunk: bytes) -> None:
@@ -381,7 +381,7 @@ async def test_stop_ends_the_container_at_once(docker: DockerSandbox, registry: 
 
     async def run() -> None:
         code = "import os, time\nfor _ in range(5): os.fork()\nprint('forked', flush=True)\ntime.sleep(60)"
-        spec = python_run(registry, code)
+        spec = python_run(catalogue, code)
         results.append(await docker.run(spec, on_output=on_output, stop=stop))
 
     async with anyio.create_task_group() as tg:
@@ -399,16 +399,16 @@ CRASHING_SERVER = """
 import os, sys
 from pathlib import Path
 import anyio
-from server.exec.engines.docker.engine import DockerSandbox
-from server.exec.runtime.languages import load_registry
+from server.exec.engines.docker.engine import DockerEngine
+from server.exec.runtime.languages import load_catalogue
 from server.exec.runtime.rootfs import default_cache_dir, find_rootfs
 from server.exec.sandbox import RunSpec
 
 async def main() -> None:
-    python = load_registry().get("python")
+    python = load_catalogue().get("python")
     spec = RunSpec(files={}, steps=python.steps("run"), env=python.environment())
     rootfs = find_rootfs(default_cache_dir(os.environ))
-    engine = DockerSandbox(rootfs, Path(sys.argv[1]), pool_size=1, runtime="")
+    engine = DockerEngine(rootfs, Path(sys.argv[1]), pool_size=1, oci_runtime="")
     async with engine.running(), engine.terminal(spec):
         print(engine.owner, flush=True)
         await anyio.sleep_forever()
@@ -419,7 +419,7 @@ anyio.run(main)
 
 @pytest.mark.docker
 async def test_what_a_crashed_server_leaves_is_swept_at_start(
-    runtime: RuntimeRootfs, registry: LanguageRegistry, tmp_path: Path
+    runtime: RuntimeRootfs, catalogue: LanguageCatalogue, tmp_path: Path
 ) -> None:
     if (reason := await docker_engine.probe()) is not None:
         missing(reason)
@@ -435,11 +435,11 @@ async def test_what_a_crashed_server_leaves_is_swept_at_start(
         crashing.kill()  # no cleanup at all: its containers and mounted workspaces stay
         await crashing.wait()
     assert [w for w in workspaces(tmp_path) if f"-{crashing.pid}-" in w.name]
-    engine = DockerSandbox(runtime, tmp_path, pool_size=0, runtime="")
+    engine = DockerEngine(runtime, tmp_path, pool_size=0, oci_runtime="")
     async with engine.running():
         left = engine.client.containers.list(all=True, filters={"label": f"duet.owner={owner}"})
         assert left == []
         assert [w for w in workspaces(tmp_path) if f"-{crashing.pid}-" in w.name] == []
         assert str(tmp_path) not in mounts()
-        result = await engine.run(python_run(registry, "print('after the crash')"))
+        result = await engine.run(python_run(catalogue, "print('after the crash')"))
         assert (result.status, result.stdout) == ("ok", "after the crash\n"), result

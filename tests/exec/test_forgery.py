@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from server.exec.reports import read_test_report
-from server.exec.runtime.languages import LanguageRegistry
-from server.exec.sandbox import Sandbox
+from server.exec.runtime.languages import LanguageCatalogue
+from server.exec.sandbox import Engine
 from tests.exec.engines import run_language
 from tests.exec.forgers import FORGERS, forger_files
 from tests.exec.samples import SAMPLES
@@ -15,18 +15,18 @@ from tests.exec.samples import SAMPLES
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 
-def test_every_language_that_runs_code_has_a_forger(registry: LanguageRegistry) -> None:
-    assert set(FORGERS) == set(registry.ids()) - {"sql"}
+def test_every_language_that_runs_code_has_a_forger(catalogue: LanguageCatalogue) -> None:
+    assert set(FORGERS) == set(catalogue.ids()) - {"sql"}
 
 
 @pytest.mark.parametrize("language_id", sorted(FORGERS))
 async def test_forger_scores_only_what_really_passed(
-    language_id: str, registry: LanguageRegistry, sandbox: Sandbox
+    language_id: str, catalogue: LanguageCatalogue, engine: Engine
 ) -> None:
-    language = registry.get(language_id)
+    language = catalogue.get(language_id)
     sample = SAMPLES[language_id]
     outcome = await run_language(
-        sandbox, language, forger_files(language, sample.tests, sample.names), mode="test"
+        engine, language, forger_files(language, sample.tests, sample.names), mode="test"
     )
     # The forger did run (it leaves this regular file in the results dir as evidence).
     assert outcome.collected.get("forged") == b"forged\n"
@@ -42,16 +42,16 @@ async def test_forger_scores_only_what_really_passed(
         assert b"root:" not in content, name
 
 
-async def test_sql_query_cannot_open_other_files(registry: LanguageRegistry, sandbox: Sandbox) -> None:
+async def test_sql_query_cannot_open_other_files(catalogue: LanguageCatalogue, engine: Engine) -> None:
     """SQL runs no program code: a query that tries to write files gets an SQLite error."""
-    language = registry.get("sql")
+    language = catalogue.get("sql")
     sample = SAMPLES["sql"]
     query = (
         "ATTACH DATABASE '/results/report.jsonl' AS x;\nVACUUM INTO '/results/fake.jsonl';\n"
         "SELECT name, total FROM orders WHERE total > 1000;\n"
     )
     outcome = await run_language(
-        sandbox,
+        engine,
         language,
         {language.source_file: query, language.test.test_file: sample.tests},
         mode="test",

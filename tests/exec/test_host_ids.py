@@ -17,9 +17,9 @@ from anyio.abc import ByteReceiveStream
 
 from server.exec.runtime import host_ids
 from server.exec.runtime.host_ids import host_conflict, ids_in_use
-from server.exec.runtime.languages import LanguageRegistry
+from server.exec.runtime.languages import LanguageCatalogue
 from server.exec.runtime.rootfs import RUNNER_GID, RUNNER_UID
-from server.exec.sandbox import Limits, RunResult, RunSpec, Sandbox, Stream
+from server.exec.sandbox import Engine, Limits, RunResult, RunSpec, Stream
 
 UID, GID = RUNNER_UID, RUNNER_GID
 
@@ -141,11 +141,11 @@ def test_the_engines_reason_names_the_ids_and_what_holds_them(
 
 
 @pytest.mark.anyio
-async def test_code_runs_as_the_dedicated_ids(sandbox: Sandbox, registry: LanguageRegistry) -> None:
-    bash = registry.get("bash")
+async def test_code_runs_as_the_dedicated_ids(engine: Engine, catalogue: LanguageCatalogue) -> None:
+    bash = catalogue.get("bash")
     script = "id -u; id -g; id -un; id -G; grep -E '^(Uid|Gid|Groups):' /proc/self/status\n"
     spec = RunSpec(files={"main.sh": script.encode()}, steps=bash.steps("run"), env=bash.environment())
-    result = await sandbox.run(spec)
+    result = await engine.run(spec)
     assert result.status == "ok", result
     lines = result.stdout.splitlines()
     assert lines[:4] == [str(UID), str(GID), "runner", str(GID)], result.stdout
@@ -157,7 +157,7 @@ async def test_code_runs_as_the_dedicated_ids(sandbox: Sandbox, registry: Langua
 
 @pytest.mark.anyio
 async def test_files_the_program_makes_in_work_belong_to_the_dedicated_ids(
-    sandbox: Sandbox, registry: LanguageRegistry
+    engine: Engine, catalogue: LanguageCatalogue
 ) -> None:
     """Seen from the host, while the program still runs (the work dir goes with the run)."""
     name = f"made-{secrets.token_hex(4)}"
@@ -169,14 +169,14 @@ async def test_files_the_program_makes_in_work_belong_to_the_dedicated_ids(
         print("made", flush=True)
         input()  # until the host has looked
         """
-    python = registry.get("python")
+    python = catalogue.get("python")
     spec = RunSpec(
         files={"main.py": textwrap.dedent(code).encode()},
         steps=python.steps("run"),
         env=python.environment(),
         limits=Limits(wall_seconds=30),
     )
-    work_base = cast(Path, getattr(sandbox, "work_base"))  # noqa: B009 (both engines have one)
+    work_base = cast(Path, getattr(engine, "work_base"))  # noqa: B009 (both engines have one)
     made = anyio.Event()
     seen: dict[str, tuple[int, int]] = {}
     results: list[RunResult] = []
@@ -190,7 +190,7 @@ async def test_files_the_program_makes_in_work_belong_to_the_dedicated_ids(
 
         async def run() -> None:
             stdin = cast(ByteReceiveStream, receive)
-            results.append(await sandbox.run(spec, on_output=on_output, stdin_stream=stdin))
+            results.append(await engine.run(spec, on_output=on_output, stdin_stream=stdin))
 
         tg.start_soon(run)
         with anyio.fail_after(30):

@@ -12,8 +12,8 @@ from pathlib import Path
 import anyio
 import pytest
 
-from server.exec.runtime.languages import LanguageRegistry
-from server.exec.sandbox import Limits, RunResult, RunSpec, Sandbox
+from server.exec.runtime.languages import LanguageCatalogue
+from server.exec.sandbox import Engine, Limits, RunResult, RunSpec
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -23,9 +23,9 @@ TIGHT = Limits(
 
 
 async def run_python(
-    sandbox: Sandbox, registry: LanguageRegistry, code: str, *, limits: Limits = TIGHT, collect: bool = False
+    engine: Engine, catalogue: LanguageCatalogue, code: str, *, limits: Limits = TIGHT, collect: bool = False
 ) -> RunResult:
-    python = registry.get("python")
+    python = catalogue.get("python")
     spec = RunSpec(
         files={"main.py": textwrap.dedent(code).encode()},
         steps=python.steps("run"),
@@ -33,13 +33,13 @@ async def run_python(
         limits=limits,
         collect=collect,
     )
-    return await sandbox.run(spec)
+    return await engine.run(spec)
 
 
 @pytest.fixture(autouse=True)
-async def next_run_works(sandbox: Sandbox, registry: LanguageRegistry) -> object:
+async def next_run_works(engine: Engine, catalogue: LanguageCatalogue) -> object:
     yield None
-    result = await run_python(sandbox, registry, "print('still fine')")
+    result = await run_python(engine, catalogue, "print('still fine')")
     assert (result.status, result.stdout) == ("ok", "still fine\n"), result
 
 
@@ -70,10 +70,10 @@ async def gone_from_host(marker: str) -> None:
     assert host_processes_matching(marker) == []
 
 
-async def test_fork_bomb(sandbox: Sandbox, registry: LanguageRegistry) -> None:
+async def test_fork_bomb(engine: Engine, catalogue: LanguageCatalogue) -> None:
     result = await run_python(
-        sandbox,
-        registry,
+        engine,
+        catalogue,
         """
         import os
         while True:
@@ -86,10 +86,10 @@ async def test_fork_bomb(sandbox: Sandbox, registry: LanguageRegistry) -> None:
     assert result.status == "time_limit", result
 
 
-async def test_thread_bomb_stops_at_the_process_limit(sandbox: Sandbox, registry: LanguageRegistry) -> None:
+async def test_thread_bomb_stops_at_the_process_limit(engine: Engine, catalogue: LanguageCatalogue) -> None:
     result = await run_python(
-        sandbox,
-        registry,
+        engine,
+        catalogue,
         """
         import threading, time
         started = 0
@@ -107,10 +107,10 @@ async def test_thread_bomb_stops_at_the_process_limit(sandbox: Sandbox, registry
     assert 0 < int(result.stdout) < TIGHT.processes
 
 
-async def test_heap_bomb(sandbox: Sandbox, registry: LanguageRegistry) -> None:
+async def test_heap_bomb(engine: Engine, catalogue: LanguageCatalogue) -> None:
     result = await run_python(
-        sandbox,
-        registry,
+        engine,
+        catalogue,
         """
         chunks = []
         while True:
@@ -120,10 +120,10 @@ async def test_heap_bomb(sandbox: Sandbox, registry: LanguageRegistry) -> None:
     assert result.status == "memory_limit", result
 
 
-async def test_memory_split_across_children(sandbox: Sandbox, registry: LanguageRegistry) -> None:
+async def test_memory_split_across_children(engine: Engine, catalogue: LanguageCatalogue) -> None:
     result = await run_python(
-        sandbox,
-        registry,
+        engine,
+        catalogue,
         """
         import os, time
         for _ in range(8):
@@ -138,11 +138,11 @@ async def test_memory_split_across_children(sandbox: Sandbox, registry: Language
     assert result.status == "memory_limit", result
 
 
-async def test_memory_through_memfd_counts(sandbox: Sandbox, registry: LanguageRegistry) -> None:
+async def test_memory_through_memfd_counts(engine: Engine, catalogue: LanguageCatalogue) -> None:
     # 48 MiB of memory, below the 80 MiB file-size limit that would otherwise refuse the writes first
     result = await run_python(
-        sandbox,
-        registry,
+        engine,
+        catalogue,
         """
         import os
         fd = os.memfd_create("hoard")
@@ -154,10 +154,10 @@ async def test_memory_through_memfd_counts(sandbox: Sandbox, registry: LanguageR
     assert result.status == "memory_limit", result
 
 
-async def test_dev_shm_is_small_and_private(sandbox: Sandbox, registry: LanguageRegistry) -> None:
+async def test_dev_shm_is_small_and_private(engine: Engine, catalogue: LanguageCatalogue) -> None:
     result = await run_python(
-        sandbox,
-        registry,
+        engine,
+        catalogue,
         """
         import errno
         written = 0
@@ -175,17 +175,17 @@ async def test_dev_shm_is_small_and_private(sandbox: Sandbox, registry: Language
         assert code in {"ENOSPC", "EFBIG"} and int(megabytes) <= 100
 
 
-async def test_stdout_flood(sandbox: Sandbox, registry: LanguageRegistry) -> None:
-    result = await run_python(sandbox, registry, "while True: print('y' * 100)")
+async def test_stdout_flood(engine: Engine, catalogue: LanguageCatalogue) -> None:
+    result = await run_python(engine, catalogue, "while True: print('y' * 100)")
     assert result.status == "output_limit", result
     assert result.stdout_truncated and result.stdout.endswith("[output truncated at 65536 bytes]\n")
     assert len(result.stdout.encode()) < 70_000
 
 
-async def test_one_huge_line_of_invalid_utf8(sandbox: Sandbox, registry: LanguageRegistry) -> None:
+async def test_one_huge_line_of_invalid_utf8(engine: Engine, catalogue: LanguageCatalogue) -> None:
     result = await run_python(
-        sandbox,
-        registry,
+        engine,
+        catalogue,
         """
         import sys
         sys.stdout.buffer.write(b"\\xff\\xfe" * 10_000_000)
@@ -195,10 +195,10 @@ async def test_one_huge_line_of_invalid_utf8(sandbox: Sandbox, registry: Languag
     assert "\ufffd" in result.stdout
 
 
-async def test_disk_fill(sandbox: Sandbox, registry: LanguageRegistry) -> None:
+async def test_disk_fill(engine: Engine, catalogue: LanguageCatalogue) -> None:
     result = await run_python(
-        sandbox,
-        registry,
+        engine,
+        catalogue,
         """
         import errno
         try:
@@ -213,10 +213,10 @@ async def test_disk_fill(sandbox: Sandbox, registry: LanguageRegistry) -> None:
     assert result.stdout.strip() in {"ENOSPC", "EFBIG"}
 
 
-async def test_inode_exhaustion(sandbox: Sandbox, registry: LanguageRegistry) -> None:
+async def test_inode_exhaustion(engine: Engine, catalogue: LanguageCatalogue) -> None:
     result = await run_python(
-        sandbox,
-        registry,
+        engine,
+        catalogue,
         """
         import errno, os
         os.mkdir("many")
@@ -233,12 +233,12 @@ async def test_inode_exhaustion(sandbox: Sandbox, registry: LanguageRegistry) ->
     assert code == "ENOSPC" and int(count) < 10_000
 
 
-async def test_no_files_survive_for_the_next_run(sandbox: Sandbox, registry: LanguageRegistry) -> None:
+async def test_no_files_survive_for_the_next_run(engine: Engine, catalogue: LanguageCatalogue) -> None:
     marker = secrets.token_hex(8)
     places = ["/work/left", "/tmp/left", "/dev/shm/left", "/work/.duet/left"]
     writer = await run_python(
-        sandbox,
-        registry,
+        engine,
+        catalogue,
         f"""
         import os
         os.makedirs("/work/.duet", exist_ok=True)
@@ -250,8 +250,8 @@ async def test_no_files_survive_for_the_next_run(sandbox: Sandbox, registry: Lan
     )
     assert writer.stdout == "written\n", writer
     reader = await run_python(
-        sandbox,
-        registry,
+        engine,
+        catalogue,
         f"""
         import os
         print([p for p in {places!r} if os.path.exists(p)])
@@ -260,23 +260,23 @@ async def test_no_files_survive_for_the_next_run(sandbox: Sandbox, registry: Lan
     assert reader.stdout == "[]\n", reader
 
 
-async def test_cpu_spin(sandbox: Sandbox, registry: LanguageRegistry) -> None:
-    result = await run_python(sandbox, registry, "while True: pass")
+async def test_cpu_spin(engine: Engine, catalogue: LanguageCatalogue) -> None:
+    result = await run_python(engine, catalogue, "while True: pass")
     assert result.status == "time_limit", result
     assert 1900 <= result.cpu_ms <= 3500
 
 
-async def test_sleep_forever(sandbox: Sandbox, registry: LanguageRegistry) -> None:
-    result = await run_python(sandbox, registry, "import time; time.sleep(10**6)")
+async def test_sleep_forever(engine: Engine, catalogue: LanguageCatalogue) -> None:
+    result = await run_python(engine, catalogue, "import time; time.sleep(10**6)")
     assert result.status == "time_limit", result
     assert result.wall_ms >= 3900 and result.cpu_ms < 1000
 
 
-async def test_daemon_does_not_outlive_the_run(sandbox: Sandbox, registry: LanguageRegistry) -> None:
+async def test_daemon_does_not_outlive_the_run(engine: Engine, catalogue: LanguageCatalogue) -> None:
     marker = str(4000 + secrets.randbelow(999))
     result = await run_python(
-        sandbox,
-        registry,
+        engine,
+        catalogue,
         f"""
         import subprocess
         subprocess.Popen(["sleep", "{marker}.5"], start_new_session=True,
@@ -288,11 +288,11 @@ async def test_daemon_does_not_outlive_the_run(sandbox: Sandbox, registry: Langu
     await gone_from_host(f"{marker}.5")
 
 
-async def test_zombies_are_reaped(sandbox: Sandbox, registry: LanguageRegistry) -> None:
+async def test_zombies_are_reaped(engine: Engine, catalogue: LanguageCatalogue) -> None:
     marker = str(5000 + secrets.randbelow(999))
     result = await run_python(
-        sandbox,
-        registry,
+        engine,
+        catalogue,
         f"""
         import os, subprocess
         for _ in range(10):
@@ -304,10 +304,10 @@ async def test_zombies_are_reaped(sandbox: Sandbox, registry: LanguageRegistry) 
     await gone_from_host(f"0.0{marker}")
 
 
-async def test_no_network_and_no_dns(sandbox: Sandbox, registry: LanguageRegistry) -> None:
+async def test_no_network_and_no_dns(engine: Engine, catalogue: LanguageCatalogue) -> None:
     result = await run_python(
-        sandbox,
-        registry,
+        engine,
+        catalogue,
         """
         import socket
         for target in [("1.1.1.1", 53), ("127.0.0.1", 6379), ("169.254.169.254", 80), ("172.17.0.1", 2375)]:
@@ -329,15 +329,15 @@ async def test_no_network_and_no_dns(sandbox: Sandbox, registry: LanguageRegistr
 
 
 async def test_host_secrets_and_environment_stay_out(
-    sandbox: Sandbox, registry: LanguageRegistry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, catalogue: LanguageCatalogue, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     canary = "canary-" + secrets.token_hex(16)
     monkeypatch.setenv("DUET_TEST_CANARY", canary)
     secret_file = tmp_path / "secret.txt"
     secret_file.write_text(canary)
     result = await run_python(
-        sandbox,
-        registry,
+        engine,
+        catalogue,
         f"""
         import os, glob
         print(dict(os.environ))
@@ -357,15 +357,15 @@ async def test_host_secrets_and_environment_stay_out(
 
 
 async def test_processes_of_other_runs_are_invisible_and_unkillable(
-    sandbox: Sandbox, registry: LanguageRegistry
+    engine: Engine, catalogue: LanguageCatalogue
 ) -> None:
     victim_result: list[RunResult] = []
 
     async def victim() -> None:
         victim_result.append(
             await run_python(
-                sandbox,
-                registry,
+                engine,
+                catalogue,
                 """
             import time
             time.sleep(2.5)
@@ -378,8 +378,8 @@ async def test_processes_of_other_runs_are_invisible_and_unkillable(
         tg.start_soon(victim)
         await anyio.sleep(0.5)  # the victim is running (its own sandbox needs a moment to start)
         killer = await run_python(
-            sandbox,
-            registry,
+            engine,
+            catalogue,
             """
             import os, signal
             pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
@@ -402,11 +402,11 @@ async def test_processes_of_other_runs_are_invisible_and_unkillable(
 
 
 async def test_symlink_traps_in_results_are_not_followed(
-    sandbox: Sandbox, registry: LanguageRegistry, tmp_path: Path
+    engine: Engine, catalogue: LanguageCatalogue, tmp_path: Path
 ) -> None:
     result = await run_python(
-        sandbox,
-        registry,
+        engine,
+        catalogue,
         """
         import os
         os.symlink("/etc/passwd", "/results/report.jsonl")
@@ -423,10 +423,10 @@ async def test_symlink_traps_in_results_are_not_followed(
     assert result.collected == {"real": b"ok"}
 
 
-async def test_file_descriptor_exhaustion(sandbox: Sandbox, registry: LanguageRegistry) -> None:
+async def test_file_descriptor_exhaustion(engine: Engine, catalogue: LanguageCatalogue) -> None:
     result = await run_python(
-        sandbox,
-        registry,
+        engine,
+        catalogue,
         """
         import errno
         files = []
@@ -442,10 +442,10 @@ async def test_file_descriptor_exhaustion(sandbox: Sandbox, registry: LanguageRe
     assert code == "EMFILE" and int(count) <= TIGHT.open_files
 
 
-async def test_privileged_system_calls_are_refused(sandbox: Sandbox, registry: LanguageRegistry) -> None:
+async def test_privileged_system_calls_are_refused(engine: Engine, catalogue: LanguageCatalogue) -> None:
     result = await run_python(
-        sandbox,
-        registry,
+        engine,
+        catalogue,
         """
         import ctypes, errno, os
         libc = ctypes.CDLL(None, use_errno=True)

@@ -8,27 +8,27 @@ from __future__ import annotations
 import pytest
 
 from server.exec.reports import MISSING_MESSAGE, read_test_report
-from server.exec.runtime.languages import LanguageRegistry, load_registry
-from server.exec.sandbox import Sandbox
+from server.exec.runtime.languages import LanguageCatalogue, load_catalogue
+from server.exec.sandbox import Engine
 from tests.exec.engines import run_language
 from tests.exec.samples import GREETING_STDIN, GREETING_STDOUT, SAMPLES
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 ALL = sorted(SAMPLES)
-COMPILED = sorted(language.id for language in load_registry() if language.compile is not None)
+COMPILED = sorted(language.id for language in load_catalogue() if language.compile is not None)
 
 
 def test_every_language_has_a_sample() -> None:
-    assert set(SAMPLES) == set(load_registry().ids())
+    assert set(SAMPLES) == set(load_catalogue().ids())
     assert COMPILED == ["c", "cpp", "go", "java", "rust", "typescript"]
 
 
 @pytest.mark.parametrize("language_id", ALL)
-async def test_greets_from_stdin(language_id: str, registry: LanguageRegistry, sandbox: Sandbox) -> None:
-    language = registry.get(language_id)
+async def test_greets_from_stdin(language_id: str, catalogue: LanguageCatalogue, engine: Engine) -> None:
+    language = catalogue.get(language_id)
     outcome = await run_language(
-        sandbox, language, {language.source_file: SAMPLES[language_id].greeter}, stdin=GREETING_STDIN
+        engine, language, {language.source_file: SAMPLES[language_id].greeter}, stdin=GREETING_STDIN
     )
     assert (outcome.status, outcome.stdout) == ("ok", GREETING_STDOUT), outcome.stderr
     assert outcome.step == "run" and outcome.exit_code == 0
@@ -36,12 +36,12 @@ async def test_greets_from_stdin(language_id: str, registry: LanguageRegistry, s
 
 @pytest.mark.parametrize("language_id", COMPILED)
 async def test_compile_error_is_a_compile_error(
-    language_id: str, registry: LanguageRegistry, sandbox: Sandbox
+    language_id: str, catalogue: LanguageCatalogue, engine: Engine
 ) -> None:
-    language = registry.get(language_id)
+    language = catalogue.get(language_id)
     broken = SAMPLES[language_id].broken
     assert broken is not None
-    outcome = await run_language(sandbox, language, {language.source_file: broken})
+    outcome = await run_language(engine, language, {language.source_file: broken})
     assert outcome.status == "compile_error"
     assert outcome.step == "compile"
     diagnostics = outcome.stdout + outcome.stderr
@@ -50,12 +50,12 @@ async def test_compile_error_is_a_compile_error(
 
 @pytest.mark.parametrize("language_id", ALL)
 async def test_tests_report_passed_failed_and_error(
-    language_id: str, registry: LanguageRegistry, sandbox: Sandbox
+    language_id: str, catalogue: LanguageCatalogue, engine: Engine
 ) -> None:
-    language = registry.get(language_id)
+    language = catalogue.get(language_id)
     sample = SAMPLES[language_id]
     files = {language.source_file: sample.solution, language.test.test_file: sample.tests}
-    outcome = await run_language(sandbox, language, files, mode="test")
+    outcome = await run_language(engine, language, files, mode="test")
     assert outcome.step == "run", outcome.stderr
     report = read_test_report(language, outcome.collected, sample.names)
 
@@ -71,13 +71,13 @@ async def test_tests_report_passed_failed_and_error(
     assert outcome.status != "ok"
 
 
-async def test_sample_scores_with_unknown_expected_list(registry: LanguageRegistry, sandbox: Sandbox) -> None:
+async def test_sample_scores_with_unknown_expected_list(catalogue: LanguageCatalogue, engine: Engine) -> None:
     """Without an expected list (a pad run), what was reported is returned as is."""
-    language = registry.get("python")
+    language = catalogue.get("python")
     sample = SAMPLES["python"]
     files = {language.source_file: sample.solution, language.test.test_file: sample.tests}
     report = read_test_report(
-        language, (await run_language(sandbox, language, files, mode="test")).collected, None
+        language, (await run_language(engine, language, files, mode="test")).collected, None
     )
     assert [(r.name, r.status) for r in report.results] == [
         ("test_add", "passed"),

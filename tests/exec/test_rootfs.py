@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from server.exec.runtime.languages import HARNESS_DIR, LanguageRegistry, harness_files
+from server.exec.runtime.languages import HARNESS_DIR, LanguageCatalogue, harness_files
 from server.exec.runtime.rootfs import (
     AGENT_BINARY,
     AGENT_SOURCE,
@@ -48,12 +48,12 @@ def test_default_cache_dir() -> None:
 
 
 @pytest.mark.bwrap
-def test_built_rootfs_is_complete_and_small(runtime: RuntimeRootfs, registry: LanguageRegistry) -> None:
+def test_built_rootfs_is_complete_and_small(runtime: RuntimeRootfs, catalogue: LanguageCatalogue) -> None:
     root = runtime.path
     manifest = json.loads((root / MANIFEST).read_text())
     assert manifest["key"] == runtime.key == root.name
-    assert tuple(manifest["packages"]) == registry.packages() == runtime.packages
-    assert set(runtime.versions) == set(registry.ids())
+    assert tuple(manifest["packages"]) == catalogue.packages() == runtime.packages
+    assert set(runtime.versions) == set(catalogue.ids())
     assert all(v and "error" not in v and "(exit" not in v for v in runtime.versions.values()), (
         runtime.versions
     )
@@ -72,15 +72,15 @@ def test_built_rootfs_is_complete_and_small(runtime: RuntimeRootfs, registry: La
     assert not list((root / "var/lib/apt/lists").glob("*Packages*"))
     docs = {p.name for p in (root / "usr/share/doc").rglob("*") if p.is_file()}
     assert docs <= {"copyright"}
-    assert find_rootfs(root.parent, registry) == replace(runtime, build_seconds=0.0)
+    assert find_rootfs(root.parent, catalogue) == replace(runtime, build_seconds=0.0)
 
 
 @pytest.mark.bwrap
 def test_concurrent_builds_share_one_result(
-    runtime: RuntimeRootfs, registry: LanguageRegistry, tmp_path: Path
+    runtime: RuntimeRootfs, catalogue: LanguageCatalogue, tmp_path: Path
 ) -> None:
     """Two builds at once into an empty cache (package layer pre-seeded): one builds, one waits."""
-    base = f"base-{base_key(registry.packages())}"
+    base = f"base-{base_key(catalogue.packages())}"
     if tmp_path.stat().st_dev != runtime.path.stat().st_dev:
         pytest.skip("the pytest temp dir is on another file system than the cache: no hard links")
     subprocess.run(["cp", "-al", str(runtime.path.parent / base), str(tmp_path / base)], check=True)
@@ -91,7 +91,7 @@ def test_concurrent_builds_share_one_result(
     def build() -> None:
         start.wait(timeout=30)
         try:
-            results.append(build_rootfs(tmp_path, registry=registry))
+            results.append(build_rootfs(tmp_path, catalogue=catalogue))
         except BaseException as exc:  # noqa: BLE001 (re-raised by the assertion below)
             errors.append(exc)
 
@@ -105,7 +105,7 @@ def test_concurrent_builds_share_one_result(
     assert results[0].path == results[1].path == tmp_path / runtime.key
     assert sorted(r.build_seconds > 0 for r in results) == [False, True]
     assert not list(tmp_path.glob(".build-*"))
-    again = build_rootfs(tmp_path, registry=registry)
+    again = build_rootfs(tmp_path, catalogue=catalogue)
     assert (again.path, again.build_seconds) == (results[0].path, 0.0)
 
 

@@ -18,10 +18,10 @@ from anyio.abc import ByteReceiveStream
 
 from server.errors import Unavailable
 from server.exec.dispatch.redis_queue import RunQueue, WorkerInfo
-from server.exec.dispatch.redis_runner import NO_WORKER, WORKER_LOST, QueueRunner
+from server.exec.dispatch.redis_runner import NO_WORKER, WORKER_LOST, RedisRunner
 from server.exec.dispatch.worker import Worker
 from server.exec.engines.bwrap import engine as bwrap_engine
-from server.exec.engines.bwrap.engine import BwrapSandbox
+from server.exec.engines.bwrap.engine import BwrapEngine
 from server.exec.runtime.rootfs import RuntimeRootfs
 from server.exec.sandbox import Limits, RunSpec, Step, Stream
 from tests.prerequisites import missing
@@ -61,11 +61,11 @@ async def queue() -> AsyncIterator[RunQueue]:
 
 
 @pytest.fixture
-def sandbox(runtime: RuntimeRootfs, tmp_path: Path) -> BwrapSandbox:
+def engine(runtime: RuntimeRootfs, tmp_path: Path) -> BwrapEngine:
     reason = bwrap_engine.probe()
     if reason is not None:
         missing(reason)
-    return BwrapSandbox(runtime.path, tmp_path / "sandbox")
+    return BwrapEngine(runtime.path, tmp_path / "sandbox")
 
 
 class Output:
@@ -106,7 +106,7 @@ async def test_groups_take_turns_and_positions_are_exact(queue: RunQueue) -> Non
 
 
 async def test_without_a_worker_runs_are_refused_with_the_reason(queue: RunQueue) -> None:
-    runner = QueueRunner(queue)
+    runner = RedisRunner(queue)
     with pytest.raises(Unavailable, match="duet worker"):
         await runner.run(python("print(1)"), group="s")
     status = await runner.status()
@@ -114,26 +114,26 @@ async def test_without_a_worker_runs_are_refused_with_the_reason(queue: RunQueue
 
 
 @asynccontextmanager
-async def workers(queue: RunQueue, sandbox: BwrapSandbox, *slots: int) -> AsyncIterator[list[Worker]]:
+async def workers(queue: RunQueue, engine: BwrapEngine, *slots: int) -> AsyncIterator[list[Worker]]:
     async with AsyncExitStack() as stack:
         started = [
             await stack.enter_async_context(
-                Worker(queue, sandbox, slots=n, versions={"python": "3"}).running()
+                Worker(queue, engine, slots=n, versions={"python": "3"}).running()
             )
             for n in slots
         ]
         yield started
 
 
-async def test_output_streams_back_and_the_result_matches(queue: RunQueue, sandbox: BwrapSandbox) -> None:
+async def test_output_streams_back_and_the_result_matches(queue: RunQueue, engine: BwrapEngine) -> None:
     output = Output()
-    async with workers(queue, sandbox, 2) as (worker,):
-        status = await QueueRunner(queue).status()
+    async with workers(queue, engine, 2) as (worker,):
+        status = await RedisRunner(queue).status()
         assert status.available and status.engine == "queue: bwrap" and status.versions == {"python": "3"}
         source = (
             "import sys\nfor i in range(3): print('line', i)\nprint('oops', file=sys.stderr)\nsys.exit(3)"
         )
-        result = await QueueRunner(queue).run(python(source), group="s", on_output=output)
+        result = await RedisRunner(queue).run(python(source), group="s", on_output=output)
     assert result.status == "runtime_error" and result.exit_code == 3
     assert result.stdout == "line 0\nline 1\nline 2\n" and result.stderr == "oops\n"
     assert "line 2" in output.text and "oops" in output.text
@@ -145,17 +145,17 @@ async def test_output_streams_back_and_the_result_matches(queue: RunQueue, sandb
     assert streams and all([0 < await queue.redis.ttl(key) <= 60 for key in streams])
 
 
-async def test_stdin_and_stop_reach_the_program(queue: RunQueue, sandbox: BwrapSandbox) -> None:
+async def test_stdin_and_stop_reach_the_program(queue: RunQueue, engine: BwrapEngine) -> None:
     output = Output()
     send, receive = anyio.create_memory_object_stream[bytes](8)
     stop = anyio.Event()
     source = "import time\nprint('echo', input())\nwhile True: time.sleep(1)"
-    async with send, receive, workers(queue, sandbox, 1), anyio.create_task_group() as tg:
+    async with send, receive, workers(queue, engine, 1), anyio.create_task_group() as tg:
         results = []
 
         async def run() -> None:
             results.append(
-                await QueueRunner(queue).run(
+                await RedisRunner(queue).run(
                     python(source, wall=60), group="s", on_output=output, stdin_stream=receive, stop=stop
                 )
             )
@@ -169,9 +169,9 @@ async def test_stdin_and_stop_reach_the_program(queue: RunQueue, sandbox: BwrapS
 
 
 async def test_a_waiting_run_learns_its_position_and_can_be_withdrawn(
-    queue: RunQueue, sandbox: BwrapSandbox
+    queue: RunQueue, engine: BwrapEngine
 ) -> None:
-    runner = QueueRunner(queue)
+    runner = RedisRunner(queue)
     busy_output = Output()
     busy_stop, queued_stop, queued_done, got_position = (
         anyio.Event(),
@@ -195,7 +195,7 @@ async def test_a_waiting_run_learns_its_position_and_can_be_withdrawn(
         results["queued"] = await runner.run(spec, group="b", on_position=on_position, stop=queued_stop)
         queued_done.set()
 
-    async with workers(queue, sandbox, 1), anyio.create_task_group() as tg:
+    async with workers(queue, engine, 1), anyio.create_task_group() as tg:
         tg.start_soon(busy)
         await busy_output.wait_for("busy")
         tg.start_soon(queued)
@@ -212,9 +212,9 @@ async def test_a_waiting_run_learns_its_position_and_can_be_withdrawn(
     assert await queue.redis.llen(queue.key("ring")) == 0
 
 
-async def test_a_terminal_runs_on_a_worker(queue: RunQueue, sandbox: BwrapSandbox) -> None:
+async def test_a_terminal_runs_on_a_worker(queue: RunQueue, engine: BwrapEngine) -> None:
     spec = RunSpec(files={}, steps=[Step("run", ("python3", "-q"))], env=ENV, limits=Limits())
-    async with workers(queue, sandbox, 1), QueueRunner(queue).terminal(spec, group="s") as terminal:
+    async with workers(queue, engine, 1), RedisRunner(queue).terminal(spec, group="s") as terminal:
         await terminal.resize(24, 80)
         await terminal.write(b"print(6 * 7)\n")
         seen = b""
@@ -227,16 +227,16 @@ async def test_a_terminal_runs_on_a_worker(queue: RunQueue, sandbox: BwrapSandbo
                 pass
 
 
-async def test_several_workers_share_the_queue(queue: RunQueue, sandbox: BwrapSandbox) -> None:
+async def test_several_workers_share_the_queue(queue: RunQueue, engine: BwrapEngine) -> None:
     outputs = [Output(), Output()]
     inputs = [anyio.create_memory_object_stream[bytes](4) for _ in outputs]
     source = "print('ready', flush=True)\nprint('got', input())"
-    async with workers(queue, sandbox, 1, 1) as pool, anyio.create_task_group() as tg:
+    async with workers(queue, engine, 1, 1) as pool, anyio.create_task_group() as tg:
         results = []
 
         async def run(i: int) -> None:
             results.append(
-                await QueueRunner(queue).run(
+                await RedisRunner(queue).run(
                     python(source), group=f"s{i}", on_output=outputs[i], stdin_stream=inputs[i][1]
                 )
             )
@@ -277,7 +277,7 @@ async def test_a_killed_worker_ends_its_run_with_a_clear_error(
                 if "serving the run queue" in log:
                     break
         tg.start_soon(drain, worker.stderr)
-        runner = QueueRunner(queue)
+        runner = RedisRunner(queue)
         assert (await runner.status()).available
         output = Output()
         results = []
@@ -310,7 +310,7 @@ async def test_redis_not_answering_is_a_clear_503() -> None:
         port = sock.getsockname()[1]
     client = aioredis.Redis.from_url(f"redis://127.0.0.1:{port}/0")
     try:
-        runner = QueueRunner(RunQueue(client, prefix=unique_prefix()))
+        runner = RedisRunner(RunQueue(client, prefix=unique_prefix()))
         with pytest.raises(Unavailable, match="Redis"):
             await runner.run(python("print(1)"), group="s")
         status = await runner.status()
@@ -324,7 +324,7 @@ async def test_a_run_nobody_takes_in_time_is_withdrawn_with_503(queue: RunQueue)
     await queue.heartbeat(WorkerInfo("stuck", "bwrap", 1, "elsewhere", {}))
     positions: list[int] = []
     with pytest.raises(Unavailable, match="in time"):
-        await QueueRunner(queue, queue_timeout=0.5).run(
+        await RedisRunner(queue, queue_timeout=0.5).run(
             python("print(1)"), group="s", on_position=positions.append
         )
     assert positions == [1]

@@ -1,4 +1,4 @@
-"""docker/runtime.Dockerfile is generated from the registry and cannot drift from it."""
+"""docker/runtime.Dockerfile is generated from the catalogue and cannot drift from it."""
 
 from __future__ import annotations
 
@@ -6,23 +6,23 @@ import re
 from pathlib import Path
 
 from server.exec.runtime.dockerfile import DOCKERFILE_PATH, render_dockerfile
-from server.exec.runtime.languages import LanguageRegistry
+from server.exec.runtime.languages import LanguageCatalogue
 from server.exec.runtime.rootfs import RUNNER_GID, RUNNER_UID
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_checked_in_dockerfile_is_the_generated_one(registry: LanguageRegistry) -> None:
-    assert (ROOT / DOCKERFILE_PATH).read_text() == render_dockerfile(registry), (
+def test_checked_in_dockerfile_is_the_generated_one(catalogue: LanguageCatalogue) -> None:
+    assert (ROOT / DOCKERFILE_PATH).read_text() == render_dockerfile(catalogue), (
         "run `duet runtime dockerfile`"
     )
 
 
-def test_dockerfile_installs_exactly_the_registry_packages(registry: LanguageRegistry) -> None:
+def test_dockerfile_installs_exactly_the_catalogue_packages(catalogue: LanguageCatalogue) -> None:
     text = (ROOT / DOCKERFILE_PATH).read_text()
     install = text.split("--no-install-recommends", 1)[1].split(";", 1)[0]
     listed = re.findall(r"^\s+([a-z0-9][a-z0-9.+-]+)(?: \\)?$", install, flags=re.MULTILINE)
-    assert listed == list(registry.packages())
+    assert listed == list(catalogue.packages())
     assert text.count("FROM ") == 1 and "FROM debian:bookworm-slim" in text
     assert f"USER {RUNNER_UID}:{RUNNER_GID}\n" in text
 

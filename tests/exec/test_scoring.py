@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from server.exec.reports import MISSING_MESSAGE, ParsedReport, TestResult, read_test_report, score
-from server.exec.runtime.languages import load_registry
+from server.exec.runtime.languages import load_catalogue
 
 
 def test_missing_tests_fail_and_unexpected_ones_are_not_scored() -> None:
@@ -52,7 +52,7 @@ def test_empty_expected_list_scores_nothing() -> None:
 
 
 def test_read_test_report_uses_the_language_harness() -> None:
-    python = load_registry().get("python")
+    python = load_catalogue().get("python")
     collected = {
         "report.jsonl": b'{"name": "test_a", "status": "passed"}\n',
         "report.xml": b"<testsuite><testcase name='test_b'/></testsuite>",

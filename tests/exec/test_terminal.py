@@ -5,8 +5,8 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from server.exec.runtime.languages import LanguageRegistry
-from server.exec.sandbox import RunSpec, Sandbox, Step, Terminal
+from server.exec.runtime.languages import LanguageCatalogue
+from server.exec.sandbox import Engine, RunSpec, Step, Terminal
 
 pytestmark = pytest.mark.anyio
 
@@ -22,14 +22,14 @@ async def read_until(terminal: Terminal, wanted: bytes) -> bytes:
     return seen
 
 
-async def test_a_python_repl_answers_and_sees_the_files(sandbox: Sandbox, registry: LanguageRegistry) -> None:
-    python = registry.get("python")
+async def test_a_python_repl_answers_and_sees_the_files(engine: Engine, catalogue: LanguageCatalogue) -> None:
+    python = catalogue.get("python")
     spec = RunSpec(
         files={"helper.py": b"ANSWER = 6 * 7\n"},
         steps=[Step("run", ("python3", "-q", "-i"))],
         env=python.environment(),
     )
-    async with sandbox.terminal(spec) as terminal:
+    async with engine.terminal(spec) as terminal:
         await terminal.resize(30, 100)
         await read_until(terminal, b">>> ")
         await terminal.write(b"import helper, os; print('got', helper.ANSWER, os.isatty(0))\r")
@@ -40,10 +40,10 @@ async def test_a_python_repl_answers_and_sees_the_files(sandbox: Sandbox, regist
                 pass
 
 
-async def test_the_terminal_has_its_size_and_type(sandbox: Sandbox, registry: LanguageRegistry) -> None:
-    python = registry.get("python")
+async def test_the_terminal_has_its_size_and_type(engine: Engine, catalogue: LanguageCatalogue) -> None:
+    python = catalogue.get("python")
     spec = RunSpec(files={}, steps=[Step("run", ("python3", "-q", "-i"))], env=python.environment())
-    async with sandbox.terminal(spec) as terminal:
+    async with engine.terminal(spec) as terminal:
         await terminal.resize(33, 111)
         await read_until(terminal, b">>> ")
         await terminal.write(b"import os; print('size', *os.get_terminal_size(), os.environ['TERM'])\r")
@@ -59,15 +59,15 @@ time.sleep(60)
 
 
 async def test_the_terminal_is_the_programs_controlling_tty(
-    sandbox: Sandbox, registry: LanguageRegistry
+    engine: Engine, catalogue: LanguageCatalogue
 ) -> None:
-    python = registry.get("python")
+    python = catalogue.get("python")
     spec = RunSpec(
         files={"probe.py": CTRL_C_PROBE.encode()},
         steps=[Step("run", ("python3", "probe.py"))],
         env=python.environment(),
     )
-    async with sandbox.terminal(spec) as terminal:
+    async with engine.terminal(spec) as terminal:
         await read_until(terminal, b"leader True True armed")
         await terminal.write(b"\x03")  # Ctrl-C: the line discipline signals the foreground group
         await read_until(terminal, b"got SIGINT")

@@ -1,8 +1,8 @@
 """Which Runner a server process uses, from Settings.
 
-Without ``DUET_REDIS_URL``: this process's sandbox with an in-process fair queue. With it: the
+Without ``DUET_REDIS_URL``: this process's engine with an in-process fair queue. With it: the
 Redis job queue, served by ``duet worker`` processes (and by this process too when
-``DUET_EXEC_IN_PROCESS_WORKER`` is on). A web node that only submits never opens a sandbox.
+``DUET_EXEC_IN_PROCESS_WORKER`` is on). A web node that only submits never opens an engine.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import redis.asyncio as aioredis
 
 from server.exec.dispatch.local_runner import LocalRunner
 from server.exec.dispatch.redis_queue import RunQueue
-from server.exec.dispatch.redis_runner import QueueRunner
+from server.exec.dispatch.redis_runner import RedisRunner
 from server.exec.dispatch.runner import Runner
 from server.exec.dispatch.worker import Worker
-from server.exec.engines.auto import open_sandbox
+from server.exec.engines.auto import open_engine
 from server.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -28,16 +28,16 @@ logger = logging.getLogger(__name__)
 @asynccontextmanager
 async def open_runner(settings: Settings) -> AsyncIterator[Runner]:
     if not settings.redis_url:
-        async with open_sandbox(settings) as engine:
+        async with open_engine(settings) as choice:
             yield LocalRunner(
-                engine.sandbox,
+                choice.engine,
                 slots=settings.effective_exec_slots,
-                unavailable_reason=engine.reason,
-                versions=engine.versions,
+                unavailable_reason=choice.reason,
+                versions=choice.versions,
             )
         return
-    async with run_queue(settings) as queue:
-        runner = QueueRunner(queue, queue_timeout=settings.exec_queue_timeout_seconds)
+    async with open_run_queue(settings) as queue:
+        runner = RedisRunner(queue, queue_timeout=settings.exec_queue_timeout_seconds)
         if not settings.exec_in_process_worker:
             yield runner
             return
@@ -46,7 +46,7 @@ async def open_runner(settings: Settings) -> AsyncIterator[Runner]:
 
 
 @asynccontextmanager
-async def run_queue(settings: Settings) -> AsyncIterator[RunQueue]:
+async def open_run_queue(settings: Settings) -> AsyncIterator[RunQueue]:
     client = aioredis.Redis.from_url(settings.redis_url)
     try:
         yield RunQueue(client, prefix=settings.redis_prefix)
@@ -58,12 +58,12 @@ async def run_queue(settings: Settings) -> AsyncIterator[RunQueue]:
 @asynccontextmanager
 async def serving_worker(settings: Settings, queue: RunQueue) -> AsyncIterator[Worker | None]:
     """A worker on this host's engine serving ``queue``; None (logged) when no engine works here."""
-    async with open_sandbox(settings) as engine:
-        if engine.sandbox is None:
-            logger.error("this process cannot serve the run queue: %s", engine.reason)
+    async with open_engine(settings) as choice:
+        if choice.engine is None:
+            logger.error("this process cannot serve the run queue: %s", choice.reason)
             yield None
             return
-        worker = Worker(queue, engine.sandbox, slots=settings.effective_exec_slots, versions=engine.versions)
+        worker = Worker(queue, choice.engine, slots=settings.effective_exec_slots, versions=choice.versions)
         async with worker.running():
             logger.info(
                 "worker %s serving the run queue with %s, %d slots",

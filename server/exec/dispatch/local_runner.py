@@ -12,37 +12,37 @@ from anyio.abc import ByteReceiveStream
 from server.errors import Unavailable
 from server.exec.dispatch.fair_queue import FairQueue, PositionCallback
 from server.exec.dispatch.runner import RunnerStatus
-from server.exec.sandbox import OutputSink, RunResult, RunSpec, Sandbox, Terminal
+from server.exec.sandbox import Engine, OutputSink, RunResult, RunSpec, Terminal
 
 
 class LocalRunner:
-    """Runs in this process's sandbox, at most ``slots`` at once, round-robin between groups."""
+    """Runs on this process's engine, at most ``slots`` at once, round-robin between groups."""
 
     def __init__(
         self,
-        sandbox: Sandbox | None,
+        engine: Engine | None,
         *,
         slots: int,
         unavailable_reason: str = "",
         versions: Mapping[str, str] | None = None,
     ) -> None:
-        self.sandbox = sandbox
+        self.engine = engine
         self.queue = FairQueue(slots)
         self._status = RunnerStatus(
-            engine=sandbox.name if sandbox is not None else "none",
-            available=sandbox is not None,
-            reason="" if sandbox is not None else unavailable_reason,
+            engine=engine.name if engine is not None else "none",
+            available=engine is not None,
+            reason="" if engine is not None else unavailable_reason,
             versions=dict(versions or {}),
-            serving=sandbox is not None,
+            serving=engine is not None,
         )
 
     async def status(self) -> RunnerStatus:
         return self._status
 
-    def _sandbox(self) -> Sandbox:
-        if self.sandbox is None:
+    def _available(self) -> Engine:
+        if self.engine is None:
             raise Unavailable(f"code cannot run on this server: {self._status.reason}")
-        return self.sandbox
+        return self.engine
 
     async def run(
         self,
@@ -54,12 +54,12 @@ class LocalRunner:
         stdin_stream: ByteReceiveStream | None = None,
         stop: anyio.Event | None = None,
     ) -> RunResult:
-        sandbox = self._sandbox()
+        engine = self._available()
         async with self.queue.slot(group, on_position):
-            return await sandbox.run(spec, on_output=on_output, stdin_stream=stdin_stream, stop=stop)
+            return await engine.run(spec, on_output=on_output, stdin_stream=stdin_stream, stop=stop)
 
     @asynccontextmanager
     async def terminal(self, spec: RunSpec, *, group: str) -> AsyncIterator[Terminal]:
-        sandbox = self._sandbox()
-        async with self.queue.slot(group), sandbox.terminal(spec) as terminal:
+        engine = self._available()
+        async with self.queue.slot(group), engine.terminal(spec) as terminal:
             yield terminal

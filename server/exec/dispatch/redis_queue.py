@@ -144,7 +144,7 @@ class Claimed:
 
 
 class RunQueue:
-    """The queue's operations, shared by submitters (``QueueRunner``) and workers (``Worker``)."""
+    """The queue's operations, shared by submitters (``RedisRunner``) and workers (``Worker``)."""
 
     def __init__(self, redis: aioredis.Redis, prefix: str = "duet") -> None:
         self.redis = redis

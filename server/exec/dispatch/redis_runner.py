@@ -90,7 +90,7 @@ class _Job:
         await self.queue.forget(self.job_id, after_seconds=60)
 
 
-class QueueRunner:
+class RedisRunner:
     def __init__(self, queue: RunQueue, *, queue_timeout: float = 300.0) -> None:
         self.queue = queue
         self.queue_timeout = queue_timeout
@@ -202,10 +202,10 @@ class QueueRunner:
                     break
                 if fields.get(b"t") == b"error":
                     raise Unavailable(fields[b"d"].decode(errors="replace"))
-            yield _QueueTerminal(handle)
+            yield _RedisTerminal(handle)
 
 
-class _QueueTerminal:
+class _RedisTerminal:
     def __init__(self, handle: _Job) -> None:
         self._handle = handle
         self._ended = False

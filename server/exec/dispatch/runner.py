@@ -1,6 +1,6 @@
 """What runs code for the Executor and the console: a ``Runner``. Runs happen on this node
 (``server.exec.dispatch.local_runner.LocalRunner``) or on ``duet worker`` processes through Redis
-(``server.exec.dispatch.redis_runner.QueueRunner``); callers only see ``Runner``."""
+(``server.exec.dispatch.redis_runner.RedisRunner``); callers only see ``Runner``."""
 
 from __future__ import annotations
 
@@ -45,6 +45,6 @@ class Runner(Protocol):
         ...
 
     def terminal(self, spec: RunSpec, *, group: str) -> AbstractAsyncContextManager[Terminal]:
-        """A program on a pty (see ``Sandbox.terminal``), once a slot is free for ``group``, held
+        """A program on a pty (see ``Engine.terminal``), once a slot is free for ``group``, held
         while it is open: a terminal is a run. Raises ``Unavailable`` likewise."""
         ...

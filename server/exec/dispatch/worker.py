@@ -1,4 +1,4 @@
-"""``duet worker``: takes runs from the Redis job queue and runs them in this host's sandbox.
+"""``duet worker``: takes runs from the Redis job queue and runs them on this host's engine.
 
 Any number of workers on any hosts share one queue. Each runs at most ``slots`` jobs at once and
 claims a job only when it has a free slot, so a busy worker never holds work another could do.
@@ -22,7 +22,7 @@ from anyio.abc import ByteReceiveStream, TaskGroup
 from server import tokens
 from server.exec.dispatch.redis_queue import HEARTBEAT_MS, LEASE_MS, Claimed, RunQueue, WorkerInfo
 from server.exec.dispatch.wire import decode_spec, encode_result
-from server.exec.sandbox import RunResult, RunSpec, Sandbox, Stream, Terminal
+from server.exec.sandbox import Engine, RunResult, RunSpec, Stream, Terminal
 
 logger = logging.getLogger(__name__)
 
@@ -31,13 +31,13 @@ IDLE_WAIT_SECONDS = 2.0
 
 class Worker:
     def __init__(
-        self, queue: RunQueue, sandbox: Sandbox, *, slots: int, versions: Mapping[str, str] | None = None
+        self, queue: RunQueue, engine: Engine, *, slots: int, versions: Mapping[str, str] | None = None
     ) -> None:
         self.queue = queue
-        self.sandbox = sandbox
+        self.engine = engine
         self.info = WorkerInfo(
             worker_id=tokens.new_id(),
-            engine=sandbox.name,
+            engine=engine.name,
             slots=slots,
             host=socket.gethostname(),
             versions=dict(versions or {}),
@@ -152,7 +152,7 @@ class Worker:
         async with send, receive, anyio.create_task_group() as tg:
             tg.start_soon(follow_commands)
             try:
-                result = await self.sandbox.run(
+                result = await self.engine.run(
                     spec,
                     on_output=on_output,
                     stdin_stream=cast(ByteReceiveStream, receive) if interactive else None,
@@ -165,7 +165,7 @@ class Worker:
             tg.cancel_scope.cancel()
 
     async def _terminal(self, job_id: str, spec: RunSpec) -> None:
-        async with self.sandbox.terminal(spec) as terminal, anyio.create_task_group() as tg:
+        async with self.engine.terminal(spec) as terminal, anyio.create_task_group() as tg:
             await self.queue.send("out", job_id, {"t": "term-ready"})
 
             async def output() -> None:

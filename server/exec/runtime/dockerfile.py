@@ -1,9 +1,9 @@
-"""The production runtime image, generated from the same registry as the local rootfs.
+"""The production runtime image, generated from the same catalogue as the local rootfs.
 
 The Docker engine's sandboxes start the agent compiled in it
 (``server/exec/engines/docker/agent/duet-agent.c``).
 ``docker/runtime.Dockerfile`` is this module's output (``duet runtime dockerfile`` rewrites it;
-a test fails when it drifts from the registry). Build it from the repository root:
+a test fails when it drifts from the catalogue). Build it from the repository root:
 ``docker build -f docker/runtime.Dockerfile -t duet-runtime .``
 
 The runner's uid is far above 65535 (``server.exec.runtime.rootfs.RUNNER_UID``): ``useradd
@@ -13,7 +13,7 @@ otherwise take hundreds of GB in an image layer.
 
 from __future__ import annotations
 
-from server.exec.runtime.languages import BASE_ENV, HARNESS_DIR, RESULTS_DIR, WORK_DIR, LanguageRegistry
+from server.exec.runtime.languages import BASE_ENV, HARNESS_DIR, RESULTS_DIR, WORK_DIR, LanguageCatalogue
 from server.exec.runtime.rootfs import (
     AGENT_BINARY,
     AGENT_CFLAGS,
@@ -32,8 +32,8 @@ HARNESS_IN_REPOSITORY = "server/exec/runtime/harness"
 DOCKERFILE_PATH = "docker/runtime.Dockerfile"
 
 
-def render_dockerfile(registry: LanguageRegistry) -> str:
-    packages = " \\\n        ".join(registry.packages())
+def render_dockerfile(catalogue: LanguageCatalogue) -> str:
+    packages = " \\\n        ".join(catalogue.packages())
     nodoc = "".join(f"        '{line}' \\\n" for line in DPKG_NODOC.splitlines())
     env = " \\\n    ".join(f"{key}={value}" for key, value in BASE_ENV)
     return f"""\

@@ -2,7 +2,7 @@
 
 Two layers, each cached by a content hash in a directory outside the git checkout:
 
-- ``base-<hash>``: debootstrap (minbase) plus the union of the registry's Debian packages, without
+- ``base-<hash>``: debootstrap (minbase) plus the union of the catalogue's Debian packages, without
   recommends, docs, man pages or locales; ``hash`` covers the suite and the package list. This is
   the slow part (minutes) and only changes when a language's packages change.
 - ``<hash>``: a hard-link copy of the base plus the harness support files under
@@ -35,7 +35,7 @@ from pathlib import Path
 
 from server.errors import ConfigurationError, DuetError
 from server.exec.runtime.apt_sources import AptSource, apt_sources, render_sources
-from server.exec.runtime.languages import HARNESS_DIR, LanguageRegistry, harness_files, load_registry
+from server.exec.runtime.languages import HARNESS_DIR, LanguageCatalogue, harness_files, load_catalogue
 
 logger = logging.getLogger(__name__)
 
@@ -141,28 +141,28 @@ def rootfs_key(packages: Sequence[str], harness: Mapping[str, bytes], agent: byt
     return digest.hexdigest()[:20]
 
 
-def expected_rootfs_path(cache_dir: Path, registry: LanguageRegistry | None = None) -> Path:
-    """Where the rootfs for the current registry and harness files lives (built or not)."""
-    registry = registry or load_registry()
-    return cache_dir / rootfs_key(registry.packages(), harness_files())
+def expected_rootfs_path(cache_dir: Path, catalogue: LanguageCatalogue | None = None) -> Path:
+    """Where the rootfs for the current catalogue and harness files lives (built or not)."""
+    catalogue = catalogue or load_catalogue()
+    return cache_dir / rootfs_key(catalogue.packages(), harness_files())
 
 
-def find_rootfs(cache_dir: Path, registry: LanguageRegistry | None = None) -> RuntimeRootfs | None:
-    """The already-built rootfs for the current registry, or None."""
-    path = expected_rootfs_path(cache_dir, registry)
+def find_rootfs(cache_dir: Path, catalogue: LanguageCatalogue | None = None) -> RuntimeRootfs | None:
+    """The already-built rootfs for the current catalogue, or None."""
+    path = expected_rootfs_path(cache_dir, catalogue)
     return _read_manifest(path, build_seconds=0.0)
 
 
 def build_rootfs(
     cache_dir: Path,
     *,
-    registry: LanguageRegistry | None = None,
+    catalogue: LanguageCatalogue | None = None,
     sources: Sequence[AptSource] | None = None,
 ) -> RuntimeRootfs:
-    """Build (or reuse) the runtime rootfs for ``registry`` in ``cache_dir`` and describe it."""
-    registry = registry or load_registry()
+    """Build (or reuse) the runtime rootfs for ``catalogue`` in ``cache_dir`` and describe it."""
+    catalogue = catalogue or load_catalogue()
     harness = harness_files()
-    packages = registry.packages()
+    packages = catalogue.packages()
     key = rootfs_key(packages, harness)
     target = cache_dir / key
     cache_dir.mkdir(parents=True, exist_ok=True)
@@ -175,7 +175,7 @@ def build_rootfs(
         if found is not None:
             return found
         base = _build_base(cache_dir, packages, sources or apt_sources(SUITE))
-        _build_final(base, target, key, packages, harness, registry)
+        _build_final(base, target, key, packages, harness, catalogue)
     result = _read_manifest(target, build_seconds=time.monotonic() - started)
     if result is None:
         raise RootfsBuildError(f"the rootfs at {target} has no manifest after its build")
@@ -248,7 +248,7 @@ def _build_final(
     key: str,
     packages: Sequence[str],
     harness: Mapping[str, bytes],
-    registry: LanguageRegistry,
+    catalogue: LanguageCatalogue,
 ) -> None:
     work = target.parent / f".build-{key}-{os.getpid()}"
     _remove_tree(work)
@@ -265,7 +265,7 @@ def _build_final(
         for mount_point in ("work", "results"):
             (work / mount_point).mkdir(mode=0o755, exist_ok=True)
         with _proc_mounted(work):  # the JDK finds its libraries through /proc/self/exe
-            versions = {language.id: _version(work, language.version) for language in registry}
+            versions = {language.id: _version(work, language.version) for language in catalogue}
         manifest = {
             "key": key,
             "suite": SUITE,

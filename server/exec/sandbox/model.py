@@ -146,16 +146,17 @@ class Terminal(Protocol):
     async def resize(self, rows: int, cols: int) -> None: ...
 
 
-class Sandbox(Protocol):
-    """An isolation engine. ``stdin_stream`` feeds an interactive program after ``spec.stdin``."""
+class Engine(Protocol):
+    """An isolation engine (``server.exec.engines``): each run, and each terminal, in a sandbox of
+    its own, used once. ``stdin_stream`` feeds an interactive program after ``spec.stdin``."""
 
     name: str
 
     def terminal(self, spec: RunSpec) -> AbstractAsyncContextManager[Terminal]:
         """Run the last step of ``spec`` on a pty (earlier steps are ignored); the program is
         killed when the context exits. Limits apply (CPU time and output bytes over the whole
-        session, see ``server.exec.sandbox.terminal_limits``) except the wall time, which the caller
-        owns."""
+        session, see ``server.exec.sandbox.terminal_limits``) except the wall time, which the
+        caller owns."""
         ...
 
     async def run(

@@ -34,8 +34,7 @@ S = TypeVar("S", bound=Pooled)
 
 class WarmPool(Generic[S]):
     """``size`` sandboxes made by ``make`` kept ready while ``running``; ``release`` tears one
-    down (used, dead, or left over at shutdown). The engine's ``log`` says what happens to them,
-    calling them ``what`` and their making ``making`` ("could not {making} a warm {what}")."""
+    down (used, dead, or left over at shutdown). The engine's ``log`` says what happens to them."""
 
     def __init__(
         self,
@@ -44,15 +43,11 @@ class WarmPool(Generic[S]):
         release: Callable[[S], Awaitable[None]],
         *,
         log: logging.Logger,
-        what: str,
-        making: str,
     ) -> None:
         self.size = size
         self._make = make
         self._release = release
         self._log = log
-        self._what = what
-        self._making = making
         self.ready: list[S] = []
         self._changed = anyio.Event()
         self._used: MemoryObjectSendStream[S] | None = None  # while running
@@ -88,7 +83,7 @@ class WarmPool(Generic[S]):
             self._changed.set()
             if sandbox.alive():
                 return sandbox
-            self._log.warning("a warm %s died while waiting; taking another", self._what)
+            self._log.warning("a warm sandbox died while waiting; taking another")
             await self.dispose(sandbox)
         return None
 
@@ -109,9 +104,7 @@ class WarmPool(Generic[S]):
                 try:
                     sandbox = await self._make()
                 except Exception:  # noqa: BLE001 (logged with its traceback; the pool tries again)
-                    self._log.exception(
-                        "could not %s a warm %s; trying again shortly", self._making, self._what
-                    )
+                    self._log.exception("could not make a warm sandbox; trying again shortly")
                     await anyio.sleep(REFILL_BACKOFF_SECONDS)
                     continue
                 self.ready.append(sandbox)
@@ -127,4 +120,4 @@ class WarmPool(Generic[S]):
         try:
             await self._release(sandbox)
         except Exception:  # noqa: BLE001 (logged; one teardown never ends the engine, sweeps find it)
-            self._log.exception("could not tear a used %s down", self._what)
+            self._log.exception("could not tear a used sandbox down")

@@ -206,6 +206,6 @@ async def runtimes(principal: ApiPrincipal, svc: ServicesDep) -> RuntimesOut:
                 test_framework=language.test.framework,
                 test_file=language.test.test_file,
             )
-            for language in executor.registry
+            for language in executor.catalogue
         ],
     )

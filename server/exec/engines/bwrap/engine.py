@@ -31,7 +31,7 @@ from anyio.abc import ByteReceiveStream
 
 from server.errors import Unavailable
 from server.exec.engines.bwrap import child
-from server.exec.engines.bwrap.sandbox import Prepared, Shape, failure, prepare
+from server.exec.engines.bwrap.sandbox import BwrapSandbox, Shape, failure, prepare
 from server.exec.runtime.rootfs import RUNNER_GID, RUNNER_UID
 from server.exec.sandbox import (
     Limits,
@@ -63,7 +63,7 @@ def probe() -> str | None:
     return cgroup.available()
 
 
-class BwrapSandbox:
+class BwrapEngine:
     name = "bwrap"
 
     def __init__(
@@ -74,23 +74,21 @@ class BwrapSandbox:
         self.pool_size = pool_size
         self.defaults = defaults
         self._filter = seccomp.bpf_program()
-        self._pool = WarmPool(
-            pool_size, self._prepare_default, _release, log=logger, what="sandbox", making="prepare"
-        )
+        self._pool = WarmPool(pool_size, self._prepare_default, _release, log=logger)
 
     # ---- the warm pool ---------------------------------------------------------------------------
 
     @asynccontextmanager
-    async def running(self) -> AsyncIterator[BwrapSandbox]:
+    async def running(self) -> AsyncIterator[BwrapEngine]:
         """Keep ``pool_size`` sandboxes for the default limits ready while running (without
         it, every run prepares its own)."""
         async with self._pool.running():
             yield self
 
-    async def _prepare_default(self) -> Prepared:
+    async def _prepare_default(self) -> BwrapSandbox:
         return await self._prepare(Shape.of(self.defaults))
 
-    async def _prepare(self, shape: Shape, *, stdio: int = child.PIPE) -> Prepared:
+    async def _prepare(self, shape: Shape, *, stdio: int = child.PIPE) -> BwrapSandbox:
         """A sandbox over a workspace of its own (``_release`` ends both)."""
         ws = Workspace(self.work_base, size=shape.work_bytes, uid=RUNNER_UID, gid=RUNNER_GID)
         ws.__enter__()
@@ -100,7 +98,7 @@ class BwrapSandbox:
             ws.__exit__(None, None, None)
             raise
 
-    async def _take(self, limits: Limits) -> Prepared:
+    async def _take(self, limits: Limits) -> BwrapSandbox:
         warm = await self._pool.take() if Shape.of(limits) == Shape.of(self.defaults) else None
         return warm or await self._prepare(Shape.of(limits))
 
@@ -174,10 +172,10 @@ class BwrapSandbox:
             os.close(master)
 
 
-async def _release(prepared: Prepared) -> None:
+async def _release(sandbox: BwrapSandbox) -> None:
     """Close a sandbox and unmount the workspace it came with."""
-    await prepared.close()
-    prepared.ws.__exit__(None, None, None)
+    await sandbox.close()
+    sandbox.ws.__exit__(None, None, None)
 
 
 def sweep_orphans(work_base: Path) -> None:

@@ -12,7 +12,7 @@ process; the block is lifted; bwrap loads the seccomp filter, becomes the sandbo
 runs ``setpriv`` (the runner uid ``RUNNER_UID``, no host user's; no capabilities, no-new-privs),
 then a one-line ``bash`` trampoline (dash cannot name a descriptor above 9) that reads the step's
 command from a pipe (environment and argv, shell-quoted, one line), closes that pipe and
-``exec``s the command. Nothing of the run is inside before it starts. A started ``Prepared`` is
+``exec``s the command. Nothing of the run is inside before it starts. A started ``BwrapSandbox`` is
 what ``server.exec.sandbox.supervision`` watches.
 """
 
@@ -56,7 +56,7 @@ SETPRIV = (
 )
 
 
-__all__ = ["Prepared", "SandboxStartFailed", "Shape", "failure", "prepare"]
+__all__ = ["BwrapSandbox", "SandboxStartFailed", "Shape", "failure", "prepare"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +71,7 @@ class Shape:
         return cls(limits.work_bytes, limits.disk_bytes)
 
 
-class Prepared:
+class BwrapSandbox:
     """One sandbox, set up and waiting (see the module docstring). ``start`` once, ``close``
     always; ``process`` is bwrap, ``group`` the cgroup everything inside lives in. Once started
     it is a ``supervision.StartedStep``."""
@@ -181,7 +181,7 @@ async def prepare(
     *,
     collect: bool = True,
     stdio: int = child.PIPE,
-) -> Prepared:
+) -> BwrapSandbox:
     """Set up a sandbox over ``ws`` and leave it waiting. ``stdio``: pipes, or a pty's fd.
     Raises SandboxStartFailed when bwrap does not get as far as its sandbox."""
     group = RunCgroup()
@@ -230,7 +230,7 @@ async def prepare(
             await process.aclose()
             raise
         fds.clear()
-        return Prepared(ws, group, process, pid, init, command_write, block_write)
+        return BwrapSandbox(ws, group, process, pid, init, command_write, block_write)
     except BaseException:
         for fd in fds:
             os.close(fd)

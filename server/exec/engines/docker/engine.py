@@ -12,8 +12,8 @@ kills the container's pid 1 to end everything at once, and reads
 the reports from the results dir itself. Each container serves exactly one run and is then
 removed off the request path, its workspace unmounted after it.
 
-``runtime="auto"`` uses crun when the engine has it registered and a container starts with it,
-else the engine's default (the runtime now only matters for creating containers).
+``oci_runtime="auto"`` uses crun when the engine has it registered and a container starts with
+it, else the engine's default (the OCI runtime now only matters for creating containers).
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ from server.exec.engines.docker.sandbox import (
     AGENT_CONNECT_SECONDS,
     ContainerConfig,
     ContainerShape,
+    DockerSandbox,
     DockerStep,
-    WarmContainer,
     launch,
     remove_container,
 )
@@ -71,7 +71,7 @@ JANITOR_SECONDS = 60.0
 MAX_CONTAINER_AGE = 24 * 3600.0
 
 
-async def _remove(warm: WarmContainer) -> None:
+async def _remove(warm: DockerSandbox) -> None:
     await anyio.to_thread.run_sync(warm.remove)
 
 
@@ -89,7 +89,7 @@ async def probe() -> str | None:
     return await anyio.to_thread.run_sync(ping)
 
 
-async def runtimes() -> set[str]:
+async def oci_runtimes() -> set[str]:
     """The OCI runtimes the engine has registered."""
 
     def ask() -> set[str]:
@@ -102,7 +102,7 @@ async def runtimes() -> set[str]:
     return await anyio.to_thread.run_sync(ask)
 
 
-class DockerSandbox:
+class DockerEngine:
     name = "docker"
 
     def __init__(
@@ -112,7 +112,7 @@ class DockerSandbox:
         *,
         pool_size: int = 2,
         defaults: Limits = Limits(),
-        runtime: str = "auto",
+        oci_runtime: str = "auto",
         agent_command: tuple[str, ...] = AGENT_COMMAND,
         agent_connect_seconds: float = AGENT_CONNECT_SECONDS,
     ) -> None:
@@ -121,9 +121,9 @@ class DockerSandbox:
         first process and how long it has to connect (tests replace them)."""
         self.rootfs = rootfs
         self.work_base = work_base
-        self.runtime_setting = runtime
-        #: the runtime containers are created with (None: the engine's default), set at start
-        self.runtime: str | None = None
+        self.oci_runtime_setting = oci_runtime
+        #: the OCI runtime containers are created with (None: the engine's default), set at start
+        self.oci_runtime: str | None = None
         self.image = f"duet-runtime:{rootfs.key[:20]}"
         self.pool_size = pool_size
         self.defaults = defaults
@@ -132,24 +132,22 @@ class DockerSandbox:
         self._agent_connect_seconds = agent_connect_seconds
         self._client: docker.DockerClient | None = None
         self._profile = seccomp.docker_profile()
-        self._pool = WarmPool(
-            pool_size, self._launch_default, _remove, log=logger, what="sandbox container", making="create"
-        )
+        self._pool = WarmPool(pool_size, self._launch_default, _remove, log=logger)
 
     @property
     def client(self) -> docker.DockerClient:
         if self._client is None:
-            raise RuntimeError("DockerSandbox is not running")
+            raise RuntimeError("DockerEngine is not running")
         return self._client
 
     # ---- lifetime ------------------------------------------------------------------------------
 
     @asynccontextmanager
-    async def running(self) -> AsyncIterator[DockerSandbox]:
+    async def running(self) -> AsyncIterator[DockerEngine]:
         self._client = docker.from_env(timeout=60)
         await anyio.to_thread.run_sync(self._ensure_image)
         await anyio.to_thread.run_sync(self._sweep)
-        self.runtime = await self._choose_runtime()
+        self.oci_runtime = await self._choose_oci_runtime()
         try:
             async with self._pool.running(), anyio.create_task_group() as tg:
                 tg.start_soon(self._janitor)
@@ -182,42 +180,42 @@ class DockerSandbox:
         logger.info("runtime image imported in %.0f s", time.monotonic() - started)
 
     @property
-    def runtime_name(self) -> str:
-        return self.runtime or "the engine's default"
+    def oci_runtime_name(self) -> str:
+        return self.oci_runtime or "the engine's default"
 
-    async def _choose_runtime(self) -> str | None:
-        """The configured runtime if a sandbox starts with it (``auto``: crun, when the engine
+    async def _choose_oci_runtime(self) -> str | None:
+        """The configured OCI runtime if a sandbox starts with it (``auto``: crun, when the engine
         has it), else the engine's default, with the reason logged."""
-        auto = self.runtime_setting == "auto"
-        wanted = "crun" if auto else self.runtime_setting
-        if not wanted or (auto and wanted not in await runtimes()):
+        auto = self.oci_runtime_setting == "auto"
+        wanted = "crun" if auto else self.oci_runtime_setting
+        if not wanted or (auto and wanted not in await oci_runtimes()):
             return None
         try:
-            warm = await self._launch(ContainerShape.of(self.defaults), runtime=wanted)
+            warm = await self._launch(ContainerShape.of(self.defaults), oci_runtime=wanted)
         except (docker.errors.APIError, SandboxStartFailed) as exc:  # crun < 1.9 and hybrid cgroups
             log = logger.warning if auto else logger.error
-            log("the engine's %s runtime cannot start a sandbox, using its default: %s", wanted, exc)
+            log("the engine's %s OCI runtime cannot start a sandbox, using its default: %s", wanted, exc)
             return None
-        except (docker.errors.DockerException, OSError):  # not the runtime's fault: the pool says so too
-            logger.exception("could not start a sandbox to try the %s runtime; using it anyway", wanted)
+        except (docker.errors.DockerException, OSError):  # not the OCI runtime's fault: the pool says so too
+            logger.exception("could not start a sandbox to try the %s OCI runtime; using it anyway", wanted)
             return wanted
         await anyio.to_thread.run_sync(warm.remove)
         return wanted
 
-    def _config(self, runtime: str | None) -> ContainerConfig:
+    def _config(self, oci_runtime: str | None) -> ContainerConfig:
         return ContainerConfig(
             image=self.image,
             work_base=self.work_base,
             seccomp_profile=self._profile,
             labels={LABEL: "1", "duet.owner": self.owner, "duet.created": str(int(time.time()))},
-            runtime=runtime,
+            oci_runtime=oci_runtime,
             limits=self.defaults,
             agent_command=self._agent_command,
             connect_seconds=self._agent_connect_seconds,
         )
 
-    async def _launch(self, shape: ContainerShape, *, runtime: str | None = None) -> WarmContainer:
-        return await launch(self.client, self._config(runtime or self.runtime), shape)
+    async def _launch(self, shape: ContainerShape, *, oci_runtime: str | None = None) -> DockerSandbox:
+        return await launch(self.client, self._config(oci_runtime or self.oci_runtime), shape)
 
     def _sweep(self) -> int:
         """Remove sandbox containers nobody will use: those of servers on this host that are gone,
@@ -251,15 +249,15 @@ class DockerSandbox:
             except Exception:  # the engine answering badly once must not end the janitor
                 logger.exception("the sandbox janitor failed; trying again later")
 
-    async def _launch_default(self) -> WarmContainer:
+    async def _launch_default(self) -> DockerSandbox:
         return await self._launch(ContainerShape.of(self.defaults))
 
-    async def _dispose(self, warm: WarmContainer) -> None:
+    async def _dispose(self, warm: DockerSandbox) -> None:
         """End everything in a used container now; remove it in the background."""
         warm.kill()
         await self._pool.dispose(warm)
 
-    async def _take(self, limits: Limits) -> WarmContainer:
+    async def _take(self, limits: Limits) -> DockerSandbox:
         """A warm container when the run's file systems and ulimits are the pool's (its memory,
         pids and CPU limits are set per step), else a fresh one."""
         shape = ContainerShape.of(limits)

@@ -86,7 +86,7 @@ class ContainerConfig:
     seccomp_profile: str
     labels: Mapping[str, str]
     #: the OCI runtime (None: the engine's default)
-    runtime: str | None
+    oci_runtime: str | None
     #: the limits a container starts with; each step sets its own in the cgroup
     limits: Limits
     agent_command: Sequence[str] = AGENT_COMMAND
@@ -95,7 +95,7 @@ class ContainerConfig:
 
 async def launch(
     client: docker.DockerClient, config: ContainerConfig, shape: ContainerShape
-) -> WarmContainer:
+) -> DockerSandbox:
     """A started container over a fresh workspace, its agent connected (see the module
     docstring). Raises SandboxStartFailed when the agent does not connect, or Docker's error
     when the container cannot be created; nothing is left behind either way."""
@@ -128,7 +128,7 @@ def _create(
     limits = config.limits
     container = client.containers.create(
         config.image,
-        runtime=config.runtime,
+        runtime=config.oci_runtime,
         command=list(config.agent_command),
         init=False,  # the agent is pid 1 (see agent/duet-agent.c beside this module)
         user=f"{RUNNER_UID}:{RUNNER_GID}",
@@ -171,7 +171,7 @@ def _create(
 
 async def _connect(
     container: Container, ws: Workspace, listener: agent_channel.AgentListener, seconds: float
-) -> WarmContainer:
+) -> DockerSandbox:
     pid = int(container.attrs["State"]["Pid"])
     agent = await agent_channel.accept_agent(listener, pid, seconds)
     try:
@@ -179,7 +179,7 @@ async def _connect(
         try:
             if not agent.idle():  # it went away after connecting: the pid may be another's now
                 raise SandboxStartFailed("the sandbox's agent ended right after it connected")
-            return WarmContainer(container, ws, agent, pidfd, ContainerCgroup(pid))
+            return DockerSandbox(container, ws, agent, pidfd, ContainerCgroup(pid))
         except BaseException:
             os.close(pidfd)
             raise
@@ -200,7 +200,7 @@ def remove_container(container: Container) -> bool:
     return True
 
 
-class WarmContainer:
+class DockerSandbox:
     """A started sandbox container whose agent waits for steps (``start`` each, ``kill`` to end
     everything inside, ``remove`` always)."""
 
@@ -287,7 +287,7 @@ class DockerStep:
 
     def __init__(
         self,
-        warm: WarmContainer,
+        warm: DockerSandbox,
         stdin: PipeWriter,
         stdout: PipeReader,
         stderr: PipeReader,

@@ -1,5 +1,12 @@
-"""Language runtimes: one immutable ``Language`` per module, discovered by ``load_registry``."""
+"""The language catalogue: one immutable ``Language`` per module, discovered by ``load_catalogue``."""
 
+from server.exec.runtime.languages.catalogue import (
+    LanguageCatalogue,
+    UnknownLanguage,
+    harness_files,
+    harness_root,
+    load_catalogue,
+)
 from server.exec.runtime.languages.model import (
     BASE_ENV,
     BUILD_DIR,
@@ -11,13 +18,6 @@ from server.exec.runtime.languages.model import (
     ReportFormat,
     TestHarness,
 )
-from server.exec.runtime.languages.registry import (
-    LanguageRegistry,
-    UnknownLanguage,
-    harness_files,
-    harness_root,
-    load_registry,
-)
 
 __all__ = [
     "BASE_ENV",
@@ -26,12 +26,12 @@ __all__ = [
     "RESULTS_DIR",
     "WORK_DIR",
     "Language",
-    "LanguageRegistry",
+    "LanguageCatalogue",
     "Mode",
     "ReportFormat",
     "TestHarness",
     "UnknownLanguage",
     "harness_files",
     "harness_root",
-    "load_registry",
+    "load_catalogue",
 ]

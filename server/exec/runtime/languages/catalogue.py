@@ -1,4 +1,4 @@
-"""The registry: every module in this package that defines ``LANGUAGE`` is a language.
+"""The catalogue: every module in this package that defines ``LANGUAGE`` is a language.
 
 Adding a language is one module (plus, when its framework needs a reporter, files under
 ``server/exec/runtime/harness/<id>/``); nothing else lists languages.
@@ -20,7 +20,7 @@ from server.exec.runtime.languages.model import Language
 logger = logging.getLogger(__name__)
 
 #: Modules of this package that are infrastructure, not languages.
-_NOT_LANGUAGES = frozenset({"model", "registry"})
+_NOT_LANGUAGES = frozenset({"model", "catalogue"})
 
 
 class UnknownLanguage(NotFound):
@@ -28,7 +28,7 @@ class UnknownLanguage(NotFound):
 
 
 @dataclass(frozen=True, slots=True)
-class LanguageRegistry:
+class LanguageCatalogue:
     """All languages by id, in a stable order."""
 
     by_id: Mapping[str, Language]
@@ -53,7 +53,7 @@ class LanguageRegistry:
         return tuple(sorted({package for language in self for package in language.packages}))
 
 
-def load_registry() -> LanguageRegistry:
+def load_catalogue() -> LanguageCatalogue:
     """Import every language module of this package and index its ``LANGUAGE``."""
     package = __name__.rpartition(".")[0]
     found: dict[str, Language] = {}
@@ -67,8 +67,8 @@ def load_registry() -> LanguageRegistry:
         if language.id in found:
             raise ValueError(f"language id {language.id!r} is defined twice")
         found[language.id] = language
-    logger.debug("loaded %s language runtimes", len(found))
-    return LanguageRegistry(by_id=found)
+    logger.debug("loaded %s languages", len(found))
+    return LanguageCatalogue(by_id=found)
 
 
 def harness_root() -> Traversable:
