@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import anyio
 from anyio.abc import ByteReceiveStream
@@ -21,12 +20,10 @@ from server.exec.dispatch.runner import Runner
 from server.exec.reports.model import TestReport
 from server.exec.reports.scoring import read_test_report
 from server.exec.runtime.languages import Language, LanguageCatalogue
-from server.exec.sandbox import Limits, OutputSink, RunResult, RunSpec, check_files
+from server.exec.sandbox import Limits, Mode, OutputSink, RunResult, RunSpec, check_files
 from server.settings import Settings
 
 logger = logging.getLogger(__name__)
-
-Mode = Literal["run", "test"]
 
 
 @dataclass(frozen=True, slots=True)

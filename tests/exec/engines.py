@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from server.exec.runtime.languages import Language, Mode
-from server.exec.sandbox import Engine, Limits, RunResult, RunSpec
+from server.exec.runtime.languages import Language
+from server.exec.sandbox import Engine, Limits, Mode, RunResult, RunSpec
 
 
 async def run_language(

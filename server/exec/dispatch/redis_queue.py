@@ -2,14 +2,16 @@
 
 Keys, under ``{prefix}:exec:``:
 
-- ``job:{id}``      the job (JSON: kind, spec, interactive), until a worker claims it
+- ``job:{id}``      the job (JSON: ``JobKind``, spec, interactive), until a worker claims it
 - ``q:{group}``     the group's (session's) waiting job ids, oldest first
 - ``ring``          the groups that have waiting jobs, in serving order: a claim takes the head
                     group's oldest job and sends the group to the back, so sessions take turns
 - ``wake``          one token per enqueued job; idle workers block on it
 - ``lease:{id}``    the claiming worker's id while it runs the job (expires if the worker dies)
-- ``out:{id}``      stream worker -> submitter: started, output chunks, terminal output, result
-- ``in:{id}``       stream submitter -> worker: stdin, end of input, stop, terminal keys, resize
+- ``out:{id}``      stream worker -> submitter (``OutEntry`` entries): started, output chunks,
+                    terminal output, result
+- ``in:{id}``       stream submitter -> worker (``InEntry`` entries): stdin, end of input, stop,
+                    terminal keys, resize
 - ``alive``/``workers``  live workers (heartbeat times on Redis's clock) and what they run
 
 Every multi-key change is one Lua script, so a job is never both claimed and cancelled, and a
@@ -20,20 +22,92 @@ prefix: this needs a single Redis server, not Redis Cluster.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, cast
 
 import redis.asyncio as aioredis
 
 #: A stream entry as redis-py returns it: (id, {field: value}).
-Entry = tuple[bytes, dict[bytes, bytes]]
+_RawEntry = tuple[bytes, dict[bytes, bytes]]
 
 LEASE_MS = 10_000  # a worker renews its lease every LEASE_MS / 4
 HEARTBEAT_MS = 3_000
 WORKER_TTL_MS = 10_000  # a worker not heard from for this long is gone
 JOB_TTL_MS = 3_600_000  # a job nobody claimed or cancelled disappears after this
 STREAM_TTL_S = 3_600  # the job's streams, in case nobody cleans them up
+
+
+class JobKind(StrEnum):
+    """What a job asks a worker for (the job's ``kind``)."""
+
+    RUN = "run"
+    TERMINAL = "terminal"
+
+
+class JobStream(StrEnum):
+    """A job's two streams."""
+
+    OUT = "out"  # worker -> submitter: ``OutEntry`` entries
+    IN = "in"  # submitter -> worker: ``InEntry`` entries
+
+
+class OutEntry(StrEnum):
+    """The entries of a job's ``out`` stream (their ``EntryField.TYPE``), with the fields they carry."""
+
+    STARTED = "started"  # WORKER: a worker claimed the job and runs it
+    OUTPUT = "out"  # STREAM ("stdout" or "stderr"), DATA: output as it is produced
+    RESULT = "result"  # DATA: the RunResult (``wire.encode_result``); the run is over
+    ERROR = "error"  # DATA: why the worker could not run the job
+    TERMINAL_READY = "term-ready"  # the terminal is open
+    TERMINAL_OUTPUT = "term-out"  # DATA: what the terminal printed
+    TERMINAL_CLOSED = "term-closed"  # REASON: why the host ended it ("" when it did not)
+
+
+class InEntry(StrEnum):
+    """The entries of a job's ``in`` stream (their ``EntryField.TYPE``), with the fields they carry."""
+
+    STDIN = "stdin"  # DATA: more of the program's input
+    EOF = "eof"  # the input has ended
+    STOP = "stop"  # end the run (or close the terminal) now
+    WRITE = "write"  # DATA: keys for the terminal
+    RESIZE = "resize"  # ROWS, COLS: the terminal's new size
+
+
+class EntryField(StrEnum):
+    """The field names of job-stream entries."""
+
+    TYPE = "t"
+    WORKER = "w"
+    STREAM = "s"
+    DATA = "d"
+    REASON = "r"
+    ROWS = "rows"
+    COLS = "cols"
+
+
+@dataclass(frozen=True, slots=True)
+class JobEntry:
+    """One entry of a job stream as read back: its stream id (the reader's cursor), its type
+    (compare with ``OutEntry``/``InEntry`` members) and its fields by name."""
+
+    id: bytes
+    type: str
+    fields: Mapping[str, bytes]
+
+    @classmethod
+    def of(cls, raw: _RawEntry) -> JobEntry:
+        entry_id, fields = raw
+        named = {name.decode(): value for name, value in fields.items()}
+        return cls(entry_id, named.get(EntryField.TYPE, b"").decode(), named)
+
+    def __getitem__(self, name: EntryField) -> bytes:
+        return self.fields[name]
+
+    def get(self, name: EntryField, default: bytes = b"") -> bytes:
+        return self.fields.get(name, default)
+
 
 _ENQUEUE = """
 redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
@@ -211,24 +285,36 @@ class RunQueue:
 
     # ---- the job's two streams -----------------------------------------------------------------
 
-    async def send(self, stream: str, job_id: str, fields: Mapping[str, str | bytes | int]) -> None:
-        key = self.key(stream, job_id)
+    async def send(
+        self,
+        job_id: str,
+        entry: OutEntry | InEntry,
+        fields: Mapping[EntryField, str | bytes | int] | None = None,
+    ) -> None:
+        """Append ``entry`` to its own stream: an ``OutEntry`` to the job's out stream, an
+        ``InEntry`` to its in stream."""
+        key = self.key(JobStream.OUT if isinstance(entry, OutEntry) else JobStream.IN, job_id)
+        message = {EntryField.TYPE.value: entry.value} | {
+            name.value: value for name, value in (fields or {}).items()
+        }
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.xadd(key, dict(fields))  # type: ignore[arg-type]
+            pipe.xadd(key, message)  # type: ignore[arg-type]
             pipe.expire(key, STREAM_TTL_S)
             await pipe.execute()
 
-    async def receive(self, stream: str, job_id: str, after: bytes, block_ms: int | None) -> Sequence[Entry]:
+    async def receive(
+        self, stream: JobStream, job_id: str, after: bytes, block_ms: int | None
+    ) -> list[JobEntry]:
         """Entries after ``after`` (b"0-0" for all), waiting up to ``block_ms`` (None: not at all)."""
         reply = cast(
-            list[tuple[bytes, list[Entry]]],
+            list[tuple[bytes, list[_RawEntry]]],
             await self.redis.xread({self.key(stream, job_id): after}, block=block_ms, count=256),
         )
-        return reply[0][1] if reply else []
+        return [JobEntry.of(raw) for raw in reply[0][1]] if reply else []
 
     async def forget(self, job_id: str, *, after_seconds: int = 0) -> None:
         """Drop (or expire soon) the job's streams once both sides are done with them."""
-        keys = [self.key("out", job_id), self.key("in", job_id)]
+        keys = [self.key(JobStream.OUT, job_id), self.key(JobStream.IN, job_id)]
         if after_seconds <= 0:
             await self.redis.delete(*keys)
             return

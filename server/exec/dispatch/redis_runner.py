@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +24,15 @@ from redis.exceptions import RedisError
 from server import tokens
 from server.errors import Unavailable
 from server.exec.dispatch.fair_queue import PositionCallback
-from server.exec.dispatch.redis_queue import Entry, RunQueue
+from server.exec.dispatch.redis_queue import (
+    EntryField,
+    InEntry,
+    JobEntry,
+    JobKind,
+    JobStream,
+    OutEntry,
+    RunQueue,
+)
 from server.exec.dispatch.runner import RunnerStatus
 from server.exec.dispatch.wire import decode_result, encode_spec
 from server.exec.sandbox import OutputSink, RunResult, RunSpec, Stream, Terminal
@@ -50,13 +58,13 @@ class _Job:
     group: str
     started: bool = False
     cursor: bytes = b"0-0"
-    pending: deque[Entry] = field(default_factory=deque)
+    pending: deque[JobEntry] = field(default_factory=deque)
 
-    async def next(self, on_position: PositionCallback | None, deadline: float) -> Entry:
+    async def next(self, on_position: PositionCallback | None, deadline: float) -> JobEntry:
         """The next entry of the job's out stream, watching the queue and the lease meanwhile."""
         position = -1
         while not self.pending:
-            entries = await self.queue.receive("out", self.job_id, self.cursor, POLL_MS)
+            entries = await self.queue.receive(JobStream.OUT, self.job_id, self.cursor, POLL_MS)
             if entries:
                 self.pending.extend(entries)
                 break
@@ -71,22 +79,24 @@ class _Job:
                     continue
             if not await self.queue.leased(self.job_id):
                 # the lease may have ended with the result written just after our read
-                self.pending.extend(await self.queue.receive("out", self.job_id, self.cursor, None))
+                self.pending.extend(await self.queue.receive(JobStream.OUT, self.job_id, self.cursor, None))
                 if not self.pending:
                     raise _WorkerLost
         entry = self.pending.popleft()
-        self.cursor = entry[0]
-        if entry[1].get(b"t") == b"started":
+        self.cursor = entry.id
+        if entry.type == OutEntry.STARTED:
             self.started = True
         return entry
 
-    async def send(self, **fields: str | bytes | int) -> None:
-        await self.queue.send("in", self.job_id, fields)
+    async def send(
+        self, entry: InEntry, fields: Mapping[EntryField, str | bytes | int] | None = None
+    ) -> None:
+        await self.queue.send(self.job_id, entry, fields)
 
     async def withdraw(self) -> None:
         """The submitter gives up: take the job out of the queue, or stop it where it runs."""
         if not await self.queue.cancel(self.job_id, self.group):
-            await self.send(t="stop")
+            await self.send(InEntry.STOP)
         await self.queue.forget(self.job_id, after_seconds=60)
 
 
@@ -136,7 +146,7 @@ class RedisRunner:
         stdin_stream: ByteReceiveStream | None = None,
         stop: anyio.Event | None = None,
     ) -> RunResult:
-        job = {"kind": "run", "spec": encode_spec(spec), "interactive": stdin_stream is not None}
+        job = {"kind": JobKind.RUN, "spec": encode_spec(spec), "interactive": stdin_stream is not None}
         deadline = anyio.current_time() + self.queue_timeout
         async with self._submitted(group, job) as handle:
             outcome: RunResult | Exception | None = None
@@ -146,15 +156,15 @@ class RedisRunner:
                     assert stdin_stream is not None
                     with contextlib.suppress(RedisError):  # the run itself notices Redis going
                         async for chunk in stdin_stream:
-                            await handle.send(t="stdin", d=chunk)
-                        await handle.send(t="eof")
+                            await handle.send(InEntry.STDIN, {EntryField.DATA: chunk})
+                        await handle.send(InEntry.EOF)
 
                 async def forward_stop() -> None:
                     assert stop is not None
                     await stop.wait()
                     with contextlib.suppress(RedisError):
                         if not await self.queue.cancel(handle.job_id, group):
-                            await handle.send(t="stop")
+                            await handle.send(InEntry.STOP)
                             return
                     tg.cancel_scope.cancel()  # withdrawn before it started: no outcome
 
@@ -178,30 +188,29 @@ class RedisRunner:
         """The job's output until its result (or its worker's loss)."""
         try:
             while True:
-                _, fields = await handle.next(on_position, deadline)
-                kind = fields.get(b"t")
-                if kind == b"out" and on_output is not None:
-                    stream: Stream = "stdout" if fields[b"s"] == b"stdout" else "stderr"
-                    await on_output(stream, fields[b"d"])
-                elif kind == b"result":
-                    return decode_result(fields[b"d"])
+                entry = await handle.next(on_position, deadline)
+                if entry.type == OutEntry.OUTPUT and on_output is not None:
+                    stream: Stream = "stdout" if entry[EntryField.STREAM] == b"stdout" else "stderr"
+                    await on_output(stream, entry[EntryField.DATA])
+                elif entry.type == OutEntry.RESULT:
+                    return decode_result(entry[EntryField.DATA])
         except _WorkerLost:
             return RunResult(status="internal_error", message=WORKER_LOST)
 
     @asynccontextmanager
     async def terminal(self, spec: RunSpec, *, group: str) -> AsyncIterator[Terminal]:
-        job = {"kind": "terminal", "spec": encode_spec(spec)}
+        job = {"kind": JobKind.TERMINAL, "spec": encode_spec(spec)}
         deadline = anyio.current_time() + self.queue_timeout
         async with self._submitted(group, job) as handle:
             while True:
                 try:
-                    _, fields = await handle.next(None, deadline)
+                    entry = await handle.next(None, deadline)
                 except _WorkerLost:
                     raise Unavailable(WORKER_LOST) from None
-                if fields.get(b"t") == b"term-ready":
+                if entry.type == OutEntry.TERMINAL_READY:
                     break
-                if fields.get(b"t") == b"error":
-                    raise Unavailable(fields[b"d"].decode(errors="replace"))
+                if entry.type == OutEntry.ERROR:
+                    raise Unavailable(entry[EntryField.DATA].decode(errors="replace"))
             yield _RedisTerminal(handle)
 
 
@@ -214,21 +223,21 @@ class _RedisTerminal:
     async def read(self) -> bytes:
         while not self._ended:
             try:
-                _, fields = await self._handle.next(None, float("inf"))
+                entry = await self._handle.next(None, float("inf"))
             except (_WorkerLost, RedisError):  # the worker or the queue is gone: the terminal ends
                 self._ended = True
                 break
-            if fields.get(b"t") == b"term-out":
-                return fields[b"d"]
-            if fields.get(b"t") in {b"term-closed", b"error"}:
+            if entry.type == OutEntry.TERMINAL_OUTPUT:
+                return entry[EntryField.DATA]
+            if entry.type in {OutEntry.TERMINAL_CLOSED, OutEntry.ERROR}:
                 self._ended = True
-                self.ended_by = fields.get(b"r", b"").decode(errors="replace")
+                self.ended_by = entry.get(EntryField.REASON).decode(errors="replace")
         return b""
 
     async def write(self, data: bytes) -> None:
         with contextlib.suppress(RedisError):  # read() reports the end
-            await self._handle.send(t="write", d=data)
+            await self._handle.send(InEntry.WRITE, {EntryField.DATA: data})
 
     async def resize(self, rows: int, cols: int) -> None:
         with contextlib.suppress(RedisError):
-            await self._handle.send(t="resize", rows=rows, cols=cols)
+            await self._handle.send(InEntry.RESIZE, {EntryField.ROWS: rows, EntryField.COLS: cols})

@@ -14,13 +14,25 @@ import logging
 import socket
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from typing import Any, cast
+from typing import cast
 
 import anyio
 from anyio.abc import ByteReceiveStream, TaskGroup
 
 from server import tokens
-from server.exec.dispatch.redis_queue import HEARTBEAT_MS, LEASE_MS, Claimed, RunQueue, WorkerInfo
+from server.exec.dispatch.redis_queue import (
+    HEARTBEAT_MS,
+    LEASE_MS,
+    Claimed,
+    EntryField,
+    InEntry,
+    JobEntry,
+    JobKind,
+    JobStream,
+    OutEntry,
+    RunQueue,
+    WorkerInfo,
+)
 from server.exec.dispatch.wire import decode_spec, encode_result
 from server.exec.sandbox import Engine, RunResult, RunSpec, Stream, Terminal
 
@@ -97,11 +109,11 @@ class Worker:
     async def _job(self, claimed: Claimed) -> None:
         job_id = claimed.job_id
         try:
-            await self.queue.send("out", job_id, {"t": "started", "w": self.info.worker_id})
+            await self.queue.send(job_id, OutEntry.STARTED, {EntryField.WORKER: self.info.worker_id})
             async with anyio.create_task_group() as tg:
                 tg.start_soon(self._keep_lease, job_id)
                 spec = decode_spec(claimed.job["spec"])
-                if claimed.job["kind"] == "terminal":  # a terminal is a run: it holds its slot
+                if claimed.job["kind"] == JobKind.TERMINAL:  # a terminal is a run: it holds its slot
                     await self._terminal(job_id, spec)
                 else:
                     await self._run(job_id, spec, interactive=bool(claimed.job.get("interactive")))
@@ -109,7 +121,7 @@ class Worker:
         except Exception as exc:
             logger.exception("job %s failed in the worker", job_id)
             with anyio.CancelScope(shield=True):
-                await self.queue.send("out", job_id, {"t": "error", "d": f"the worker failed: {exc}"})
+                await self.queue.send(job_id, OutEntry.ERROR, {EntryField.DATA: f"the worker failed: {exc}"})
         finally:
             with anyio.CancelScope(shield=True):
                 await self.queue.release(job_id)
@@ -122,32 +134,33 @@ class Worker:
             await anyio.sleep(LEASE_MS / 4000)
             await self.queue.renew(job_id, self.info.worker_id)
 
-    async def _commands(self, job_id: str) -> AsyncIterator[dict[bytes, bytes]]:
-        """What the submitter sends: stdin, eof, stop, terminal keys."""
+    async def _commands(self, job_id: str) -> AsyncIterator[JobEntry]:
+        """What the submitter sends (``InEntry``): stdin, eof, stop, terminal keys."""
         cursor = b"0-0"
         while True:
-            for entry_id, fields in await self.queue.receive("in", job_id, cursor, 1000):
-                cursor = entry_id
-                yield fields
+            for entry in await self.queue.receive(JobStream.IN, job_id, cursor, 1000):
+                cursor = entry.id
+                yield entry
 
     async def _run(self, job_id: str, spec: RunSpec, *, interactive: bool) -> None:
         stop = anyio.Event()
         send, receive = anyio.create_memory_object_stream[bytes](64)
 
         async def on_output(stream: Stream, chunk: bytes) -> None:
-            await self.queue.send("out", job_id, {"t": "out", "s": stream, "d": chunk})
+            await self.queue.send(
+                job_id, OutEntry.OUTPUT, {EntryField.STREAM: stream, EntryField.DATA: chunk}
+            )
 
         async def follow_commands() -> None:
-            async for fields in self._commands(job_id):
-                kind = fields.get(b"t")
-                if kind == b"stop":
+            async for entry in self._commands(job_id):
+                if entry.type == InEntry.STOP:
                     stop.set()
-                elif kind == b"eof":
+                elif entry.type == InEntry.EOF:
                     await send.aclose()
-                elif kind == b"stdin":
+                elif entry.type == InEntry.STDIN:
                     # a program not reading its input loses what does not fit, as a full pipe would
                     with contextlib.suppress(anyio.WouldBlock, anyio.ClosedResourceError):
-                        send.send_nowait(fields[b"d"])
+                        send.send_nowait(entry[EntryField.DATA])
 
         async with send, receive, anyio.create_task_group() as tg:
             tg.start_soon(follow_commands)
@@ -161,33 +174,32 @@ class Worker:
             except Exception as exc:
                 logger.exception("sandbox run failed")
                 result = RunResult(status="internal_error", message=f"the sandbox failed: {exc}")
-            await self.queue.send("out", job_id, {"t": "result", "d": encode_result(result)})
+            await self.queue.send(job_id, OutEntry.RESULT, {EntryField.DATA: encode_result(result)})
             tg.cancel_scope.cancel()
 
     async def _terminal(self, job_id: str, spec: RunSpec) -> None:
         async with self.engine.terminal(spec) as terminal, anyio.create_task_group() as tg:
-            await self.queue.send("out", job_id, {"t": "term-ready"})
+            await self.queue.send(job_id, OutEntry.TERMINAL_READY)
 
             async def output() -> None:
                 while data := await terminal.read():
-                    await self.queue.send("out", job_id, {"t": "term-out", "d": data})
+                    await self.queue.send(job_id, OutEntry.TERMINAL_OUTPUT, {EntryField.DATA: data})
                 tg.cancel_scope.cancel()
 
             tg.start_soon(output)
             await self._drive_terminal(job_id, terminal)
             tg.cancel_scope.cancel()
-        await self.queue.send("out", job_id, {"t": "term-closed", "r": terminal.ended_by})
+        await self.queue.send(job_id, OutEntry.TERMINAL_CLOSED, {EntryField.REASON: terminal.ended_by})
 
     async def _drive_terminal(self, job_id: str, terminal: Terminal) -> None:
-        async for fields in self._commands(job_id):
-            kind = fields.get(b"t")
-            if kind in {b"stop", b"close"}:
+        async for entry in self._commands(job_id):
+            if entry.type == InEntry.STOP:
                 return
-            if kind == b"write":
-                await terminal.write(fields[b"d"])
-            elif kind == b"resize":
-                await terminal.resize(_int(fields, b"rows"), _int(fields, b"cols"))
+            if entry.type == InEntry.WRITE:
+                await terminal.write(entry[EntryField.DATA])
+            elif entry.type == InEntry.RESIZE:
+                await terminal.resize(_size(entry, EntryField.ROWS), _size(entry, EntryField.COLS))
 
 
-def _int(fields: dict[bytes, Any], name: bytes) -> int:
-    return max(1, min(int(fields[name]), 1000))
+def _size(entry: JobEntry, name: EntryField) -> int:
+    return max(1, min(int(entry[name]), 1000))

@@ -18,6 +18,8 @@ Status = Literal[
 ]
 Stream = Literal["stdout", "stderr"]
 StepName = Literal["compile", "run"]
+#: A plain run of the program, or a run of its tests (the language's framework, ``collect``).
+Mode = Literal["run", "test"]
 
 #: The program's files live here; it is the current directory of every step.
 WORK_DIR = "/work"

@@ -14,7 +14,6 @@ from server.exec.runtime.languages.model import (
     RESULTS_DIR,
     WORK_DIR,
     Language,
-    Mode,
     ReportFormat,
     TestHarness,
 )
@@ -27,7 +26,6 @@ __all__ = [
     "WORK_DIR",
     "Language",
     "LanguageCatalogue",
-    "Mode",
     "ReportFormat",
     "TestHarness",
     "UnknownLanguage",

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import ClassVar, Literal
+from typing import ClassVar
 
-from server.exec.sandbox.model import RESULTS_DIR, WORK_DIR, Step
+from server.exec.sandbox.model import RESULTS_DIR, WORK_DIR, Mode, Step
 
 __all__ = [
     "BASE_ENV",
@@ -23,7 +23,6 @@ __all__ = [
     "RESULTS_DIR",
     "WORK_DIR",
     "Language",
-    "Mode",
     "ReportFormat",
     "TestHarness",
 ]
@@ -41,8 +40,6 @@ BASE_ENV: tuple[tuple[str, str], ...] = (
     ("LANG", "C.UTF-8"),
     ("LC_ALL", "C.UTF-8"),
 )
-
-Mode = Literal["run", "test"]
 
 
 class ReportFormat(StrEnum):
