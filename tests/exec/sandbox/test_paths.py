@@ -1,4 +1,4 @@
-"""The engine-independent run model: what a run's files may be."""
+"""What a run's files may be, checked before anything is written (server/exec/sandbox/paths.py)."""
 
 from __future__ import annotations
 

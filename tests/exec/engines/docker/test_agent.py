@@ -53,7 +53,7 @@ def mounts() -> str:
     return Path("/proc/mounts").read_text()
 
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 
 
 @contextmanager

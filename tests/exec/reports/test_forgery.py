@@ -8,8 +8,8 @@ import pytest
 from server.exec.reports import read_test_report
 from server.exec.runtime.languages import LanguageCatalogue
 from server.exec.sandbox import Engine
-from tests.exec.engines import run_language
 from tests.exec.forgers import FORGERS, forger_files
+from tests.exec.language_runs import run_language
 from tests.exec.samples import SAMPLES
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]

@@ -1,6 +1,6 @@
 """Every language in the real rootfs: hello world from stdin, compile errors, per-test results.
 
-Each test runs through both real engines (the ``sandbox`` fixture: bubblewrap, then Docker).
+Each test runs through both real engines (the ``engine`` fixture: bubblewrap, then Docker).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from server.exec.reports import MISSING_MESSAGE, read_test_report
 from server.exec.runtime.languages import LanguageCatalogue, load_catalogue
 from server.exec.sandbox import Engine
-from tests.exec.engines import run_language
+from tests.exec.language_runs import run_language
 from tests.exec.samples import GREETING_STDIN, GREETING_STDOUT, SAMPLES
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]

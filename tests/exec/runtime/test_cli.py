@@ -10,7 +10,7 @@ import pytest
 from server.cli import main
 from server.exec.runtime.rootfs import RuntimeRootfs
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Sandboxes prepared ahead of their run (server/exec/engines/bwrap/sandbox.py), through the bwrap engine."""
+"""Sandboxes prepared ahead of their run (server/exec/engines/bwrap/sandbox.py), through the bwrap
+engine."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from server.exec.runtime.dockerfile import DOCKERFILE_PATH, render_dockerfile
 from server.exec.runtime.languages import LanguageCatalogue
 from server.exec.runtime.rootfs import RUNNER_GID, RUNNER_UID
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_checked_in_dockerfile_is_the_generated_one(catalogue: LanguageCatalogue) -> None:

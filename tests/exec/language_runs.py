@@ -1,4 +1,4 @@
-"""The real isolation engines for tests: bubblewrap and Docker over the real runtime rootfs."""
+"""A language's steps run through a real engine (bubblewrap or Docker over the real runtime rootfs)."""
 
 from __future__ import annotations
 
