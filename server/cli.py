@@ -70,13 +70,13 @@ async def _worker(settings: Settings, args: argparse.Namespace) -> int:
 
     import anyio
 
-    from server.exec.runners import run_queue, serving_worker
+    from server.exec.dispatch.choice import open_run_queue, serving_worker
 
     if not settings.redis_url:
         raise ConfigurationError("duet worker takes runs from Redis: set DUET_REDIS_URL")
     if args.slots:
         settings = replace(settings, exec_slots=args.slots)
-    async with run_queue(settings) as queue, serving_worker(settings, queue) as worker:
+    async with open_run_queue(settings) as queue, serving_worker(settings, queue) as worker:
         if worker is None:
             print("duet: no sandbox engine works on this host (see the log above)", file=sys.stderr)
             return 1
@@ -142,7 +142,7 @@ async def _apikey_create(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _runtime_build(settings: Settings, args: argparse.Namespace) -> int:
-    from server.exec.rootfs import build_rootfs
+    from server.exec.runtime.rootfs import build_rootfs
 
     cache_dir = Path(args.cache_dir) if args.cache_dir else settings.effective_runtime_cache
     built = build_rootfs(cache_dir)
@@ -154,7 +154,7 @@ def _runtime_build(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _runtime_prune(settings: Settings, args: argparse.Namespace) -> int:
-    from server.exec.rootfs import build_rootfs, prune_rootfs
+    from server.exec.runtime.rootfs import build_rootfs, prune_rootfs
 
     cache_dir = Path(args.cache_dir) if args.cache_dir else settings.effective_runtime_cache
     for path in prune_rootfs(cache_dir, build_rootfs(cache_dir)):
@@ -165,11 +165,11 @@ def _runtime_prune(settings: Settings, args: argparse.Namespace) -> int:
 def _runtime_dockerfile(settings: Settings, args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from server.exec.languages import load_registry
-    from server.exec.runtime_dockerfile import DOCKERFILE_PATH, render_dockerfile
+    from server.exec.runtime.dockerfile import DOCKERFILE_PATH, render_dockerfile
+    from server.exec.runtime.languages import load_catalogue
 
     path = Path(DOCKERFILE_PATH)
-    wanted = render_dockerfile(load_registry())
+    wanted = render_dockerfile(load_catalogue())
     if args.check:
         if not path.is_file() or path.read_text() != wanted:
             print(f"duet: {path} is out of date; run `duet runtime dockerfile`", file=sys.stderr)
@@ -237,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     prune.add_argument("--cache-dir", help="where rootfs trees are kept")
     prune.set_defaults(run=_runtime_prune, is_async=False)
     dockerfile = runtime.add_parser(
-        "dockerfile", help="write docker/runtime.Dockerfile from the language registry"
+        "dockerfile", help="write docker/runtime.Dockerfile from the language catalogue"
     )
     dockerfile.add_argument("--check", action="store_true", help="only check that the file is up to date")
     dockerfile.set_defaults(run=_runtime_dockerfile, is_async=False)

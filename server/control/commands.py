@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from server.exec.executor import Mode
+from server.exec.sandbox import Mode
 
 
 class _Command(BaseModel):

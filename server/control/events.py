@@ -12,8 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from server.exec.executor import Execution, Mode
-from server.exec.sandbox import Status, Stream
+from server.exec.executor import Execution
+from server.exec.sandbox import Mode, Status, Stream
 
 
 class _Event(BaseModel):

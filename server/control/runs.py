@@ -85,7 +85,7 @@ class ControlRuns:
         entry = message.file or meta.get("active") or meta.get("main") or ""
         if entry not in files:
             raise InvalidInput(f"there is no file {entry!r} to run")
-        language = self._executor.registry.get(meta.get(f"lang:{entry}", ""))
+        language = self._executor.catalogue.get(meta.get(f"lang:{entry}", ""))
         encoded = {path: text.encode() for path, text in files.items()}
         encoded[language.source_file] = encoded[entry]  # the entry file is what the language runs
         return (

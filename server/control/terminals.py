@@ -24,13 +24,12 @@ from server.control.events import ErrorNotice, TerminalClosed, TerminalOpened, T
 from server.control.session import ControlMember, LocalTerminal, SessionChannel
 from server.errors import DuetError
 from server.exec.executor import Executor
-from server.exec.languages.model import Step
-from server.exec.sandbox import RunSpec
+from server.exec.sandbox import RunSpec, Step
 from server.sync.rooms import RoomRegistry
 
 logger = logging.getLogger(__name__)
 
-REPLS: dict[str, tuple[str, tuple[str, ...]]] = {  # terminal language -> (runtime, argv)
+REPLS: dict[str, tuple[str, tuple[str, ...]]] = {  # terminal -> (the catalogue's language, argv)
     "python": ("python", ("python3", "-q")),
     "javascript": ("javascript", ("node",)),
     "bash": ("bash", ("bash", "--norc", "-i")),
@@ -57,12 +56,12 @@ class ControlTerminals:
     async def open(self, channel: SessionChannel, member: ControlMember, message: TerminalOpen) -> None:
         """Open the terminal and keep it until it closes. However it ends, everyone gets
         ``terminal.closed`` (``failed`` when it never opened) and the session may open another."""
-        runtime, argv = REPLS[message.language]
+        language_id, argv = REPLS[message.language]
         send, receive = anyio.create_memory_object_stream[bytes](256)
         opened = False
         reason = ""
         try:
-            language = self._executor.registry.get(runtime)
+            language = self._executor.catalogue.get(language_id)
             files, _ = await self._rooms.files(channel.session_id)
             limits = replace(
                 self._executor.defaults,

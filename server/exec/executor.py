@@ -10,22 +10,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import anyio
 from anyio.abc import ByteReceiveStream
 
 from server.errors import InvalidInput
-from server.exec.fair_queue import PositionCallback
-from server.exec.languages import Language, LanguageRegistry
+from server.exec.dispatch.fair_queue import PositionCallback
+from server.exec.dispatch.runner import Runner
 from server.exec.reports.model import TestReport
 from server.exec.reports.scoring import read_test_report
-from server.exec.runner import Runner
-from server.exec.sandbox import Limits, OutputSink, RunResult, RunSpec, check_files
+from server.exec.runtime.languages import Language, LanguageCatalogue
+from server.exec.sandbox import Limits, Mode, OutputSink, RunResult, RunSpec, check_files
+from server.settings import Settings
 
 logger = logging.getLogger(__name__)
-
-Mode = Literal["run", "test"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,20 +49,20 @@ class Execution:
 class Executor:
     def __init__(
         self,
-        registry: LanguageRegistry,
+        catalogue: LanguageCatalogue,
         runner: Runner,
         *,
         defaults: Limits = Limits(),
         maxima: Limits = Limits(),
     ) -> None:
-        self.registry = registry
+        self.catalogue = catalogue
         self.runner = runner
         self.defaults = defaults.within(maxima)
         self.maxima = maxima
 
     def prepare(self, request: ExecutionRequest) -> tuple[Language, RunSpec]:
         """Validate a request (422/413 on bad input) and build the sandbox run."""
-        language = self.registry.get(request.language)
+        language = self.catalogue.get(request.language)
         limits = self.defaults.merged(request.limits, self.maxima)
         check_files(request.files, limits)
         if request.mode == "test":
@@ -110,3 +108,17 @@ class Executor:
         if request.mode == "test" and result.status not in {"compile_error", "internal_error"}:
             execution.tests = read_test_report(language, result.collected, request.expected_tests)
         return execution
+
+
+def limits_from(settings: Settings) -> Limits:
+    """The admin's maxima for any single run."""
+    mib = 1024 * 1024
+    return Limits(
+        wall_seconds=settings.exec_max_wall_seconds,
+        cpu_seconds=settings.exec_max_cpu_seconds,
+        memory_bytes=settings.exec_max_memory_mb * mib,
+        processes=settings.exec_max_processes,
+        output_bytes=settings.exec_max_output_mb * mib,
+        disk_bytes=settings.exec_max_disk_mb * mib,
+        open_files=1024,
+    )

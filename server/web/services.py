@@ -15,10 +15,9 @@ from server.channels.revocation import AccessRevoker
 from server.channels.sockets import LiveSockets
 from server.control.hub import ControlHub
 from server.errors import Forbidden, Unauthenticated
-from server.exec.engine import limits_from
-from server.exec.executor import Executor
-from server.exec.languages import load_registry
-from server.exec.runners import open_runner
+from server.exec.dispatch.choice import open_runner
+from server.exec.executor import Executor, limits_from
+from server.exec.runtime.languages import load_catalogue
 from server.recording.budget import RecordingBudget
 from server.recording.writer import EventWriter
 from server.sessions.models import Session
@@ -108,7 +107,7 @@ async def running_services(settings: Settings, *, migrate: bool = True) -> Async
             ).running()
         )
         runner = await stack.enter_async_context(open_runner(settings))
-        executor = Executor(load_registry(), runner, maxima=limits_from(settings))
+        executor = Executor(load_catalogue(), runner, maxima=limits_from(settings))
         budget = RecordingBudget(settings.recording_bytes_per_minute)
         control = await stack.enter_async_context(
             ControlHub(executor, rooms, events, recording, fanout, settings, budget).running()

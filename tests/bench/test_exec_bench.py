@@ -10,7 +10,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from server.exec import docker_sandbox
+from server.exec.engines.docker import engine as docker_engine
 from tests.prerequisites import missing
 
 pytestmark = [pytest.mark.slow, pytest.mark.bwrap, pytest.mark.docker]
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_quick_exec_benchmark_reports_every_row() -> None:
-    reason = anyio.run(docker_sandbox.probe)
+    reason = anyio.run(docker_engine.probe)
     if reason is not None:
         missing(f"docker: {reason}")
     before = (ROOT / "docs" / "benchmarks.md").read_text()

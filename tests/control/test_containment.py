@@ -14,10 +14,10 @@ import httpx
 import pytest
 
 from server.control.allowance import Allowances
+from server.exec.dispatch.local_runner import LocalRunner
 from server.exec.executor import Executor
-from server.exec.runner import LocalRunner
-from server.exec.terminal_limits import LimitedTerminal
-from server.exec.workspace import Workspace
+from server.exec.sandbox.terminal_limits import LimitedTerminal
+from server.exec.sandbox.workspace import Workspace
 from server.recording.writer import EventWriter
 from server.sessions.roles import Role
 from server.settings import Settings

@@ -1,4 +1,4 @@
-"""Fixtures for the runtimes: the registry and the real runtime rootfs (built once, cached)."""
+"""Fixtures: the language catalogue, the real runtime rootfs (built once, cached) and the engines."""
 
 from __future__ import annotations
 
@@ -11,28 +11,29 @@ from typing import Any
 
 import pytest
 
-from server.exec import bwrap_sandbox, docker_sandbox
-from server.exec.bwrap_sandbox import BwrapSandbox
-from server.exec.docker_sandbox import DockerSandbox
-from server.exec.languages import LanguageRegistry, load_registry
-from server.exec.rootfs import RuntimeRootfs, build_rootfs, default_cache_dir
-from server.exec.sandbox import Sandbox
+from server.exec.engines.bwrap import engine as bwrap_engine
+from server.exec.engines.bwrap.engine import BwrapEngine
+from server.exec.engines.docker import engine as docker_engine
+from server.exec.engines.docker.engine import DockerEngine
+from server.exec.runtime.languages import LanguageCatalogue, load_catalogue
+from server.exec.runtime.rootfs import RuntimeRootfs, build_rootfs, default_cache_dir
+from server.exec.sandbox import Engine
 from tests.prerequisites import missing
 
 
 @pytest.fixture(scope="session")
-def registry() -> LanguageRegistry:
-    return load_registry()
+def catalogue() -> LanguageCatalogue:
+    return load_catalogue()
 
 
 @pytest.fixture(scope="session")
-def runtime(registry: LanguageRegistry) -> RuntimeRootfs:
+def runtime(catalogue: LanguageCatalogue) -> RuntimeRootfs:
     """The runtime rootfs in the machine's cache (the first build takes a minute or more)."""
     if os.geteuid() != 0 or shutil.which("debootstrap") is None:
         missing("building the runtime rootfs needs root and debootstrap")
     if shutil.which("bwrap") is None:
         missing("bubblewrap is not installed")
-    return build_rootfs(default_cache_dir(os.environ), registry=registry)
+    return build_rootfs(default_cache_dir(os.environ), catalogue=catalogue)
 
 
 @pytest.fixture(scope="session")
@@ -42,7 +43,7 @@ def rootfs_path(runtime: RuntimeRootfs) -> Path:
 
 @pytest.fixture(scope="module")
 def anyio_backend() -> str:
-    """Module scope, so one sandbox (and its warm pool) serves a whole test module."""
+    """Module scope, so one engine (and its warm pool) serves a whole test module."""
     return "asyncio"
 
 
@@ -54,22 +55,22 @@ def anyio_backend() -> str:
         pytest.param("docker-runc", marks=pytest.mark.docker),
     ],
 )
-async def sandbox(
+async def engine(
     request: pytest.FixtureRequest, runtime: RuntimeRootfs, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Sandbox]:
+) -> AsyncIterator[Engine]:
     """Each engine in turn: bubblewrap, then Docker with crun (what `make test` sets up), then
     Docker with runc (every engine's default)."""
     if request.param == "bwrap":
-        reason = bwrap_sandbox.probe()
+        reason = bwrap_engine.probe()
         if reason is not None:
             missing(reason)
         # with its warm pool, as `duet serve` runs it
-        async with BwrapSandbox(runtime.path, tmp_path_factory.mktemp("sandbox")).running() as bwrap:
+        async with BwrapEngine(runtime.path, tmp_path_factory.mktemp("sandbox")).running() as bwrap:
             yield bwrap
         return
     oci = "runc" if request.param == "docker-runc" else "crun"
-    async with docker_engine(runtime, tmp_path_factory.mktemp("sandbox"), oci) as engine:
-        yield engine
+    async with running_docker_engine(runtime, tmp_path_factory.mktemp("sandbox"), oci) as docker:
+        yield docker
 
 
 @pytest.fixture(
@@ -78,23 +79,23 @@ async def sandbox(
 )
 async def docker(
     request: pytest.FixtureRequest, runtime: RuntimeRootfs, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[DockerSandbox]:
+) -> AsyncIterator[DockerEngine]:
     """The Docker engine alone, through crun and then runc (for what only it has)."""
-    async with docker_engine(runtime, tmp_path_factory.mktemp("sandbox"), request.param) as engine:
-        yield engine
+    async with running_docker_engine(runtime, tmp_path_factory.mktemp("sandbox"), request.param) as docker:
+        yield docker
 
 
 @asynccontextmanager
-async def docker_engine(
+async def running_docker_engine(
     runtime: RuntimeRootfs, work_base: Path, oci: str, *, pool_size: int = 2, **options: Any
-) -> AsyncIterator[DockerSandbox]:
-    """A running Docker engine whose containers use the ``oci`` runtime (skipped without one)."""
-    reason = await docker_sandbox.probe()
+) -> AsyncIterator[DockerEngine]:
+    """A running Docker engine whose containers use the ``oci`` OCI runtime (skipped without one)."""
+    reason = await docker_engine.probe()
     if reason is not None:
         missing(reason)
-    if oci not in await docker_sandbox.runtimes():
+    if oci not in await docker_engine.oci_runtimes():
         missing(f"the Docker engine has no {oci} runtime (scripts/docker-engine registers crun)")
-    engine = DockerSandbox(runtime, work_base, pool_size=pool_size, runtime=oci, **options)
-    async with engine.running():
-        assert engine.runtime == oci, f"{oci} is registered but cannot start a sandbox (see the log)"
-        yield engine
+    docker = DockerEngine(runtime, work_base, pool_size=pool_size, oci_runtime=oci, **options)
+    async with docker.running():
+        assert docker.oci_runtime == oci, f"{oci} is registered but cannot start a sandbox (see the log)"
+        yield docker

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from server.exec.languages import Language, ReportFormat
+from server.exec.runtime.languages import Language, ReportFormat
 
 FORGERS: dict[str, str] = {
     "python": (

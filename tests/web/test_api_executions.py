@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from server.accounts.models import OrgRole
-from server.exec import host_ids
-from server.exec.rootfs import RUNNER_UID
+from server.exec.runtime import host_ids
+from server.exec.runtime.rootfs import RUNNER_UID
 from server.settings import Settings
 from server.web.app import create_app
 from tests.conftest import AppHarness

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from server.exec.languages.model import ReportFormat
 from server.exec.reports.go_test_json import parse_go_test_json
 from server.exec.reports.gtest_json import parse_gtest_json
 from server.exec.reports.jsonl import parse_duet_jsonl
 from server.exec.reports.junit_xml import parse_cmocka_xml, parse_junit_xml
 from server.exec.reports.libtest import parse_libtest
 from server.exec.reports.model import MAX_REPORT_BYTES, ParsedReport
+from server.exec.runtime.languages.model import ReportFormat
 
 Parser = Callable[[Mapping[str, bytes], tuple[str, ...]], ParsedReport]
 

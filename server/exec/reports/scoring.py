@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from server.exec.languages.model import Language
 from server.exec.reports.model import ParsedReport, TestReport, TestResult
 from server.exec.reports.parse import parse_report
+from server.exec.runtime.languages.model import Language
 
 MISSING_MESSAGE = "no result was reported for this test (the run ended before it finished)"
 _RANK = {"passed": 0, "failed": 1, "error": 2}

@@ -11,6 +11,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from server.accounts.permissions import can_run_code, require
 from server.errors import InvalidInput
 from server.exec.executor import Execution, ExecutionRequest
+from server.exec.reports import TestStatus
+from server.exec.sandbox import Mode, Status
 from server.web.api.schemas import numbers_only
 from server.web.auth import ApiPrincipal, ServicesDep
 from server.web.problems import Problem
@@ -62,7 +64,7 @@ class ExecutionIn(BaseModel):
     language: str = Field(min_length=1, max_length=32, examples=["python"])
     files: list[FileIn] = Field(min_length=1, max_length=200)
     stdin: str = Field(default="", max_length=1024 * 1024)
-    mode: Literal["run", "test"] = "run"
+    mode: Mode = "run"
     limits: LimitsIn = Field(default_factory=LimitsIn)
     expected_tests: list[str] | None = Field(
         default=None,
@@ -73,7 +75,7 @@ class ExecutionIn(BaseModel):
 
 class TestResultOut(BaseModel):
     name: str
-    status: Literal["passed", "failed", "error"]
+    status: TestStatus
     message: str
     duration_ms: float | None
 
@@ -88,10 +90,8 @@ class TestsOut(BaseModel):
 
 class ExecutionOut(BaseModel):
     language: str
-    mode: Literal["run", "test"]
-    status: Literal[
-        "ok", "runtime_error", "compile_error", "time_limit", "memory_limit", "output_limit", "internal_error"
-    ]
+    mode: Mode
+    status: Status
     stdout: str
     stderr: str
     exit_code: int | None
@@ -206,6 +206,6 @@ async def runtimes(principal: ApiPrincipal, svc: ServicesDep) -> RuntimesOut:
                 test_framework=language.test.framework,
                 test_file=language.test.test_file,
             )
-            for language in executor.registry
+            for language in executor.catalogue
         ],
     )

@@ -1,0 +1,2 @@
+"""The isolation engines: ``auto`` chooses one from Settings; ``bwrap/`` and ``docker/`` are one
+engine each. The engines never import each other."""

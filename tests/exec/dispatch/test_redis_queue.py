@@ -1,0 +1,331 @@
+"""The Redis run queue with real Redis and real workers (bubblewrap): fairness, positions,
+streaming, stdin, stop, terminals, several workers, and a worker killed mid-run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+
+import anyio
+import pytest
+import redis.asyncio as aioredis
+from anyio.abc import ByteReceiveStream
+
+from server.errors import Unavailable
+from server.exec.dispatch.redis_queue import RunQueue, WorkerInfo
+from server.exec.dispatch.redis_runner import NO_WORKER, WORKER_LOST, RedisRunner
+from server.exec.dispatch.worker import Worker
+from server.exec.engines.bwrap import engine as bwrap_engine
+from server.exec.engines.bwrap.engine import BwrapEngine
+from server.exec.runtime.rootfs import RuntimeRootfs
+from server.exec.sandbox import Limits, RunSpec, Step, Stream
+from tests.prerequisites import missing
+from tests.redis_helpers import redis_url, unique_prefix
+
+pytestmark = [pytest.mark.anyio, pytest.mark.redis, pytest.mark.bwrap]
+
+ENV = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8"}
+
+
+def python(source: str, *, wall: float = 10.0) -> RunSpec:
+    return RunSpec(
+        files={"main.py": source.encode()},
+        steps=[Step("run", ("python3", "-u", "main.py"))],
+        env=ENV,
+        limits=Limits(wall_seconds=wall),
+    )
+
+
+@asynccontextmanager
+async def redis_queue() -> AsyncIterator[RunQueue]:
+    client = aioredis.Redis.from_url(redis_url())
+    prefix = unique_prefix()
+    try:
+        yield RunQueue(client, prefix=prefix)
+    finally:
+        keys = [key async for key in client.scan_iter(f"{prefix}:*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+
+
+@pytest.fixture
+async def queue() -> AsyncIterator[RunQueue]:
+    async with redis_queue() as q:
+        yield q
+
+
+@pytest.fixture
+def engine(runtime: RuntimeRootfs, tmp_path: Path) -> BwrapEngine:
+    reason = bwrap_engine.probe()
+    if reason is not None:
+        missing(reason)
+    return BwrapEngine(runtime.path, tmp_path / "sandbox")
+
+
+class Output:
+    """Collects streamed output and lets a test wait for a piece of it."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self._changed = anyio.Event()
+
+    async def __call__(self, stream: Stream, chunk: bytes) -> None:
+        self.text += chunk.decode()
+        self._changed.set()
+        self._changed = anyio.Event()
+
+    async def wait_for(self, piece: str, within: float = 20) -> None:
+        with anyio.fail_after(within):
+            while piece not in self.text:
+                await self._changed.wait()
+
+
+async def test_groups_take_turns_and_positions_are_exact(queue: RunQueue) -> None:
+    for job_id, group in [("a1", "a"), ("a2", "a"), ("a3", "a"), ("b1", "b"), ("c1", "c")]:
+        await queue.enqueue(job_id, group, {"kind": "run", "n": job_id})
+    positions = {
+        j: await queue.position(j, g) for j, g in [("a1", "a"), ("a2", "a"), ("a3", "a"), ("b1", "b")]
+    }
+    assert positions == {"a1": 1, "a2": 4, "a3": 5, "b1": 2}
+    assert await queue.position("c1", "c") == 3
+    assert await queue.cancel("a2", "a") is True  # withdrawn before anyone took it
+    order = []
+    while (claimed := await queue.claim("w")) is not None:
+        order.append(claimed.job_id)
+        assert claimed.job == {"kind": "run", "n": claimed.job_id}
+    assert order == ["a1", "b1", "c1", "a3"]
+    assert await queue.cancel("a3", "a") is False  # already claimed
+    assert await queue.position("a3", "a") == 0
+    assert await queue.redis.llen(queue.key("ring")) == 0
+
+
+async def test_without_a_worker_runs_are_refused_with_the_reason(queue: RunQueue) -> None:
+    runner = RedisRunner(queue)
+    with pytest.raises(Unavailable, match="duet worker"):
+        await runner.run(python("print(1)"), group="s")
+    status = await runner.status()
+    assert (status.available, status.reason) == (False, NO_WORKER)
+
+
+@asynccontextmanager
+async def workers(queue: RunQueue, engine: BwrapEngine, *slots: int) -> AsyncIterator[list[Worker]]:
+    async with AsyncExitStack() as stack:
+        started = [
+            await stack.enter_async_context(
+                Worker(queue, engine, slots=n, versions={"python": "3"}).running()
+            )
+            for n in slots
+        ]
+        yield started
+
+
+async def test_output_streams_back_and_the_result_matches(queue: RunQueue, engine: BwrapEngine) -> None:
+    output = Output()
+    async with workers(queue, engine, 2) as (worker,):
+        status = await RedisRunner(queue).status()
+        assert status.available and status.engine == "queue: bwrap" and status.versions == {"python": "3"}
+        source = (
+            "import sys\nfor i in range(3): print('line', i)\nprint('oops', file=sys.stderr)\nsys.exit(3)"
+        )
+        result = await RedisRunner(queue).run(python(source), group="s", on_output=output)
+    assert result.status == "runtime_error" and result.exit_code == 3
+    assert result.stdout == "line 0\nline 1\nline 2\n" and result.stderr == "oops\n"
+    assert "line 2" in output.text and "oops" in output.text
+    assert worker.jobs_done == 1
+    # what is left of the job in Redis expires soon: no job, no lease, streams with a short TTL
+    left = [key.decode() async for key in queue.redis.scan_iter(queue.base + "*")]
+    assert not [key for key in left if ":job:" in key or ":lease:" in key]
+    streams = [key for key in left if ":out:" in key or ":in:" in key]
+    assert streams and all([0 < await queue.redis.ttl(key) <= 60 for key in streams])
+
+
+async def test_stdin_and_stop_reach_the_program(queue: RunQueue, engine: BwrapEngine) -> None:
+    output = Output()
+    send, receive = anyio.create_memory_object_stream[bytes](8)
+    stop = anyio.Event()
+    source = "import time\nprint('echo', input())\nwhile True: time.sleep(1)"
+    async with send, receive, workers(queue, engine, 1), anyio.create_task_group() as tg:
+        results = []
+
+        async def run() -> None:
+            results.append(
+                await RedisRunner(queue).run(
+                    python(source, wall=60), group="s", on_output=output, stdin_stream=receive, stop=stop
+                )
+            )
+
+        tg.start_soon(run)
+        await send.send(b"hello\n")
+        await output.wait_for("echo hello")
+        stop.set()
+    (result,) = results
+    assert result.stopped and result.stdout == "echo hello\n"
+
+
+async def test_a_waiting_run_learns_its_position_and_can_be_withdrawn(
+    queue: RunQueue, engine: BwrapEngine
+) -> None:
+    runner = RedisRunner(queue)
+    busy_output = Output()
+    busy_stop, queued_stop, queued_done, got_position = (
+        anyio.Event(),
+        anyio.Event(),
+        anyio.Event(),
+        anyio.Event(),
+    )
+    positions: list[int] = []
+    results = {}
+
+    def on_position(position: int) -> None:
+        positions.append(position)
+        got_position.set()
+
+    async def busy() -> None:
+        spec = python("print('busy')\nwhile True: pass", wall=60)
+        results["busy"] = await runner.run(spec, group="a", on_output=busy_output, stop=busy_stop)
+
+    async def queued() -> None:
+        spec = python("print('never')")
+        results["queued"] = await runner.run(spec, group="b", on_position=on_position, stop=queued_stop)
+        queued_done.set()
+
+    async with workers(queue, engine, 1), anyio.create_task_group() as tg:
+        tg.start_soon(busy)
+        await busy_output.wait_for("busy")
+        tg.start_soon(queued)
+        with anyio.fail_after(10):
+            await got_position.wait()
+        queued_stop.set()  # withdrawn while it waits: it never runs
+        with anyio.fail_after(10):
+            await queued_done.wait()
+        busy_stop.set()
+    assert positions == [1]
+    assert results["queued"].stopped and results["queued"].message == "stopped before it started"
+    assert results["queued"].stdout == ""
+    assert results["busy"].stopped and results["busy"].stdout == "busy\n"
+    assert await queue.redis.llen(queue.key("ring")) == 0
+
+
+async def test_a_terminal_runs_on_a_worker(queue: RunQueue, engine: BwrapEngine) -> None:
+    spec = RunSpec(files={}, steps=[Step("run", ("python3", "-q"))], env=ENV, limits=Limits())
+    async with workers(queue, engine, 1), RedisRunner(queue).terminal(spec, group="s") as terminal:
+        await terminal.resize(24, 80)
+        await terminal.write(b"print(6 * 7)\n")
+        seen = b""
+        with anyio.fail_after(20):
+            while b"42" not in seen:
+                seen += await terminal.read()
+        await terminal.write(b"exit()\n")
+        with anyio.fail_after(20):
+            while await terminal.read():
+                pass
+
+
+async def test_several_workers_share_the_queue(queue: RunQueue, engine: BwrapEngine) -> None:
+    outputs = [Output(), Output()]
+    inputs = [anyio.create_memory_object_stream[bytes](4) for _ in outputs]
+    source = "print('ready', flush=True)\nprint('got', input())"
+    async with workers(queue, engine, 1, 1) as pool, anyio.create_task_group() as tg:
+        results = []
+
+        async def run(i: int) -> None:
+            results.append(
+                await RedisRunner(queue).run(
+                    python(source), group=f"s{i}", on_output=outputs[i], stdin_stream=inputs[i][1]
+                )
+            )
+
+        for i in range(2):
+            tg.start_soon(run, i)
+        # both wait for input at the same time: each of the one-slot workers holds one
+        for output in outputs:
+            await output.wait_for("ready")
+        for send, _ in inputs:
+            await send.send(b"x\n")
+            await send.aclose()
+    for _, receive in inputs:
+        await receive.aclose()
+    assert sorted(r.stdout for r in results) == ["ready\ngot x\n"] * 2
+    assert [w.jobs_done for w in pool] == [1, 1]
+
+
+async def test_a_killed_worker_ends_its_run_with_a_clear_error(
+    queue: RunQueue, runtime: RuntimeRootfs, tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        "DUET_REDIS_URL": redis_url(),
+        "DUET_REDIS_PREFIX": queue.base.removesuffix(":exec:"),
+        "DUET_SANDBOX": "bwrap",
+        "DUET_VAR_DIR": str(tmp_path / "var"),
+        "DUET_RUNTIME_CACHE": str(runtime.path.parent),
+        "DUET_SECRET_KEY": "x" * 40,
+    }
+    command = [sys.executable, "-m", "server", "worker", "--slots", "1"]
+    async with await anyio.open_process(command, env=env) as worker, anyio.create_task_group() as tg:
+        assert worker.stderr is not None
+        log = ""
+        with anyio.fail_after(60):
+            async for chunk in worker.stderr:
+                log += chunk.decode(errors="replace")
+                if "serving the run queue" in log:
+                    break
+        tg.start_soon(drain, worker.stderr)
+        runner = RedisRunner(queue)
+        assert (await runner.status()).available
+        output = Output()
+        results = []
+
+        async def run() -> None:
+            spec = python("print('up')\nwhile True: pass", wall=60)
+            results.append(await runner.run(spec, group="s", on_output=output))
+            tg.cancel_scope.cancel()
+
+        tg.start_soon(run)
+        try:
+            await output.wait_for("up", within=30)
+            worker.send_signal(signal.SIGKILL)
+            await worker.wait()
+        finally:
+            # what the killed worker left (its cgroup, its tmpfs work dir) goes at the next start
+            bwrap_engine.sweep_orphans(tmp_path / "var" / "sandbox")
+    (result,) = results
+    assert (result.status, result.message) == ("internal_error", WORKER_LOST)
+
+
+async def drain(stream: ByteReceiveStream) -> None:
+    async for _ in stream:
+        pass
+
+
+async def test_redis_not_answering_is_a_clear_503() -> None:
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    client = aioredis.Redis.from_url(f"redis://127.0.0.1:{port}/0")
+    try:
+        runner = RedisRunner(RunQueue(client, prefix=unique_prefix()))
+        with pytest.raises(Unavailable, match="Redis"):
+            await runner.run(python("print(1)"), group="s")
+        status = await runner.status()
+        assert not status.available and "Redis" in status.reason
+    finally:
+        await client.aclose()
+
+
+async def test_a_run_nobody_takes_in_time_is_withdrawn_with_503(queue: RunQueue) -> None:
+    # a worker that says it is there but never claims anything (stuck, or all slots busy elsewhere)
+    await queue.heartbeat(WorkerInfo("stuck", "bwrap", 1, "elsewhere", {}))
+    positions: list[int] = []
+    with pytest.raises(Unavailable, match="in time"):
+        await RedisRunner(queue, queue_timeout=0.5).run(
+            python("print(1)"), group="s", on_position=positions.append
+        )
+    assert positions == [1]
+    assert await queue.redis.llen(queue.key("ring")) == 0  # withdrawn: nothing left to claim
