@@ -13,7 +13,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from server.exec.executor import Execution
-from server.exec.sandbox import Mode, Status, Stream
+from server.exec.outcome import RunOutcome, TestOutcome
+from server.exec.sandbox import Mode, Stream
 
 
 class _Event(BaseModel):
@@ -76,50 +77,19 @@ class RunOutput(_Event):
     data: str
 
 
-class TestOutcome(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_serialization_defaults_required=True)
-
-    name: str
-    status: Literal["passed", "failed", "error"]
-    message: str
-    duration_ms: float | None
-
-
-class RunSummary(BaseModel):
+class RunSummary(RunOutcome):
     """What participants see of a finished run (its output was streamed)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_serialization_defaults_required=True)
-
-    status: Status
-    exit_code: int | None
-    signal: int | None
-    wall_ms: int
-    cpu_ms: int
-    memory_bytes: int
-    step: str
-    message: str
     stopped: bool
     truncated: bool
     tests: list[TestOutcome] | None = None
 
     @classmethod
-    def of(cls, execution: Execution) -> RunSummary:
+    def of_execution(cls, execution: Execution) -> RunSummary:
         result = execution.result
-        tests = None
-        if execution.tests is not None:
-            tests = [
-                TestOutcome(name=r.name, status=r.status, message=r.message, duration_ms=r.duration_ms)
-                for r in execution.tests.results
-            ]
-        return cls(
-            status=result.status,
-            exit_code=result.exit_code,
-            signal=result.signal,
-            wall_ms=result.wall_ms,
-            cpu_ms=result.cpu_ms,
-            memory_bytes=result.memory_bytes,
-            step=result.step,
-            message=result.message,
+        tests = [TestOutcome.of(r) for r in execution.tests.results] if execution.tests is not None else None
+        return cls.of(
+            result,
             stopped=result.stopped,
             truncated=result.stdout_truncated or result.stderr_truncated,
             tests=tests,

@@ -67,7 +67,7 @@ class ControlRuns:
                 ),  # a stream of byte chunks, as ByteReceiveStream's
                 stop=run.stop,
             )
-            finished = RunFinished(run_id=run.run_id, result=RunSummary.of(execution))
+            finished = RunFinished(run_id=run.run_id, result=RunSummary.of_execution(execution))
         except DuetError as exc:
             finished = RunFinished(run_id=run.run_id, error=exc.message)
         except Exception:  # Duet's own failure: this run ends, nothing else does

@@ -110,6 +110,7 @@ export interface RunSummary {
   wall_ms: number;
   cpu_ms: number;
   memory_bytes: number;
+  /** the step the run ended in: compile or run */
   step: string;
   message: string;
   stopped: boolean;

@@ -11,8 +11,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from server.accounts.permissions import can_run_code, require
 from server.errors import InvalidInput
 from server.exec.executor import Execution, ExecutionRequest
-from server.exec.reports import TestStatus
-from server.exec.sandbox import Mode, Status
+from server.exec.outcome import RunOutcome, TestOutcome
+from server.exec.sandbox import Mode
 from server.web.api.schemas import numbers_only
 from server.web.auth import ApiPrincipal, ServicesDep
 from server.web.problems import Problem
@@ -73,36 +73,23 @@ class ExecutionIn(BaseModel):
     )
 
 
-class TestResultOut(BaseModel):
-    name: str
-    status: TestStatus
-    message: str
-    duration_ms: float | None
-
-
 class TestsOut(BaseModel):
     passed: int
     failed: int
     errors: int
-    results: list[TestResultOut]
+    results: list[TestOutcome]
     unexpected: list[str]
 
 
-class ExecutionOut(BaseModel):
+class ExecutionOut(RunOutcome):
+    """The run's outcome (``RunOutcome``, as participants see it too), its output and limits."""
+
     language: str
     mode: Mode
-    status: Status
     stdout: str
     stderr: str
-    exit_code: int | None
-    signal: int | None
-    wall_ms: int
-    cpu_ms: int
-    memory_bytes: int
     stdout_truncated: bool
     stderr_truncated: bool
-    step: str = Field(description="The step the run ended in: compile or run.")
-    message: str
     limits: dict[str, float]
     tests: TestsOut | None
 
@@ -139,36 +126,24 @@ def _files(files: list[FileIn]) -> dict[str, bytes]:
 
 
 def execution_out(execution: Execution) -> ExecutionOut:
-    result = execution.result
+    result, report, limits = execution.result, execution.tests, execution.limits
     tests = None
-    if execution.tests is not None:
-        report = execution.tests
+    if report is not None:
         tests = TestsOut(
             passed=report.passed,
             failed=report.failed,
             errors=report.errors,
-            results=[
-                TestResultOut(name=r.name, status=r.status, message=r.message, duration_ms=r.duration_ms)
-                for r in report.results
-            ],
+            results=[TestOutcome.of(r) for r in report.results],
             unexpected=list(report.unexpected),
         )
-    limits = execution.limits
-    return ExecutionOut(
+    return ExecutionOut.of(
+        result,
         language=execution.language,
         mode=execution.mode,
-        status=result.status,
         stdout=result.stdout,
         stderr=result.stderr,
-        exit_code=result.exit_code,
-        signal=result.signal,
-        wall_ms=result.wall_ms,
-        cpu_ms=result.cpu_ms,
-        memory_bytes=result.memory_bytes,
         stdout_truncated=result.stdout_truncated,
         stderr_truncated=result.stderr_truncated,
-        step=result.step,
-        message=result.message,
         limits={name: float(getattr(limits, name)) for name in limits.__dataclass_fields__},
         tests=tests,
     )
