@@ -317,24 +317,24 @@ def _codes(outcomes: list[str]) -> str:
     return ", ".join(f"{n} × {o}" if n > 1 else o for o, n in counts.items())
 
 
-async def state_vector_bombs(node: Node) -> str:
-    bomb = protocol.sync_step1(protocol.var_uint(2**29) + b"\x01\x01")  # 10 bytes claiming 2^29 entries
+async def _six(node: Node, frame: bytes, token: int) -> str:
+    """Six connections, each sending ``frame``; how the server answered them."""
     outcomes = []
     for _ in range(6):
-        async with connect(node.sync_url(node.rooms[0].tokens[2]), max_size=None) as ws:
-            await ws.send(bomb)
+        async with connect(node.sync_url(node.rooms[0].tokens[token]), max_size=None) as ws:
+            await ws.send(frame)
             outcomes.append(await _closed(ws))
     return _codes(outcomes)
+
+
+async def state_vector_bombs(node: Node) -> str:
+    """10 bytes claiming 2^29 state-vector entries, from the observer."""
+    return await _six(node, protocol.sync_step1(protocol.var_uint(2**29) + b"\x01\x01"), token=2)
 
 
 async def update_header_bombs(node: Node) -> str:
-    bomb = protocol.sync_update(protocol.var_uint(2**28) + b"\x00")
-    outcomes = []
-    for _ in range(6):
-        async with connect(node.sync_url(node.rooms[0].tokens[0]), max_size=None) as ws:
-            await ws.send(bomb)
-            outcomes.append(await _closed(ws))
-    return _codes(outcomes)
+    """An update claiming 2^28 clients, from a candidate."""
+    return await _six(node, protocol.sync_update(protocol.var_uint(2**28) + b"\x00"), token=0)
 
 
 async def _seed(node: Node, size: int) -> None:
