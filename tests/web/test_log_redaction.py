@@ -56,6 +56,8 @@ async def test_no_token_reaches_any_log_record(
 ) -> None:
     session_id, link, participant = await interviewer_link_and_participant(settings)
     caplog.set_level(1)  # every logger, every level: picows' 9 and uvicorn's TRACE (5) included
+    for name in ("server.web.ws.picows", "uvicorn.error", "server.web.access"):
+        caplog.set_level(1, logger=name)  # whatever another test's logging configuration left set
     async with live_app(settings) as app:
         http = app.base.replace("ws://", "http://")
         async with httpx.AsyncClient(base_url=http, timeout=DEADLINE) as client:
