@@ -143,7 +143,7 @@ class ControlHub:
         except* CloseRequest as group:
             close = group.exceptions[0]  # type: ignore[assignment]
         finally:
-            channel.leave(member, outbox)
+            channel.leave(outbox)
             await self._maybe_drop(channel)
         if close is not None:
             with anyio.move_on_after(2, shield=True):

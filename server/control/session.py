@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 
 import anyio
@@ -46,7 +45,6 @@ class LocalTerminal:
 class SessionChannel:
     session_id: str
     members: dict[int, tuple[ControlMember, Outbox[str]]] = field(default_factory=dict)
-    participants: Counter[str] = field(default_factory=Counter)  # connections per participant
     ended: bool = False
     active_run: str | None = None  # any node's
     terminal_open: bool = False  # any node's
@@ -59,13 +57,9 @@ class SessionChannel:
 
     def join(self, member: ControlMember, outbox: Outbox[str]) -> None:
         self.members[outbox.id] = (member, outbox)
-        self.participants[member.participant_id] += 1
 
-    def leave(self, member: ControlMember, outbox: Outbox[str]) -> None:
-        if self.members.pop(outbox.id, None) is not None:
-            self.participants[member.participant_id] -= 1
-            if self.participants[member.participant_id] <= 0:
-                del self.participants[member.participant_id]
+    def leave(self, outbox: Outbox[str]) -> None:
+        self.members.pop(outbox.id, None)
 
     def outboxes_of(self, participant_id: str) -> list[Outbox[str]]:
         return [outbox for member, outbox in self.members.values() if member.participant_id == participant_id]
