@@ -31,7 +31,7 @@ from bench.report import machine_line, replace_section
 from server.sessions.roles import Role
 from server.settings import Settings
 from server.web.services import running_services
-from tests.live import live_server
+from tests.support.live_server import live_server
 
 HERE = Path(__file__).resolve().parent
 NODE_DIR = HERE / "sync"

@@ -7,7 +7,7 @@ import pytest
 
 from server.channels.outbox import CloseRequest
 from server.channels.sockets import Channel, Holder, LiveSockets, Revocation
-from tests.fake_clock import FakeClock
+from tests.support.fake_clock import FakeClock
 
 
 def holder(participant: str, *, writable: bool = False, role: str = "observer", **more: str) -> Holder:

@@ -23,10 +23,11 @@ from server.sessions.roles import Role
 from server.settings import Settings
 from server.sync.protocol import AwarenessEntry, awareness_frame, encode_awareness
 from server.sync.room import Room
-from tests.control_client import control_client
-from tests.hostile import another_session_is_served, healthy, http_base
-from tests.sync_harness import LiveApp, SessionFixture, live_app, provision
-from tests.yclient import yclient
+from tests.support.control_client import control_client
+from tests.support.hostile_checks import another_session_is_served, healthy
+from tests.support.live_app import LiveApp, http_base, live_app
+from tests.support.provisioning import SessionFixture, provision
+from tests.support.yclient import yclient
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 

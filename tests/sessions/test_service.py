@@ -10,7 +10,7 @@ from sqlalchemy import text
 from server.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound, Unauthenticated
 from server.sessions.lifecycle import SessionState, transition
 from server.sessions.roles import LINK_ROLES, Role
-from tests.conftest import AppHarness
+from tests.support.app_harness import AppHarness
 
 pytestmark = pytest.mark.anyio
 

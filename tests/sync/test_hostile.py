@@ -18,10 +18,11 @@ from server.sessions.roles import Role
 from server.settings import Settings
 from server.sync import protocol
 from server.sync.protocol import ProtocolError
-from tests.hostile import another_session_is_served, healthy, peak_memory
-from tests.live import LIVE_SECRET, LiveServer, live_server
-from tests.sync_harness import SessionFixture, live_app, provision
-from tests.yclient import frames_until_close, yclient
+from tests.support.hostile_checks import another_session_is_served, healthy, peak_memory
+from tests.support.live_app import live_app
+from tests.support.live_server import LIVE_SECRET, LiveServer, live_server
+from tests.support.provisioning import SessionFixture, provision
+from tests.support.yclient import frames_until_close, yclient
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 

@@ -6,9 +6,10 @@ import pytest
 
 from server.sessions.roles import Role
 from server.settings import Settings
-from tests.node_client import node_client
-from tests.sync_harness import live_app, provision
-from tests.yclient import yclient
+from tests.support.live_app import live_app
+from tests.support.node_client import node_client
+from tests.support.provisioning import provision
+from tests.support.yclient import yclient
 
 pytestmark = [pytest.mark.anyio, pytest.mark.node]
 

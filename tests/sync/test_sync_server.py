@@ -15,8 +15,9 @@ from server.recording.events import EventKind
 from server.sessions.roles import Role
 from server.settings import Settings
 from server.sync import protocol
-from tests.sync_harness import live_app, provision
-from tests.yclient import frames_until_close, yclient
+from tests.support.live_app import live_app
+from tests.support.provisioning import provision
+from tests.support.yclient import frames_until_close, yclient
 
 pytestmark = pytest.mark.anyio
 

@@ -14,8 +14,9 @@ from websockets.asyncio.client import connect as ws_connect
 from server.sessions.roles import Role
 from server.settings import Settings
 from server.web.http_protocol import MAX_HEAD_BYTES
-from tests.http_wire import DEADLINE, connect, listen, parse, read_answer, read_answers, read_to_end
-from tests.sync_harness import live_app, provision
+from tests.support.http_wire import DEADLINE, connect, listen, parse, read_answer, read_answers, read_to_end
+from tests.support.live_app import live_app
+from tests.support.provisioning import provision
 
 pytestmark = pytest.mark.anyio
 

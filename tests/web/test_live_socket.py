@@ -14,8 +14,9 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from server.sessions.roles import Role
 from server.settings import Settings
 from server.sync import protocol
-from tests.sync_harness import live_app, provision
-from tests.yclient import DEADLINE, yclient
+from tests.support.live_app import live_app
+from tests.support.provisioning import provision
+from tests.support.yclient import DEADLINE, yclient
 
 pytestmark = pytest.mark.anyio
 

@@ -19,13 +19,13 @@ from server.errors import RateLimited
 from server.sessions.roles import Role
 from server.settings import Settings
 from server.web.services import running_services
-from tests.control_client import ControlClient, control_client
-from tests.databases import fresh_postgres
-from tests.hostile import http_base
-from tests.live import LIVE_SECRET, live_server
-from tests.redis_helpers import redis_url, unique_prefix
-from tests.sync_harness import LiveApp, live_app, provision
-from tests.yclient import YClient, frames_until_close, yclient
+from tests.support.control_client import ControlClient, control_client
+from tests.support.databases import fresh_postgres
+from tests.support.live_app import LiveApp, http_base, live_app
+from tests.support.live_server import LIVE_SECRET, live_server
+from tests.support.provisioning import provision
+from tests.support.redis_server import redis_url, unique_prefix
+from tests.support.yclient import YClient, frames_until_close, yclient
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 PASSWORD = "long enough password"

@@ -24,8 +24,8 @@ from server.exec.engines.bwrap import engine as bwrap_engine
 from server.exec.engines.bwrap.engine import BwrapEngine
 from server.exec.runtime.rootfs import RuntimeRootfs
 from server.exec.sandbox import Limits, RunSpec, Step, Stream
-from tests.prerequisites import missing
-from tests.redis_helpers import redis_url, unique_prefix
+from tests.support.prerequisites import missing
+from tests.support.redis_server import redis_url, unique_prefix
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis, pytest.mark.bwrap]
 

@@ -19,7 +19,7 @@ from server.exec.engines.bwrap.engine import BwrapEngine
 from server.exec.runtime.languages import LanguageCatalogue
 from server.exec.runtime.rootfs import RuntimeRootfs
 from server.exec.sandbox import Limits, RunResult, RunSpec, Step
-from tests.prerequisites import missing
+from tests.support.prerequisites import missing
 
 pytestmark = pytest.mark.anyio
 

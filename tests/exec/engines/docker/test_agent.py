@@ -24,8 +24,8 @@ from server.exec.runtime.languages import LanguageCatalogue
 from server.exec.runtime.rootfs import RUNNER_GID, RUNNER_UID, RuntimeRootfs
 from server.exec.sandbox import RunResult, RunSpec, Step, Stream
 from server.exec.sandbox.supervision import SandboxStartFailed
-from tests.exec.conftest import running_docker_engine
-from tests.prerequisites import missing
+from tests.support.docker_engine import running_docker_engine
+from tests.support.prerequisites import missing
 
 pytestmark = pytest.mark.anyio
 

@@ -7,13 +7,10 @@ from pathlib import Path
 
 import httpx
 
-from tests.yclient import yclient
+from tests.support.live_app import http_base
+from tests.support.yclient import yclient
 
 DEADLINE = 20.0
-
-
-def http_base(ws_base: str) -> str:
-    return "http" + ws_base[len("ws") :]
 
 
 def peak_memory(pid: int) -> int:

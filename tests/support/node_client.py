@@ -1,4 +1,4 @@
-"""Drive the Node Yjs client (tests/js/yjs_client.mjs) from a test: JSON lines in and out."""
+"""Drive the Node Yjs client (tests/support/yjs_client.mjs) from a test: JSON lines in and out."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ import anyio
 from anyio.abc import Process
 from anyio.streams.text import TextReceiveStream
 
-from tests.prerequisites import missing
+from tests.support.prerequisites import missing
 
-SCRIPT = Path(__file__).with_name("js") / "yjs_client.mjs"
-ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = Path(__file__).with_name("yjs_client.mjs")
+ROOT = Path(__file__).resolve().parents[2]
 DEADLINE = 15.0
 
 
