@@ -7,16 +7,18 @@ kernel queues them until the server accepts (no readiness polling, no sleeps).
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import anyio
 import uvicorn
+from fastapi import FastAPI
 
 from server.settings import Settings
 from server.web.app import create_app, server_options
 from server.web.services import Services
+from tests.support.provisioning import SessionFixture
 
 
 def http_base(ws_base: str) -> str:
@@ -31,6 +33,10 @@ class LiveApp:
 
     def url(self, session_id: str, token: str) -> str:
         return f"{self.base}/sync/{session_id}?token={token}"
+
+    def urls(self, people: SessionFixture) -> Callable[[str], str]:
+        """name -> the sync URL of that participant of ``people``."""
+        return lambda name: self.url(people.session_id, people.tokens[name])
 
 
 @asynccontextmanager
@@ -48,8 +54,9 @@ async def live_app(settings: Settings) -> AsyncIterator[LiveApp]:
     original = app.router.lifespan_context
 
     @asynccontextmanager
-    async def lifespan(application):  # type: ignore[no-untyped-def]
+    async def lifespan(application: FastAPI) -> AsyncIterator[Mapping[str, object]]:
         async with original(application) as state:
+            assert state is not None  # Duet's lifespan hands the services to uvicorn's protocols
             started.set()
             yield state
 

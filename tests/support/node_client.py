@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -27,11 +27,13 @@ class NodeClient:
         self._lines = TextReceiveStream(process.stdout)
         self._buffer = ""
 
-    async def send(self, **command: Any) -> None:
+    async def send(self, **command: object) -> None:
         assert self.process.stdin is not None
         await self.process.stdin.send((json.dumps(command) + "\n").encode())
 
-    async def expect(self, event: str, predicate: Any = None) -> dict[str, Any]:
+    async def expect(
+        self, event: str, predicate: Callable[[dict[str, Any]], bool] | None = None
+    ) -> dict[str, Any]:
         """The next event named ``event`` (matching ``predicate``), within the deadline."""
         with anyio.fail_after(DEADLINE):
             while True:

@@ -198,7 +198,7 @@ async def test_one_person_cannot_crowd_others_out(tmp_path: Path) -> None:
         settings, ada=Role.INTERVIEWER, o1=Role.OBSERVER, o2=Role.OBSERVER, eve=Role.CANDIDATE
     )
     async with live_app(settings) as app:
-        url = lambda name: app.url(people.session_id, people.tokens[name])  # noqa: E731
+        url = app.urls(people)
         async with (
             yclient(url("o1"), "o1 a"),
             yclient(url("o1"), "o1 b"),
@@ -228,7 +228,7 @@ async def test_the_document_has_a_size_cap(tmp_path: Path) -> None:
     )
     people = await provision(settings, eve=Role.CANDIDATE, ada=Role.INTERVIEWER)
     async with live_app(settings) as app:
-        url = lambda name: app.url(people.session_id, people.tokens[name])  # noqa: E731
+        url = app.urls(people)
         async with yclient(url("eve"), "eve") as eve:
             for _ in range(2):
                 await eve.wait_ack(await eve.insert("main.py", 0, "y" * 100 * 1024))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from server.sessions.roles import Role
@@ -15,7 +17,7 @@ pytestmark = [pytest.mark.anyio, pytest.mark.node]
 
 
 @pytest.fixture
-def database_url(tmp_path):  # type: ignore[no-untyped-def]
+def database_url(tmp_path: Path) -> str:
     """Interop is about the protocol, not storage: SQLite only."""
     return f"sqlite:///{tmp_path / 'duet.db'}"
 

@@ -29,7 +29,7 @@ def database_url(tmp_path: Path) -> str:
 async def test_a_fragmented_update_is_joined_and_accepted(settings: Settings) -> None:
     people = await provision(settings, ada=Role.INTERVIEWER, bob=Role.CANDIDATE)
     async with live_app(settings) as app:
-        url = lambda name: app.url(people.session_id, people.tokens[name])  # noqa: E731
+        url = app.urls(people)
         async with yclient(url("ada"), "ada") as ada, yclient(url("bob"), "bob") as bob:
             before = bob.doc.get_state()
             bob.files["main.py"].insert(0, "in pieces")

@@ -30,13 +30,13 @@ from tests.support.prerequisites import missing
 pytestmark = pytest.mark.anyio
 
 
-def python_run(catalogue: LanguageCatalogue, code: str, **options: object) -> RunSpec:
+def python_run(catalogue: LanguageCatalogue, code: str, *, collect: bool = False) -> RunSpec:
     python = catalogue.get("python")
     return RunSpec(
         files={"main.py": textwrap.dedent(code).encode()},
         steps=python.steps("run"),
         env=python.environment(),
-        **options,  # type: ignore[arg-type]
+        collect=collect,
     )
 
 
