@@ -26,8 +26,8 @@ from typing import Any
 import httpx
 
 from bench.report import machine_line, replace_section
-from tests.cli_helpers import provision_admin
-from tests.live import live_server
+from tests.support.duet_cli import provision_admin
+from tests.support.live_server import live_server
 
 PISTON_NODE_HELLO_MS = 154  # ../shared/reference/sandbox.md: Piston README, Node hello world wall_time
 HELLO_PY = "print('hello')"

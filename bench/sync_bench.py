@@ -25,13 +25,13 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from bench.report import machine_line, replace_section
 from server.sessions.roles import Role
 from server.settings import Settings
 from server.web.services import running_services
-from tests.live import live_server
+from tests.support.live_server import live_server
 
 HERE = Path(__file__).resolve().parent
 NODE_DIR = HERE / "sync"
@@ -220,18 +220,32 @@ def _median(values: list[float]) -> float | None:
     return ordered[len(ordered) // 2] if ordered else None
 
 
-async def saturation(kind: str, rooms: int, rates: list[float], seconds: float) -> dict[str, Any]:
-    best = 0.0  # the highest offered aggregate rate that passed
+class SaturationStep(NamedTuple):
+    offered: float  # aggregate updates/s
+    achieved: float
+    p99: float | None  # ms
+    lost: int
+    ok: bool
+
+
+@dataclass
+class Saturation:
+    best: float  # the highest offered aggregate rate that passed
+    steps: list[SaturationStep]
+
+
+async def saturation(kind: str, rooms: int, rates: list[float], seconds: float) -> Saturation:
+    best = 0.0
     steps = []
     for rate in rates:
         result = await interview(kind, rooms, rate, seconds)
         ok = result["lost"] == 0 and result["p99"] is not None and result["p99"] <= 100
         offered = rate * 2 * rooms
-        steps.append((offered, result["rate"], result["p99"], result["lost"], ok))
+        steps.append(SaturationStep(offered, result["rate"], result["p99"], result["lost"], ok))
         if not ok:
             break
         best = offered
-    return {"best": best, "steps": steps}
+    return Saturation(best, steps)
 
 
 async def idle_memory(kind: str, rooms: int, seed_bytes: int) -> dict[str, float]:
@@ -312,11 +326,11 @@ async def run(quick: bool, repeats: int) -> str:
         "|---|---|---|",
     ]
     for k in kinds:
-        steps = "; ".join(
+        tried = "; ".join(
             f"{offered:.0f} → {achieved:.0f}, {ms(p99)}, {lost}{'' if ok else ' ✗'}"
-            for offered, achieved, p99, lost, ok in sat[k]["steps"]
+            for offered, achieved, p99, lost, ok in sat[k].steps
         )
-        lines.append(f"| {NAMES[k]} | {sat[k]['best']:.0f} | {steps} |")
+        lines.append(f"| {NAMES[k]} | {sat[k].best:.0f} | {tried} |")
 
     idle = {k: await idle_memory(k, idle_rooms, 1024) for k in kinds}
     lines += [
@@ -358,9 +372,9 @@ async def run(quick: bool, repeats: int) -> str:
         "|---|---|---|---|---|",
         f"| p99 at R = {r100} ≤ the better anchor | {duet_p99:.1f} ms | {best_anchor_p99:.1f} ms"
         f" | {duet_p99 / best_anchor_p99:.2f}× | {'met' if duet_p99 <= best_anchor_p99 else '**missed**'} |",
-        f"| saturation ≥ Hocuspocus | {sat['duet']['best']:.0f}/s | {sat['hocus']['best']:.0f}/s"
-        f" | {sat['duet']['best'] / max(sat['hocus']['best'], 1):.2f}× |"
-        f" {'met' if sat['duet']['best'] >= sat['hocus']['best'] else '**missed**'} |",
+        f"| saturation ≥ Hocuspocus | {sat['duet'].best:.0f}/s | {sat['hocus'].best:.0f}/s"
+        f" | {sat['duet'].best / max(sat['hocus'].best, 1):.2f}× |"
+        f" {'met' if sat['duet'].best >= sat['hocus'].best else '**missed**'} |",
         f"| idle room ≤ 0.1 MB | {per_room:.3f} MB | 0.1 MB"
         f" | {per_room / 0.1:.2f}× | {'met' if per_room <= 0.1 else '**missed**'} |",
     ]

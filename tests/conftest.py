@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
-from server.accounts.models import OrgRole, User
 from server.settings import Settings
 from server.web.app import create_app
-from server.web.services import Services
-from tests.databases import fresh_database
+from tests.support.app_harness import AppHarness
+from tests.support.databases import fresh_database
 
 TEST_SECRET = "test-secret-key-" + "x" * 32
-PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
@@ -40,24 +37,6 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         public_base_url="http://duet.test",
         sandbox="bwrap",  # no warm Docker pool per test; the engine suites cover Docker
     )
-
-
-@dataclass
-class AppHarness:
-    """The ASGI app with its lifespan running, an HTTP client on it, and its services."""
-
-    client: httpx.AsyncClient
-    services: Services
-
-    async def member(self, email: str, role: OrgRole = OrgRole.ADMIN, org_id: str | None = None) -> User:
-        org = org_id or (await self.services.accounts.default_organization()).id
-        return await self.services.accounts.create_user(
-            org_id=org, email=email, password=PASSWORD, role=role, display_name=email.split("@")[0].title()
-        )
-
-    async def api_key(self, user: User) -> dict[str, str]:
-        _, token = await self.services.accounts.create_api_key(user, "tests")
-        return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from server import __version__
-from tests.cli_helpers import ADMIN_PASSWORD, duet, provision_admin
-from tests.live import live_server
+from tests.support.duet_cli import ADMIN_PASSWORD, duet, provision_admin
+from tests.support.live_server import live_server
 
 
 def test_version_via_python_dash_m() -> None:
@@ -55,7 +55,7 @@ def test_serve_generates_and_keeps_a_secret_key(tmp_path: Path) -> None:
 def test_serve_on_postgresql_migrates_at_start(tmp_path: Path) -> None:
     import anyio
 
-    from tests.databases import fresh_postgres
+    from tests.support.databases import fresh_postgres
 
     async def scenario() -> None:
         async with fresh_postgres() as database_url:

@@ -6,7 +6,7 @@ import pytest
 
 from server.accounts.models import OrgRole, Principal
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
-from tests.conftest import PASSWORD, AppHarness
+from tests.support.app_harness import PASSWORD, AppHarness
 
 pytestmark = pytest.mark.anyio
 

@@ -11,7 +11,7 @@ import anyio
 import pytest
 
 from server.exec.engines.docker import engine as docker_engine
-from tests.prerequisites import missing
+from tests.support.prerequisites import missing
 
 pytestmark = [pytest.mark.slow, pytest.mark.bwrap, pytest.mark.docker]
 

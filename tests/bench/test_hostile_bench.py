@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.prerequisites import missing
+from tests.support.prerequisites import missing
 
 pytestmark = [pytest.mark.slow, pytest.mark.node]
 

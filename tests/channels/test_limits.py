@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from server.channels.limits import FrameBudget, TokenBucket
-from tests.fake_clock import FakeClock
+from tests.support.fake_clock import FakeClock
 
 
 def test_a_frame_budget_runs_out_of_messages_then_refills() -> None:

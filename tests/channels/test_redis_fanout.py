@@ -10,7 +10,7 @@ import pytest
 
 from server.channels.fanout import CONTROL, FanoutKind, FanoutMessage
 from server.channels.redis_fanout import BLOCK_MS, RedisFanout
-from tests.redis_helpers import redis_url, unique_prefix
+from tests.support.redis_server import redis_url, unique_prefix
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from server.channels.outbox import CloseRequest
-from server.channels.sockets import Channel, Holder, LiveSockets, Revocation
-from tests.fake_clock import FakeClock
+from server.channels.sockets import Channel, Closer, Holder, LiveSockets, Revocation
+from tests.support.fake_clock import FakeClock
 
 
 def holder(participant: str, *, writable: bool = False, role: str = "observer", **more: str) -> Holder:
@@ -41,7 +41,7 @@ def test_a_revocation_closes_what_it_matches_and_refuses_sockets_checked_before_
     sockets = LiveSockets(per_participant=5, per_session=50, editor_reserve=10, clock=clock)
     closed: dict[str, tuple[int, str]] = {}
 
-    def closer(name: str):  # type: ignore[no-untyped-def]
+    def closer(name: str) -> Closer:
         return lambda code, reason: closed.__setitem__(name, (code, reason))
 
     sockets.admit(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import errno
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import NoReturn
 
 import httpx
 import pytest
@@ -23,10 +23,11 @@ from server.sessions.roles import Role
 from server.settings import Settings
 from server.sync.protocol import AwarenessEntry, awareness_frame, encode_awareness
 from server.sync.room import Room
-from tests.control_client import control_client
-from tests.hostile import another_session_is_served, healthy, http_base
-from tests.sync_harness import LiveApp, SessionFixture, live_app, provision
-from tests.yclient import yclient
+from tests.support.control_client import control_client
+from tests.support.hostile_checks import another_session_is_served, healthy
+from tests.support.live_app import LiveApp, http_base, live_app
+from tests.support.provisioning import SessionFixture, provision
+from tests.support.yclient import yclient
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -40,7 +41,7 @@ class Injected(Exception):
     """What the tests raise where Duet did not expect anything to fail."""
 
 
-def fail(*_: Any, **__: Any) -> Any:
+def fail(*_: object, **__: object) -> NoReturn:
     raise Injected("injected fault")
 
 
@@ -50,7 +51,7 @@ def events_url(app: LiveApp, people: SessionFixture, name: str) -> str:
 
 async def everyone_else_is_fine(app: LiveApp, people: SessionFixture, bystander: SessionFixture) -> None:
     body = await healthy(app.base)
-    assert set(body["services"].values()) == {"ok"}  # type: ignore[union-attr]
+    assert set(body.services.values()) == {"ok"}
     await another_session_is_served(app.base, bystander.session_id, bystander.tokens["bob"], "fine")
     async with control_client(events_url(app, people, "ada")) as ada:  # the session itself goes on
         await ada.send(type="chat", text="still here")
@@ -119,10 +120,10 @@ async def test_a_fault_in_any_participant_action_ends_only_that_action(
 
         with monkeypatch.context() as patch:  # handling a sync message
             patch.setattr(Room, "accept_awareness", fail)
-            async with yclient(app.url(people.session_id, people.tokens["ada"]), "ada") as client:
-                entry = AwarenessEntry(client.doc.client_id, 1, b"{}")
-                await client.ws.send(awareness_frame(encode_awareness([entry])))
-                closed = await client.wait_closed()
+            async with yclient(app.url(people.session_id, people.tokens["ada"]), "ada") as editor:
+                entry = AwarenessEntry(editor.doc.client_id, 1, b"{}")
+                await editor.ws.send(awareness_frame(encode_awareness([entry])))
+                closed = await editor.wait_closed()
                 assert closed.rcvd is not None and closed.rcvd.code == 1011
         await everyone_else_is_fine(app, people, bystander)
 

@@ -19,10 +19,11 @@ from server.recording.events import NewEvent
 from server.sessions.roles import Role
 from server.settings import Settings
 from server.web.ws.socket import INBOX_FULL
-from tests.control_client import control_client
-from tests.hostile import another_session_is_served, healthy
-from tests.sync_harness import LiveApp, SessionFixture, live_app, provision
-from tests.yclient import frames_until_close, yclient
+from tests.support.control_client import control_client
+from tests.support.hostile_checks import another_session_is_served, healthy
+from tests.support.live_app import LiveApp, live_app
+from tests.support.provisioning import SessionFixture, provision
+from tests.support.yclient import frames_until_close, yclient
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 

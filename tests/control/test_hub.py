@@ -10,10 +10,11 @@ from websockets.asyncio.client import connect
 
 from server.sessions.roles import Role
 from server.settings import Settings
-from tests.control_client import control_client
-from tests.redis_helpers import redis_url, unique_prefix
-from tests.sync_harness import LiveApp, SessionFixture, live_app, provision
-from tests.yclient import frames_until_close, yclient
+from tests.support.control_client import control_client
+from tests.support.live_app import LiveApp, live_app
+from tests.support.provisioning import SessionFixture, provision
+from tests.support.redis_server import redis_url, unique_prefix
+from tests.support.yclient import frames_until_close, yclient
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 

@@ -5,20 +5,18 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from server.exec.engines.bwrap import engine as bwrap_engine
 from server.exec.engines.bwrap.engine import BwrapEngine
-from server.exec.engines.docker import engine as docker_engine
 from server.exec.engines.docker.engine import DockerEngine
 from server.exec.runtime.languages import LanguageCatalogue, load_catalogue
 from server.exec.runtime.rootfs import RuntimeRootfs, build_rootfs, default_cache_dir
 from server.exec.sandbox import Engine
-from tests.prerequisites import missing
+from tests.support.docker_engine import running_docker_engine
+from tests.support.prerequisites import missing
 
 
 @pytest.fixture(scope="session")
@@ -82,20 +80,4 @@ async def docker(
 ) -> AsyncIterator[DockerEngine]:
     """The Docker engine alone, through crun and then runc (for what only it has)."""
     async with running_docker_engine(runtime, tmp_path_factory.mktemp("sandbox"), request.param) as docker:
-        yield docker
-
-
-@asynccontextmanager
-async def running_docker_engine(
-    runtime: RuntimeRootfs, work_base: Path, oci: str, *, pool_size: int = 2, **options: Any
-) -> AsyncIterator[DockerEngine]:
-    """A running Docker engine whose containers use the ``oci`` OCI runtime (skipped without one)."""
-    reason = await docker_engine.probe()
-    if reason is not None:
-        missing(reason)
-    if oci not in await docker_engine.oci_runtimes():
-        missing(f"the Docker engine has no {oci} runtime (scripts/docker-engine registers crun)")
-    docker = DockerEngine(runtime, work_base, pool_size=pool_size, oci_runtime=oci, **options)
-    async with docker.running():
-        assert docker.oci_runtime == oci, f"{oci} is registered but cannot start a sandbox (see the log)"
         yield docker

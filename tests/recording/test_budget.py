@@ -6,7 +6,7 @@ import anyio
 import pytest
 
 from server.recording.budget import RecordingBudget
-from tests.fake_clock import FakeClock
+from tests.support.fake_clock import FakeClock
 
 
 def test_a_session_gets_a_minute_of_allowance_that_refills() -> None:

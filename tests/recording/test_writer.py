@@ -11,7 +11,7 @@ import pytest
 
 from server.errors import Unavailable
 from server.recording.events import EventKind, NewEvent
-from server.recording.writer import EventWriter
+from server.recording.writer import Done, EventWriter
 from server.settings import Settings
 from server.store.recording_repository import SqlRecordingLog
 from server.web.services import running_services
@@ -27,7 +27,7 @@ class Outcomes:
     seen: dict[str, BaseException | None] = field(default_factory=dict)
     settled: anyio.Event = field(default_factory=anyio.Event)
 
-    def callback(self, label: str):  # type: ignore[no-untyped-def]
+    def callback(self, label: str) -> Done:
         def done(error: BaseException | None) -> None:
             self.seen[label] = error
             if len(self.seen) == self.expected:

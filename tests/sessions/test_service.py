@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Row, text
 
 from server.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound, Unauthenticated
 from server.sessions.lifecycle import SessionState, transition
 from server.sessions.roles import LINK_ROLES, Role
-from tests.conftest import AppHarness
+from tests.support.app_harness import AppHarness
 
 pytestmark = pytest.mark.anyio
 
@@ -41,7 +42,7 @@ async def test_tokens_are_stored_hashed_only(app: AppHarness) -> None:
     session, issued = await svc.create(org_id=await _org(app), title="t", language="python", created_by=None)
     admission = await svc.join(issued[1].token, display_name="Cand")
     async with app.services.db.sessions() as tx:
-        rows = []
+        rows: list[Row[Any]] = []
         for table in ("join_links", "participants"):
             rows += (await tx.execute(text(f"SELECT * FROM {table}"))).all()
     dump = " ".join(str(row) for row in rows)

@@ -18,10 +18,11 @@ from server.sessions.roles import Role
 from server.settings import Settings
 from server.sync import protocol
 from server.sync.protocol import ProtocolError
-from tests.hostile import another_session_is_served, healthy, peak_memory
-from tests.live import LIVE_SECRET, LiveServer, live_server
-from tests.sync_harness import SessionFixture, live_app, provision
-from tests.yclient import frames_until_close, yclient
+from tests.support.hostile_checks import another_session_is_served, healthy, peak_memory
+from tests.support.live_app import live_app
+from tests.support.live_server import LIVE_SECRET, LiveServer, live_server
+from tests.support.provisioning import SessionFixture, provision
+from tests.support.yclient import frames_until_close, yclient
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -197,7 +198,7 @@ async def test_one_person_cannot_crowd_others_out(tmp_path: Path) -> None:
         settings, ada=Role.INTERVIEWER, o1=Role.OBSERVER, o2=Role.OBSERVER, eve=Role.CANDIDATE
     )
     async with live_app(settings) as app:
-        url = lambda name: app.url(people.session_id, people.tokens[name])  # noqa: E731
+        url = app.urls(people)
         async with (
             yclient(url("o1"), "o1 a"),
             yclient(url("o1"), "o1 b"),
@@ -227,7 +228,7 @@ async def test_the_document_has_a_size_cap(tmp_path: Path) -> None:
     )
     people = await provision(settings, eve=Role.CANDIDATE, ada=Role.INTERVIEWER)
     async with live_app(settings) as app:
-        url = lambda name: app.url(people.session_id, people.tokens[name])  # noqa: E731
+        url = app.urls(people)
         async with yclient(url("eve"), "eve") as eve:
             for _ in range(2):
                 await eve.wait_ack(await eve.insert("main.py", 0, "y" * 100 * 1024))

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from server.sessions.roles import Role
 from server.settings import Settings
-from tests.node_client import node_client
-from tests.sync_harness import live_app, provision
-from tests.yclient import yclient
+from tests.support.live_app import live_app
+from tests.support.node_client import node_client
+from tests.support.provisioning import provision
+from tests.support.yclient import yclient
 
 pytestmark = [pytest.mark.anyio, pytest.mark.node]
 
 
 @pytest.fixture
-def database_url(tmp_path):  # type: ignore[no-untyped-def]
+def database_url(tmp_path: Path) -> str:
     """Interop is about the protocol, not storage: SQLite only."""
     return f"sqlite:///{tmp_path / 'duet.db'}"
 

@@ -10,11 +10,11 @@ from pycrdt import Map
 
 from server.sessions.roles import Role
 from server.settings import Settings
-from tests.databases import fresh_postgres
-from tests.live import LIVE_SECRET, LiveServer, free_port, live_server
-from tests.redis_helpers import redis_url, unique_prefix
-from tests.sync_harness import SessionFixture, provision
-from tests.yclient import YClient, yclient
+from tests.support.databases import fresh_postgres
+from tests.support.live_server import LIVE_SECRET, LiveServer, free_port, live_server
+from tests.support.provisioning import SessionFixture, provision
+from tests.support.redis_server import redis_url, unique_prefix
+from tests.support.yclient import YClient, yclient
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 

@@ -15,9 +15,10 @@ from websockets.asyncio.client import connect
 
 from server.sessions.roles import Role
 from server.settings import Settings
-from tests.databases import fresh_postgres
-from tests.sync_harness import live_app, provision
-from tests.yclient import DEADLINE, frames_until_close, yclient
+from tests.support.databases import fresh_postgres
+from tests.support.live_app import live_app
+from tests.support.provisioning import provision
+from tests.support.yclient import DEADLINE, frames_until_close, yclient
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
 

@@ -15,8 +15,9 @@ from server.recording.events import EventKind
 from server.sessions.roles import Role
 from server.settings import Settings
 from server.sync import protocol
-from tests.sync_harness import live_app, provision
-from tests.yclient import frames_until_close, yclient
+from tests.support.live_app import live_app
+from tests.support.provisioning import provision
+from tests.support.yclient import YClient, frames_until_close, yclient
 
 pytestmark = pytest.mark.anyio
 
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.anyio
 async def test_two_clients_converge_and_the_session_is_seeded(settings: Settings) -> None:
     people = await provision(settings, language="go", ada=Role.INTERVIEWER, bob=Role.CANDIDATE)
     async with live_app(settings) as app:
-        url = lambda name: app.url(people.session_id, people.tokens[name])  # noqa: E731
+        url = app.urls(people)
         async with yclient(url("ada"), "ada") as ada, yclient(url("bob"), "bob") as bob:
             assert dict(ada.meta) == {"main": "main.go", "active": "main.go", "lang:main.go": "go"}
             ack = await ada.insert("main.go", 0, "package main\n")
@@ -37,16 +38,16 @@ async def test_two_clients_converge_and_the_session_is_seeded(settings: Settings
 async def test_three_clients_concurrent_edits_on_one_line_converge(settings: Settings) -> None:
     people = await provision(settings, a=Role.INTERVIEWER, b=Role.CANDIDATE, c=Role.CANDIDATE)
     async with live_app(settings) as app:
-        url = lambda name: app.url(people.session_id, people.tokens[name])  # noqa: E731
+        url = app.urls(people)
         async with yclient(url("a"), "a") as a, yclient(url("b"), "b") as b, yclient(url("c"), "c") as c:
             await a.wait_ack(await a.insert("main.py", 0, "print()"))
             for client in (b, c):
-                await client.wait_for(lambda client=client: client.text("main.py") == "print()")
+                await client.wait_for_text("main.py", lambda text: text == "print()")
             acks = []
             async with anyio.create_task_group() as tg:
                 for client, word in ((a, "'x'"), (b, "'y'"), (c, "'z'")):
 
-                    async def type_word(client: Any = client, word: str = word) -> None:
+                    async def type_word(client: YClient = client, word: str = word) -> None:
                         for ch in word:
                             acks.append((client, await client.insert("main.py", 6, ch)))
 
@@ -55,7 +56,7 @@ async def test_three_clients_concurrent_edits_on_one_line_converge(settings: Set
                 await client.wait_ack(ack)
             expected = len("print()") + 9
             for client in (a, b, c):
-                await client.wait_for(lambda client=client: len(client.text("main.py")) == expected)
+                await client.wait_for_text("main.py", lambda text: len(text) == expected)
             final = a.text("main.py")
             assert b.text("main.py") == final and c.text("main.py") == final
             assert final.startswith("print(") and final.endswith(")")
@@ -65,7 +66,7 @@ async def test_three_clients_concurrent_edits_on_one_line_converge(settings: Set
 async def test_observer_writes_are_dropped_but_it_reads(settings: Settings) -> None:
     people = await provision(settings, ada=Role.INTERVIEWER, olga=Role.OBSERVER)
     async with live_app(settings) as app:
-        url = lambda name: app.url(people.session_id, people.tokens[name])  # noqa: E731
+        url = app.urls(people)
         async with yclient(url("ada"), "ada") as ada, yclient(url("olga"), "olga") as olga:
             await olga.insert("main.py", 0, "EVIL")
             ack = await ada.insert("main.py", 0, "ok")
@@ -100,9 +101,9 @@ async def test_bad_frames_close_only_their_connection(settings: Settings) -> Non
     )
     people = await provision(settings, ada=Role.INTERVIEWER, bob=Role.CANDIDATE)
     async with live_app(settings) as app:
-        url = lambda name: app.url(people.session_id, people.tokens[name])  # noqa: E731
+        url = app.urls(people)
         async with yclient(url("ada"), "ada") as ada:
-            cases: list[tuple[Any, int]] = [
+            cases: list[tuple[bytes | str, int]] = [
                 (b"\x00\x02\x05ab", 4400),  # truncated
                 (b"\x07", 4400),  # unknown type
                 (protocol.sync_update(b"\x05garbage-update"), 4400),  # does not apply
@@ -139,7 +140,7 @@ async def test_a_client_that_stops_reading_is_dropped_and_the_room_carries_on(se
     settings = replace(settings, sync_send_queue_bytes=2 * 1024 * 1024)
     people = await provision(settings, ada=Role.INTERVIEWER, slow=Role.CANDIDATE)
     async with live_app(settings) as app:
-        url = lambda name: app.url(people.session_id, people.tokens[name])  # noqa: E731
+        url = app.urls(people)
         async with yclient(url("ada"), "ada") as ada:
             await ada.wait_ack(await ada.insert("main.py", 0, "x" * 1_000_000))
             # max_queue=1: the client library stops reading the socket after one unread frame
@@ -164,7 +165,7 @@ async def test_a_client_that_stops_reading_is_dropped_and_the_room_carries_on(se
 async def test_awareness_is_sent_at_once_stamped_and_removed_on_close(settings: Settings) -> None:
     people = await provision(settings, **{"Zoë": Role.INTERVIEWER, "bob": Role.CANDIDATE})
     async with live_app(settings) as app:
-        url = lambda name: app.url(people.session_id, people.tokens[name])  # noqa: E731
+        url = app.urls(people)
         async with yclient(url("Zoë"), "zoe") as zoe:
             cursor = {"anchor": {"type": None, "tname": "main.py", "item": None, "assoc": 0}, "head": None}
             cursor["head"] = cursor["anchor"]
@@ -189,8 +190,8 @@ async def test_awareness_is_sent_at_once_stamped_and_removed_on_close(settings: 
         events = await app.services.recording.read(people.session_id)
         kinds = [e.kind for e in events]
         assert EventKind.JOIN in kinds and EventKind.LEAVE in kinds and EventKind.AWARENESS in kinds
-        cursor = next(e for e in events if e.kind == EventKind.AWARENESS)
-        assert json.loads(cursor.data)["state"]["user"]["name"] in {"Zoë", "bob"}
+        recorded = next(e for e in events if e.kind == EventKind.AWARENESS)
+        assert json.loads(recorded.data)["state"]["user"]["name"] in {"Zoë", "bob"}
 
 
 async def test_awareness_a_client_sends_back_is_not_broadcast_again(settings: Settings) -> None:
@@ -198,7 +199,7 @@ async def test_awareness_a_client_sends_back_is_not_broadcast_again(settings: Se
     coming back must not reach the others a second time."""
     people = await provision(settings, ada=Role.INTERVIEWER, bob=Role.CANDIDATE, olga=Role.OBSERVER)
     async with live_app(settings) as app:
-        url = lambda name: app.url(people.session_id, people.tokens[name])  # noqa: E731
+        url = app.urls(people)
         async with yclient(url("ada"), "ada") as ada, yclient(url("olga"), "olga") as olga:
             async with yclient(url("bob"), "bob") as bob:
                 await bob.set_awareness({"file": "f1"})
@@ -210,16 +211,19 @@ async def test_awareness_a_client_sends_back_is_not_broadcast_again(settings: Se
             await ada.ws.send(removal)  # what the stock provider does with what it applied
             await ada.set_awareness({"file": "f2"})
             await olga.wait_for(lambda: olga.awareness.get(ada.doc.client_id) is not None, "ada's cursor")
+            arrived = [protocol.parse_frame(f) for f in olga.frames[seen:]]
+            assert all(isinstance(m, protocol.AwarenessMessage) for m in arrived), arrived
             assert [
-                protocol.parse_awareness(protocol.parse_frame(f).payload)[0].client_id
-                for f in olga.frames[seen:]
+                protocol.parse_awareness(m.payload)[0].client_id
+                for m in arrived
+                if isinstance(m, protocol.AwarenessMessage)
             ] == [ada.doc.client_id]
 
 
 async def test_a_participant_cannot_change_or_remove_another_ones_cursor(settings: Settings) -> None:
     people = await provision(settings, ada=Role.INTERVIEWER, bob=Role.CANDIDATE, olga=Role.OBSERVER)
     async with live_app(settings) as app:
-        url = lambda name: app.url(people.session_id, people.tokens[name])  # noqa: E731
+        url = app.urls(people)
         async with yclient(url("ada"), "ada") as ada, yclient(url("bob"), "bob") as bob:
             await ada.set_awareness({"file": "f1"})
             await bob.wait_for(lambda: ada.doc.client_id in bob.awareness, "ada's cursor")
@@ -242,7 +246,7 @@ async def test_a_participant_cannot_change_or_remove_another_ones_cursor(setting
 async def test_ending_the_session_makes_everyone_read_only(settings: Settings) -> None:
     people = await provision(settings, ada=Role.INTERVIEWER, bob=Role.CANDIDATE)
     async with live_app(settings) as app:
-        url = lambda name: app.url(people.session_id, people.tokens[name])  # noqa: E731
+        url = app.urls(people)
         async with yclient(url("ada"), "ada") as ada, yclient(url("bob"), "bob") as bob:
             await ada.wait_ack(await ada.insert("main.py", 0, "before"))
             await app.services.end_session(people.session_id, org_id=people.org_id)

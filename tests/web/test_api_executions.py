@@ -14,10 +14,10 @@ from server.exec.runtime import host_ids
 from server.exec.runtime.rootfs import RUNNER_UID
 from server.settings import Settings
 from server.web.app import create_app
-from tests.conftest import AppHarness
-from tests.exec.samples import SAMPLES
-from tests.redis_helpers import redis_url, unique_prefix
-from tests.web.test_api_sessions import assert_problem
+from tests.support.app_harness import AppHarness
+from tests.support.language_samples import SAMPLES
+from tests.support.problems import assert_problem
+from tests.support.redis_server import redis_url, unique_prefix
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 

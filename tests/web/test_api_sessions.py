@@ -5,18 +5,10 @@ from __future__ import annotations
 import pytest
 
 from server.accounts.models import OrgRole
-from tests.conftest import AppHarness
+from tests.support.app_harness import AppHarness
+from tests.support.problems import assert_problem
 
 pytestmark = pytest.mark.anyio
-
-
-def assert_problem(response: object, status: int, code: str) -> dict[str, object]:
-    body = response.json()  # type: ignore[attr-defined]
-    assert response.status_code == status, body  # type: ignore[attr-defined]
-    assert set(body) == {"error"}
-    assert body["error"]["code"] == code
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
-    return body["error"]  # type: ignore[no-any-return]
 
 
 async def test_create_answers_201_with_join_urls(app: AppHarness, admin_headers: dict[str, str]) -> None:

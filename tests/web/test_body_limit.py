@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from server.settings import Settings
-from tests.http_wire import DEADLINE, connect, host_port, parse, read_answer
-from tests.sync_harness import live_app
+from tests.support.http_wire import DEADLINE, connect, host_port, parse, read_answer
+from tests.support.live_app import live_app
 
 pytestmark = pytest.mark.anyio
 

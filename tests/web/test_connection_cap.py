@@ -19,8 +19,9 @@ from websockets.exceptions import InvalidStatus
 from server.sessions.roles import Role
 from server.settings import Settings
 from server.web.connections_per_address import ConnectionsPerAddress
-from tests.http_wire import DEADLINE, connect, parse, read_to_end
-from tests.sync_harness import live_app, provision
+from tests.support.http_wire import DEADLINE, connect, parse, read_to_end
+from tests.support.live_app import live_app
+from tests.support.provisioning import provision
 
 pytestmark = pytest.mark.anyio
 

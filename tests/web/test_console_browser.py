@@ -2,43 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Locator, Page, expect
 
-from tests.browser import chromium
-from tests.cli_helpers import provision_admin
-from tests.live import live_server
-from tests.web.test_pad_browser import Site, guest_pad, interviewer_pad, type_at_end
+from tests.support.pad_site import Site, guest_pad, interviewer_pad, running_site, type_at_end
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    var_dir = tmp_path_factory.mktemp("console")
-    database_url = f"sqlite:///{var_dir / 'duet.db'}"
-    key = provision_admin(var_dir, database_url)
-    with live_server(var_dir, database_url, extra_env={"DUET_SANDBOX": "bwrap"}) as server:
-        yield Site(server, {"Authorization": f"Bearer {key}"})
+    with running_site(tmp_path_factory.mktemp("console"), extra_env={"DUET_SANDBOX": "bwrap"}) as running:
+        yield running
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as instance:
-        yield instance
-
-
-def console(page: Page):  # type: ignore[no-untyped-def]
+def console(page: Page) -> Locator:
     return page.get_by_test_id("console-output")
 
 
 async def test_a_run_is_shared_with_streamed_output_and_stdin(browser: Browser, site: Site) -> None:
     session = await site.create_session("python")
-    ada = await interviewer_pad(browser, site.server.url, str(session["id"]))
-    grace = await guest_pad(browser, str(session["join"]["candidate"]), "Grace")  # type: ignore[index]
-    olga = await guest_pad(browser, str(session["join"]["observer"]), "Olga")  # type: ignore[index]
+    ada = await interviewer_pad(browser, site.server.url, session.id)
+    grace = await guest_pad(browser, session.join["candidate"], "Grace")
+    olga = await guest_pad(browser, session.join["observer"], "Olga")
     await expect(olga.get_by_test_id("run")).to_be_disabled()
 
     await type_at_end(grace, "name = input('who? ')\nprint('hello', name)\n")
@@ -56,7 +44,7 @@ async def test_a_run_is_shared_with_streamed_output_and_stdin(browser: Browser, 
 
 async def test_stop_and_limits_show_their_status(browser: Browser, site: Site) -> None:
     session = await site.create_session("python")
-    ada = await interviewer_pad(browser, site.server.url, str(session["id"]))
+    ada = await interviewer_pad(browser, site.server.url, session.id)
     await type_at_end(ada, "print('spinning', flush=True)\nwhile True: pass\n")
     await ada.get_by_test_id("run").click()
     await expect(console(ada)).to_contain_text("spinning")
@@ -67,7 +55,7 @@ async def test_stop_and_limits_show_their_status(browser: Browser, site: Site) -
 
 async def test_run_tests_lists_each_test(browser: Browser, site: Site) -> None:
     session = await site.create_session("python")
-    ada = await interviewer_pad(browser, site.server.url, str(session["id"]))
+    ada = await interviewer_pad(browser, site.server.url, session.id)
     await type_at_end(ada, "def double(x): return x * 2\n")  # one-liners: the editor auto-indents
     await ada.get_by_label("New file name").fill("test_main.py")
     await ada.get_by_role("button", name="Add").click()
@@ -86,8 +74,8 @@ async def test_run_tests_lists_each_test(browser: Browser, site: Site) -> None:
 
 async def test_shared_python_terminal(browser: Browser, site: Site) -> None:
     session = await site.create_session("python")
-    ada = await interviewer_pad(browser, site.server.url, str(session["id"]))
-    grace = await guest_pad(browser, str(session["join"]["candidate"]), "Grace")  # type: ignore[index]
+    ada = await interviewer_pad(browser, site.server.url, session.id)
+    grace = await guest_pad(browser, session.join["candidate"], "Grace")
     for page in (ada, grace):
         await page.get_by_role("tab", name="Terminal").click()
     await ada.get_by_role("button", name="Open Python").click()

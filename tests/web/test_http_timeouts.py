@@ -14,8 +14,9 @@ from websockets.asyncio.client import connect as ws_connect
 from server.sessions.roles import Role
 from server.settings import Settings
 from server.web.http_protocol import MAX_HEAD_BYTES
-from tests.http_wire import DEADLINE, connect, listen, parse, read_answer, read_answers, read_to_end
-from tests.sync_harness import live_app, provision
+from tests.support.http_wire import DEADLINE, connect, listen, parse, read_answer, read_answers, read_to_end
+from tests.support.live_app import LiveApp, live_app
+from tests.support.provisioning import provision
 
 pytestmark = pytest.mark.anyio
 
@@ -134,7 +135,10 @@ async def test_a_slow_but_steady_body_is_not_cut_off(quick: Settings) -> None:
 
 async def test_live_websockets_outlive_the_http_timeouts(quick: Settings) -> None:
     people = await provision(quick, ada=Role.INTERVIEWER)
-    url = lambda app: app.url(people.session_id, people.tokens["ada"])  # noqa: E731
+
+    def url(app: LiveApp) -> str:
+        return app.url(people.session_id, people.tokens["ada"])
+
     async with (
         live_app(replace(quick, http_keepalive_seconds=TIMEOUT)) as app,
         ws_connect(url(app), open_timeout=DEADLINE) as ws,

@@ -14,8 +14,9 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from server.sessions.roles import Role
 from server.settings import Settings
 from server.sync import protocol
-from tests.sync_harness import live_app, provision
-from tests.yclient import DEADLINE, yclient
+from tests.support.live_app import live_app
+from tests.support.provisioning import provision
+from tests.support.yclient import DEADLINE, yclient
 
 pytestmark = pytest.mark.anyio
 
@@ -28,7 +29,7 @@ def database_url(tmp_path: Path) -> str:
 async def test_a_fragmented_update_is_joined_and_accepted(settings: Settings) -> None:
     people = await provision(settings, ada=Role.INTERVIEWER, bob=Role.CANDIDATE)
     async with live_app(settings) as app:
-        url = lambda name: app.url(people.session_id, people.tokens[name])  # noqa: E731
+        url = app.urls(people)
         async with yclient(url("ada"), "ada") as ada, yclient(url("bob"), "bob") as bob:
             before = bob.doc.get_state()
             bob.files["main.py"].insert(0, "in pieces")

@@ -20,9 +20,9 @@ from server.sessions.roles import Role
 from server.settings import Settings
 from server.web.redaction import install_log_redaction, redact_text
 from server.web.services import running_services
-from tests.http_wire import DEADLINE, connect, read_to_end
-from tests.live import live_server
-from tests.sync_harness import live_app
+from tests.support.http_wire import DEADLINE, connect, read_to_end
+from tests.support.live_app import live_app
+from tests.support.live_server import live_server
 
 pytestmark = pytest.mark.anyio
 

@@ -4,7 +4,7 @@ import pytest
 
 from server.errors import RateLimited
 from server.web.login_throttle import LoginThrottle
-from tests.fake_clock import FakeClock
+from tests.support.fake_clock import FakeClock
 
 
 def test_failures_lock_one_client_and_email_for_the_window() -> None:

@@ -3,95 +3,37 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
-import httpx
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, expect
 
-from tests.browser import chromium
-from tests.cli_helpers import ADMIN_EMAIL, ADMIN_PASSWORD, provision_admin
-from tests.live import LiveServer, free_port, live_server
+from tests.support.live_server import free_port, live_server
+from tests.support.pad_site import (
+    Site,
+    doc_text,
+    editor,
+    guest_pad,
+    interviewer_pad,
+    running_site,
+    type_at_end,
+)
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
 
 
-@dataclass
-class Site:
-    server: LiveServer
-    api: dict[str, str]
-
-    async def create_session(self, language: str = "go") -> dict[str, object]:
-        async with httpx.AsyncClient(base_url=self.server.url, headers=self.api) as client:
-            response = await client.post("/api/v1/sessions", json={"title": "Pairing", "language": language})
-            assert response.status_code == 201, response.text
-            return response.json()  # type: ignore[no-any-return]
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    var_dir = tmp_path_factory.mktemp("pad")
-    database_url = f"sqlite:///{var_dir / 'duet.db'}"
-    key = provision_admin(var_dir, database_url)
-    with live_server(var_dir, database_url) as server:
-        yield Site(server, {"Authorization": f"Bearer {key}"})
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as instance:
-        yield instance
-
-
-async def interviewer_pad(browser: Browser, base: str, session_id: str) -> Page:
-    page = await (await browser.new_context()).new_page()
-    await page.goto(f"{base}/login?next=/s/{session_id}")
-    await page.get_by_label("Email").fill(ADMIN_EMAIL)
-    await page.get_by_label("Password").fill(ADMIN_PASSWORD)
-    await page.get_by_role("button", name="Sign in").click()
-    await page.get_by_role("button", name="Open the pad").click()  # entering is a POST
-    await expect(page.locator("#pad-root")).to_have_attribute("data-ready", "true")
-    return page
-
-
-async def guest_pad(browser: Browser, link: str, name: str) -> Page:
-    page = await (await browser.new_context()).new_page()
-    await page.goto(link)
-    await page.get_by_label("Your name").fill(name)
-    await page.get_by_role("button", name="Join session").click()
-    await expect(page.locator("#pad-root")).to_have_attribute("data-ready", "true")
-    return page
-
-
-def editor(page: Page):  # type: ignore[no-untyped-def]
-    return page.locator(".cm-content")
-
-
-DOC_TEXT = r"""() => [...document.querySelectorAll('.cm-content .cm-line')].map((line) => {
-    const copy = line.cloneNode(true);
-    copy.querySelectorAll('.cm-ySelectionCaret, .cm-ySelectionInfo').forEach((n) => n.remove());
-    return copy.textContent.replaceAll('\u2060', '');
-}).join('\n')"""
-
-
-async def doc_text(page: Page) -> str:
-    """The editor's text, without remote cursors' name tags."""
-    return str(await page.evaluate(DOC_TEXT))
-
-
-async def type_at_end(page: Page, text: str) -> None:
-    await editor(page).click()
-    await page.keyboard.press("Control+End")
-    await page.keyboard.type(text, delay=15)
+    with running_site(tmp_path_factory.mktemp("pad")) as running:
+        yield running
 
 
 async def test_two_people_type_at_once_and_see_text_and_cursors(browser: Browser, site: Site) -> None:
     session = await site.create_session("go")
-    ada = await interviewer_pad(browser, site.server.url, str(session["id"]))
-    grace = await guest_pad(browser, str(session["join"]["candidate"]), "Grace")  # type: ignore[index]
+    ada = await interviewer_pad(browser, site.server.url, session.id)
+    grace = await guest_pad(browser, session.join["candidate"], "Grace")
     await expect(ada.get_by_test_id("active-file")).to_have_text("main.go")
     await expect(ada.locator("#connection")).to_have_attribute("data-state", "connected")
 
@@ -114,8 +56,8 @@ async def test_two_people_type_at_once_and_see_text_and_cursors(browser: Browser
 
 async def test_files_and_languages_propagate(browser: Browser, site: Site) -> None:
     session = await site.create_session("go")
-    ada = await interviewer_pad(browser, site.server.url, str(session["id"]))
-    grace = await guest_pad(browser, str(session["join"]["candidate"]), "Grace")  # type: ignore[index]
+    ada = await interviewer_pad(browser, site.server.url, session.id)
+    grace = await guest_pad(browser, session.join["candidate"], "Grace")
 
     await ada.get_by_label("New file name").fill("solution.py")
     await ada.get_by_role("button", name="Add").click()
@@ -150,8 +92,8 @@ async def test_files_and_languages_propagate(browser: Browser, site: Site) -> No
 
 async def test_an_observer_cannot_type(browser: Browser, site: Site) -> None:
     session = await site.create_session("python")
-    ada = await interviewer_pad(browser, site.server.url, str(session["id"]))
-    olga = await guest_pad(browser, str(session["join"]["observer"]), "Olga")  # type: ignore[index]
+    ada = await interviewer_pad(browser, site.server.url, session.id)
+    olga = await guest_pad(browser, session.join["observer"], "Olga")
     await expect(olga.get_by_test_id("read-only")).to_be_visible()
     await expect(olga.get_by_label("New file name")).to_be_disabled()
     await editor(olga).click()
@@ -163,23 +105,20 @@ async def test_an_observer_cannot_type(browser: Browser, site: Site) -> None:
 
 
 async def test_offline_edits_merge_when_the_server_returns(browser: Browser, tmp_path: Path) -> None:
-    database_url = f"sqlite:///{tmp_path / 'duet.db'}"
-    key = provision_admin(tmp_path, database_url)
     port = free_port()
-    with live_server(tmp_path, database_url, port=port) as server:
-        site = Site(server, {"Authorization": f"Bearer {key}"})
+    with running_site(tmp_path, port=port) as site:
         session = await site.create_session("python")
-        ada = await interviewer_pad(browser, server.url, str(session["id"]))
-        grace = await guest_pad(browser, str(session["join"]["candidate"]), "Grace")  # type: ignore[index]
+        ada = await interviewer_pad(browser, site.server.url, session.id)
+        grace = await guest_pad(browser, session.join["candidate"], "Grace")
         await type_at_end(ada, "online = 1\n")
         await expect(editor(grace)).to_contain_text("online = 1")
-        server.kill()
+        site.server.kill()
         await expect(grace.locator("#connection")).to_have_attribute(
             "data-state", re.compile("reconnecting|offline")
         )
         await type_at_end(grace, "offline = 2")  # typing is never blocked while offline
         await expect(editor(grace)).to_contain_text("offline = 2")
-    with live_server(tmp_path, database_url, port=port):
+    with live_server(tmp_path, site.database_url, port=port):
         await expect(grace.locator("#connection")).to_have_attribute(
             "data-state", "connected", timeout=20_000
         )

@@ -3,50 +3,22 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Iterator
 
 import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests.browser import chromium
-from tests.cli_helpers import ADMIN_EMAIL, ADMIN_PASSWORD, provision_admin
-from tests.live import LiveServer, live_server
+from tests.support.duet_cli import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.support.pad_site import Site, running_site
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
 
 
-@dataclass
-class Site:
-    server: LiveServer
-    api: dict[str, str]
-    var_dir: Path
-    database_url: str
-
-    async def create_session(self, title: str, **extra: object) -> dict[str, object]:
-        async with httpx.AsyncClient(base_url=self.server.url, headers=self.api) as client:
-            response = await client.post(
-                "/api/v1/sessions", json={"title": title, "language": "python", **extra}
-            )
-            assert response.status_code == 201, response.text
-            return response.json()  # type: ignore[no-any-return]
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    var_dir = tmp_path_factory.mktemp("pages")
-    database_url = f"sqlite:///{var_dir / 'duet.db'}"
-    key = provision_admin(var_dir, database_url)
-    with live_server(var_dir, database_url) as server:
-        yield Site(server, {"Authorization": f"Bearer {key}"}, var_dir, database_url)
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as instance:
-        yield instance
+    with running_site(tmp_path_factory.mktemp("pages")) as running:
+        yield running
 
 
 async def sign_in(page: Page, site: Site, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD) -> None:
@@ -95,11 +67,11 @@ async def test_interviewer_creates_a_session_and_candidate_joins(browser: Browse
 
 
 async def test_expired_and_revoked_links_show_clear_pages(browser: Browser, site: Site) -> None:
-    created = await site.create_session("Old one", link_ttl_hours=1)
+    created = await site.create_session(title="Old one", link_ttl_hours=1)
     page = await browser.new_page()
-    candidate_url = str(created["join"]["candidate"])  # type: ignore[index]
+    candidate_url = created.join["candidate"]
     async with httpx.AsyncClient(base_url=site.server.url, headers=site.api) as client:
-        await client.post(f"/api/v1/sessions/{created['id']}/links/candidate/rotate")
+        await client.post(f"/api/v1/sessions/{created.id}/links/candidate/rotate")
     response = await page.goto(candidate_url)
     assert response is not None and response.status == 403
     await expect(page.get_by_role("heading")).to_have_text("Access refused")
@@ -110,15 +82,15 @@ async def test_expired_and_revoked_links_show_clear_pages(browser: Browser, site
 
 
 async def test_interviewer_link_requires_sign_in_then_opens_the_pad(browser: Browser, site: Site) -> None:
-    created = await site.create_session("Needs login")
+    created = await site.create_session(title="Needs login")
     page = await (await browser.new_context()).new_page()
-    await page.goto(str(created["join"]["interviewer"]))  # type: ignore[index]
+    await page.goto(created.join["interviewer"])
     await expect(page).to_have_url(re.compile(r"/login\?next="))
     await page.get_by_label("Email").fill(ADMIN_EMAIL)
     await page.get_by_label("Password").fill(ADMIN_PASSWORD)
     await page.get_by_role("button", name="Sign in").click()
     await page.get_by_role("button", name="Join as interviewer").click()  # joining is a POST
-    await expect(page).to_have_url(re.compile(rf"/s/{created['id']}$"))
+    await expect(page).to_have_url(re.compile(rf"/s/{created.id}$"))
     await expect(page.get_by_test_id("my-role")).to_have_text("interviewer")
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from server.accounts.models import OrgRole
 from server.sessions.roles import Role
-from tests.conftest import PASSWORD, AppHarness
+from tests.support.app_harness import PASSWORD, AppHarness
 
 pytestmark = pytest.mark.anyio
 HTML = {"accept": "text/html"}

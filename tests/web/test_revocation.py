@@ -17,15 +17,16 @@ from websockets.asyncio.client import connect
 from server.accounts.models import OrgRole
 from server.errors import RateLimited
 from server.sessions.roles import Role
+from server.sessions.service import Credential
 from server.settings import Settings
 from server.web.services import running_services
-from tests.control_client import ControlClient, control_client
-from tests.databases import fresh_postgres
-from tests.hostile import http_base
-from tests.live import LIVE_SECRET, live_server
-from tests.redis_helpers import redis_url, unique_prefix
-from tests.sync_harness import LiveApp, live_app, provision
-from tests.yclient import YClient, frames_until_close, yclient
+from tests.support.control_client import ControlClient, control_client
+from tests.support.databases import fresh_postgres
+from tests.support.live_app import LiveApp, http_base, live_app
+from tests.support.live_server import LIVE_SECRET, live_server
+from tests.support.provisioning import provision
+from tests.support.redis_server import redis_url, unique_prefix
+from tests.support.yclient import YClient, frames_until_close, yclient
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 PASSWORD = "long enough password"
@@ -248,16 +249,14 @@ async def test_a_revocation_racing_a_connect_still_refuses_it(settings: Settings
         session = await app.services.sessions.get(people.session_id, org_id=people.org_id)
         original = app.services.sessions.authenticate
 
-        async def slow_authenticate(session_id: str, token: str):  # type: ignore[no-untyped-def]
+        async def slow_authenticate(session_id: str, token: str) -> Credential:
             credential = await original(session_id, token)
             await app.services.sessions.rotate_link(session, Role.CANDIDATE)  # meanwhile, elsewhere
             return credential
 
-        app.services.sessions.authenticate = slow_authenticate  # type: ignore[method-assign]
-        try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(app.services.sessions, "authenticate", slow_authenticate)
             assert (await refused_with(sync_url(app, session.id, people.tokens["eve"])))[0] == 4403
-        finally:
-            app.services.sessions.authenticate = original  # type: ignore[method-assign]
 
 
 @pytest.mark.postgres

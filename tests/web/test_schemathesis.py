@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_helpers import provision_admin
-from tests.live import live_server
+from tests.support.duet_cli import provision_admin
+from tests.support.live_server import live_server
 
 pytestmark = pytest.mark.slow
 

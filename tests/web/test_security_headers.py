@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from server.settings import Settings
-from tests.http_wire import DEADLINE
-from tests.sync_harness import live_app
+from tests.support.http_wire import DEADLINE
+from tests.support.live_app import live_app
 
 pytestmark = pytest.mark.anyio
 

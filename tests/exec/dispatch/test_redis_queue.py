@@ -24,8 +24,9 @@ from server.exec.engines.bwrap import engine as bwrap_engine
 from server.exec.engines.bwrap.engine import BwrapEngine
 from server.exec.runtime.rootfs import RuntimeRootfs
 from server.exec.sandbox import Limits, RunSpec, Step, Stream
-from tests.prerequisites import missing
-from tests.redis_helpers import redis_url, unique_prefix
+from tests.support.prerequisites import missing
+from tests.support.redis_server import redis_url, unique_prefix
+from tests.support.run_stdin import as_stdin
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis, pytest.mark.bwrap]
 
@@ -156,7 +157,11 @@ async def test_stdin_and_stop_reach_the_program(queue: RunQueue, engine: BwrapEn
         async def run() -> None:
             results.append(
                 await RedisRunner(queue).run(
-                    python(source, wall=60), group="s", on_output=output, stdin_stream=receive, stop=stop
+                    python(source, wall=60),
+                    group="s",
+                    on_output=output,
+                    stdin_stream=as_stdin(receive),
+                    stop=stop,
                 )
             )
 
@@ -237,7 +242,7 @@ async def test_several_workers_share_the_queue(queue: RunQueue, engine: BwrapEng
         async def run(i: int) -> None:
             results.append(
                 await RedisRunner(queue).run(
-                    python(source), group=f"s{i}", on_output=outputs[i], stdin_stream=inputs[i][1]
+                    python(source), group=f"s{i}", on_output=outputs[i], stdin_stream=as_stdin(inputs[i][1])
                 )
             )
 

@@ -8,9 +8,9 @@ import pytest
 from server.exec.reports import read_test_report
 from server.exec.runtime.languages import LanguageCatalogue
 from server.exec.sandbox import Engine
-from tests.exec.forgers import FORGERS, forger_files
-from tests.exec.language_runs import run_language
-from tests.exec.samples import SAMPLES
+from tests.support.language_runs import run_language
+from tests.support.language_samples import SAMPLES
+from tests.support.report_forgers import FORGERS, forger_files
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 

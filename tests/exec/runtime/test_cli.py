@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -14,10 +17,27 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     monkeypatch.setenv("DUET_SECRET_KEY", "s" * 40)
     monkeypatch.setenv("DUET_VAR_DIR", str(tmp_path))
     monkeypatch.chdir(ROOT)
+    with logging_restored():
+        yield
+
+
+@contextmanager
+def logging_restored() -> Iterator[None]:
+    """``main`` configures logging for the process (levels, a handler on this test's stderr):
+    put back what it changed, so later tests see the records they expect."""
+    loggers = [logging.getLogger(), *(logging.getLogger(name) for name in logging.root.manager.loggerDict)]
+    saved = [(logger, logger.level, list(logger.handlers), logger.disabled) for logger in loggers]
+    try:
+        yield
+    finally:
+        for logger, level, handlers, disabled in saved:
+            logger.setLevel(level)
+            logger.handlers[:] = handlers
+            logger.disabled = disabled
 
 
 @pytest.mark.usefixtures("cli_env")

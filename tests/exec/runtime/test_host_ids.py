@@ -13,13 +13,13 @@ from typing import cast
 
 import anyio
 import pytest
-from anyio.abc import ByteReceiveStream
 
 from server.exec.runtime import host_ids
 from server.exec.runtime.host_ids import host_conflict, ids_in_use
 from server.exec.runtime.languages import LanguageCatalogue
 from server.exec.runtime.rootfs import RUNNER_GID, RUNNER_UID
 from server.exec.sandbox import Engine, Limits, RunResult, RunSpec, Stream
+from tests.support.run_stdin import as_stdin
 
 UID, GID = RUNNER_UID, RUNNER_GID
 
@@ -189,8 +189,7 @@ async def test_files_the_program_makes_in_work_belong_to_the_dedicated_ids(
     async with send, receive, anyio.create_task_group() as tg:
 
         async def run() -> None:
-            stdin = cast(ByteReceiveStream, receive)
-            results.append(await engine.run(spec, on_output=on_output, stdin_stream=stdin))
+            results.append(await engine.run(spec, on_output=on_output, stdin_stream=as_stdin(receive)))
 
         tg.start_soon(run)
         with anyio.fail_after(30):

@@ -10,8 +10,8 @@ import pytest
 from server.exec.reports import MISSING_MESSAGE, read_test_report
 from server.exec.runtime.languages import LanguageCatalogue, load_catalogue
 from server.exec.sandbox import Engine
-from tests.exec.language_runs import run_language
-from tests.exec.samples import GREETING_STDIN, GREETING_STDOUT, SAMPLES
+from tests.support.language_runs import run_language
+from tests.support.language_samples import GREETING_STDIN, GREETING_STDOUT, SAMPLES
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 

@@ -8,6 +8,7 @@ import os
 import signal
 import textwrap
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
@@ -19,7 +20,7 @@ from server.exec.engines.bwrap.engine import BwrapEngine
 from server.exec.runtime.languages import LanguageCatalogue
 from server.exec.runtime.rootfs import RuntimeRootfs
 from server.exec.sandbox import Limits, RunResult, RunSpec, Step
-from tests.prerequisites import missing
+from tests.support.prerequisites import missing
 
 pytestmark = pytest.mark.anyio
 
@@ -39,9 +40,17 @@ async def engine(runtime: RuntimeRootfs, tmp_path: Path) -> AsyncIterator[BwrapE
         yield sandbox
 
 
-async def report(
-    sandbox: BwrapEngine, argv: list[str], env: dict[str, str], limits: Limits
-) -> dict[str, object]:
+@dataclass(frozen=True)
+class Seen:
+    """What REPORT saw from inside the sandbox."""
+
+    argv: list[str]
+    env: dict[str, str]
+    fds: list[str]
+    tmp: int  # the size of /tmp, bytes
+
+
+async def report(sandbox: BwrapEngine, argv: list[str], env: dict[str, str], limits: Limits) -> Seen:
     spec = RunSpec(
         files={"report.py": textwrap.dedent(REPORT).encode()},
         steps=(Step("run", ("python3", "report.py", *argv)),),
@@ -50,8 +59,7 @@ async def report(
     )
     result = await sandbox.run(spec)
     assert result.status == "ok", result
-    parsed: dict[str, object] = json.loads(result.stdout)
-    return parsed
+    return Seen(**json.loads(result.stdout))
 
 
 @pytest.mark.parametrize("limits", [Limits(), Limits(disk_bytes=4 * 1024 * 1024)], ids=["warm", "cold"])
@@ -59,11 +67,11 @@ async def test_the_command_arrives_exactly_and_nothing_else_does(engine: BwrapEn
     tricky = ["a b", "it's", 'say "hi"', "$HOME", "`id`", "; rm -rf /", "*", "ünïcode", ""]
     env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8", "WEIRD": "x'y\"z $(id) \\ end", "EMPTY": ""}
     seen = await report(engine, tricky, env, limits)
-    assert seen["argv"] == tricky
+    assert seen.argv == tricky
     # exactly the step's environment (bash adds nothing the program keeps but these three)
-    assert {k: v for k, v in dict(seen["env"]).items() if k not in {"PWD", "SHLVL", "_"}} == env  # type: ignore[call-overload]
-    assert seen["fds"] == ["0", "1", "2", "3"]  # stdio, and the directory listing itself
-    assert seen["tmp"] == limits.disk_bytes  # a cold sandbox gets the run's own sizes
+    assert {k: v for k, v in seen.env.items() if k not in {"PWD", "SHLVL", "_"}} == env
+    assert seen.fds == ["0", "1", "2", "3"]  # stdio, and the directory listing itself
+    assert seen.tmp == limits.disk_bytes  # a cold sandbox gets the run's own sizes
 
 
 async def test_a_sandbox_that_cannot_start_is_an_internal_error(

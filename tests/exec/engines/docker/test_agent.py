@@ -24,19 +24,19 @@ from server.exec.runtime.languages import LanguageCatalogue
 from server.exec.runtime.rootfs import RUNNER_GID, RUNNER_UID, RuntimeRootfs
 from server.exec.sandbox import RunResult, RunSpec, Step, Stream
 from server.exec.sandbox.supervision import SandboxStartFailed
-from tests.exec.conftest import running_docker_engine
-from tests.prerequisites import missing
+from tests.support.docker_engine import running_docker_engine
+from tests.support.prerequisites import missing
 
 pytestmark = pytest.mark.anyio
 
 
-def python_run(catalogue: LanguageCatalogue, code: str, **options: object) -> RunSpec:
+def python_run(catalogue: LanguageCatalogue, code: str, *, collect: bool = False) -> RunSpec:
     python = catalogue.get("python")
     return RunSpec(
         files={"main.py": textwrap.dedent(code).encode()},
         steps=python.steps("run"),
         env=python.environment(),
-        **options,  # type: ignore[arg-type]
+        collect=collect,
     )
 
 

@@ -10,7 +10,7 @@ from server.exec.engines.docker import engine as docker_engine
 from server.exec.runtime.languages import load_catalogue
 from server.exec.runtime.rootfs import RuntimeRootfs
 from server.exec.sandbox import RunSpec
-from tests.prerequisites import missing
+from tests.support.prerequisites import missing
 
 pytestmark = [pytest.mark.anyio, pytest.mark.docker]
 

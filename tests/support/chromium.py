@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from playwright.async_api import Browser, async_playwright
 
-from tests.prerequisites import missing
+from tests.support.prerequisites import missing
 
 CHROMIUM_ARGS = [
     "--headless=new",

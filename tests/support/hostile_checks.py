@@ -7,13 +7,11 @@ from pathlib import Path
 
 import httpx
 
-from tests.yclient import yclient
+from server.web.api.schemas import Health
+from tests.support.live_app import http_base
+from tests.support.yclient import yclient
 
 DEADLINE = 20.0
-
-
-def http_base(ws_base: str) -> str:
-    return "http" + ws_base[len("ws") :]
 
 
 def peak_memory(pid: int) -> int:
@@ -34,9 +32,10 @@ async def another_session_is_served(ws_base: str, session_id: str, token: str, m
         assert marker in reader.text("main.py")
 
 
-async def healthy(ws_base: str) -> dict[str, object]:
+async def healthy(ws_base: str) -> Health:
+    """/healthz says the node serves."""
     async with httpx.AsyncClient(base_url=http_base(ws_base), timeout=DEADLINE) as client:
         response = await client.get("/healthz")
-    body: dict[str, object] = response.json()
-    assert response.status_code == 200 and body["status"] == "ok", body
+    body = Health.model_validate(response.json())
+    assert response.status_code == 200 and body.status == "ok", body
     return body

@@ -11,7 +11,7 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from tests.prerequisites import missing
+from tests.support.prerequisites import missing
 
 POSTGRES_ENV = "DUET_TEST_DATABASE_URL"
 

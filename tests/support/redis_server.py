@@ -7,7 +7,7 @@ import secrets
 
 import redis
 
-from tests.prerequisites import missing
+from tests.support.prerequisites import missing
 
 REDIS_ENV = "DUET_TEST_REDIS_URL"
 

@@ -39,12 +39,16 @@ class YClient:
     # ---- document helpers ----------------------------------------------------------------------
 
     @property
-    def files(self) -> Map[Any]:
-        return self.doc.get("files", type=Map)
+    def files(self) -> Map[Text]:
+        """path -> content"""
+        files: Map[Text] = self.doc.get("files", type=Map)
+        return files
 
     @property
-    def meta(self) -> Map[Any]:
-        return self.doc.get("meta", type=Map)
+    def meta(self) -> Map[str]:
+        """the active file, the language per file"""
+        meta: Map[str] = self.doc.get("meta", type=Map)
+        return meta
 
     def text(self, path: str) -> str:
         value = self.files.get(path)
@@ -62,7 +66,7 @@ class YClient:
 
     async def insert(self, path: str, index: int, content: str) -> bytes:
         def change(doc: Doc[Any]) -> None:
-            files = doc.get("files", type=Map)
+            files: Map[Text] = doc.get("files", type=Map)
             if path not in files:
                 files[path] = Text()
             files[path].insert(index, content)
@@ -85,6 +89,10 @@ class YClient:
                 self.changed = anyio.Event()
                 await self.changed.wait()
 
+    async def wait_for_text(self, path: str, condition: Callable[[str], bool]) -> None:
+        """Until the text of ``path`` meets ``condition``."""
+        await self.wait_for(lambda: condition(self.text(path)), f"the text of {path}")
+
     async def wait_closed(self) -> ConnectionClosed:
         with anyio.fail_after(DEADLINE):
             await self.closed_event.wait()
@@ -104,7 +112,7 @@ class YClient:
         except ConnectionClosed as exc:
             self.closed = exc
         else:
-            self.closed = ConnectionClosed(self.ws.close_rcvd, self.ws.close_sent)
+            self.closed = ConnectionClosed(self.ws.protocol.close_rcvd, self.ws.protocol.close_sent)
         self.closed_event.set()
         self.changed.set()
 

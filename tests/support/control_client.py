@@ -21,7 +21,7 @@ class ControlClient:
         self.arrived = anyio.Event()
         self.closed: ConnectionClosed | None = None
 
-    async def send(self, **message: Any) -> None:
+    async def send(self, **message: object) -> None:
         await self.ws.send(json.dumps(message))
 
     async def run(self) -> None:
@@ -32,7 +32,7 @@ class ControlClient:
         except ConnectionClosed as exc:
             self.closed = exc
         else:
-            self.closed = ConnectionClosed(self.ws.close_rcvd, self.ws.close_sent)
+            self.closed = ConnectionClosed(self.ws.protocol.close_rcvd, self.ws.protocol.close_sent)
         self.arrived.set()
 
     async def expect(

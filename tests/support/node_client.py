@@ -1,10 +1,10 @@
-"""Drive the Node Yjs client (tests/js/yjs_client.mjs) from a test: JSON lines in and out."""
+"""Drive the Node Yjs client (tests/support/yjs_client.mjs) from a test: JSON lines in and out."""
 
 from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -13,10 +13,10 @@ import anyio
 from anyio.abc import Process
 from anyio.streams.text import TextReceiveStream
 
-from tests.prerequisites import missing
+from tests.support.prerequisites import missing
 
-SCRIPT = Path(__file__).with_name("js") / "yjs_client.mjs"
-ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = Path(__file__).with_name("yjs_client.mjs")
+ROOT = Path(__file__).resolve().parents[2]
 DEADLINE = 15.0
 
 
@@ -27,11 +27,13 @@ class NodeClient:
         self._lines = TextReceiveStream(process.stdout)
         self._buffer = ""
 
-    async def send(self, **command: Any) -> None:
+    async def send(self, **command: object) -> None:
         assert self.process.stdin is not None
         await self.process.stdin.send((json.dumps(command) + "\n").encode())
 
-    async def expect(self, event: str, predicate: Any = None) -> dict[str, Any]:
+    async def expect(
+        self, event: str, predicate: Callable[[dict[str, Any]], bool] | None = None
+    ) -> dict[str, Any]:
         """The next event named ``event`` (matching ``predicate``), within the deadline."""
         with anyio.fail_after(DEADLINE):
             while True:
