@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 
-from server.recording.events import Event, NewEvent, Snapshot
+from server.recording.events import Event, EventKind, NewEvent, Snapshot
 from server.store.database import Database
-from server.store.recording_tables import DocSnapshotRow, SessionEventRow
+from server.store.recording_tables import SPARSE_KINDS, DocSnapshotRow, SessionEventRow
 
 
 class SqlRecordingLog:
@@ -51,6 +51,9 @@ class SqlRecordingLog:
             .order_by(SessionEventRow.id.desc())
             .limit(limit)
         )
+        if not {EventKind.DOC_UPDATE, EventKind.AWARENESS} & set(kinds):
+            # the partial index's own condition, spelled out so both databases choose it
+            stmt = stmt.where(text(SPARSE_KINDS))
         async with self._db.session() as tx:
             rows = list((await tx.execute(stmt)).scalars())
         return [_event(row) for row in reversed(rows)]
