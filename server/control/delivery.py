@@ -66,9 +66,10 @@ class ControlDelivery:
         self.emit(channel, event, author=author)
         return True
 
-    async def emit_output(self, channel: SessionChannel, event: ControlEvent, size: int) -> None:
-        """Emit program output once the session's recording allowance has ``size`` bytes."""
-        await self.budget.take(channel.session_id, size)
+    async def emit_output(self, channel: SessionChannel, event: ControlEvent) -> None:
+        """Emit program output once the session's recording allowance has room for it as
+        recorded (the encoded event: JSON escaping makes that up to six times the raw bytes)."""
+        await self.budget.take(channel.session_id, len(encode(event)))
         self.emit(channel, event)
 
     def record_within_budget(

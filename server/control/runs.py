@@ -46,7 +46,7 @@ class ControlRuns:
             text = decoders[stream].decode(chunk)
             if text:
                 event = RunOutput(run_id=run.run_id, stream=stream, data=text)
-                await self._delivery.emit_output(channel, event, len(chunk))
+                await self._delivery.emit_output(channel, event)
 
         def on_position(position: int) -> None:
             self._delivery.emit(channel, RunQueued(run_id=run.run_id, position=position), record=False)

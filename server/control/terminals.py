@@ -112,7 +112,7 @@ class ControlTerminals:
             while data := await handle.terminal.read():
                 text = decoder.decode(data)
                 if text:
-                    await self._delivery.emit_output(channel, TerminalOutput(data=text), len(data))
+                    await self._delivery.emit_output(channel, TerminalOutput(data=text))
 
         async def typing() -> None:
             async for data in keys:

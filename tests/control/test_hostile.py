@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from base64 import b64encode
 from dataclasses import replace
 from pathlib import Path
@@ -238,22 +239,23 @@ async def test_a_terminal_takes_an_execution_slot(settings: Settings) -> None:
 async def test_a_session_recording_allowance_slows_output_down(settings: Settings) -> None:
     """Past the session's allowance, output waits: a program printing 900 KB against a 256 KB a
     minute allowance fills its pipe and runs out of wall time, and everything it printed until
-    then was both shown and recorded."""
+    then was both shown and recorded. The allowance counts what is recorded, not what was
+    printed: quotes take twice their size in the recorded JSON."""
     settings = replace(settings, recording_bytes_per_minute=256 * 1024)
     people = await provision(settings, ada=Role.INTERVIEWER)
     async with live_app(settings) as app:
-        program = "import sys\nfor _ in range(900):\n    sys.stdout.write('y' * 1023 + '\\n')\n"
+        program = "import sys\nfor _ in range(900):\n    sys.stdout.write('\"' * 1023 + '\\n')\n"
         await add_files(app, people, "ada", {"main.py": program})
         async with control_client(events_url(app, people, "ada")) as ada:
+            started = time.monotonic()
             await ada.send(type="run.start", file="main.py")
             finished = await ada.expect("run.finished")
+            elapsed = time.monotonic() - started
             shown = ada.output(finished["run_id"])
         assert finished["result"]["status"] == "time_limit", finished
         assert len(shown) < 900 * 1024
         await app.services.events.flush()
-        recorded = "".join(
-            json.loads(e.data)["data"]
-            for e in await app.services.recording.read(people.session_id)
-            if e.kind == "run.output"
-        )
-        assert recorded == shown
+        outputs = [e for e in await app.services.recording.read(people.session_id) if e.kind == "run.output"]
+        assert "".join(json.loads(e.data)["data"] for e in outputs) == shown
+        allowance = settings.recording_bytes_per_minute * (1 + elapsed / 60)
+        assert sum(len(e.data) for e in outputs) <= allowance + 4096
