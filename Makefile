@@ -37,10 +37,10 @@ static/dist/.built: node_modules/.installed $(wildcard web-src/*.ts web-src/**/*
 	touch $@
 
 run-packages:
-	scripts/system-packages bubblewrap debootstrap
+	scripts/system-packages bubblewrap debootstrap libseccomp2
 
 test-packages:
-	scripts/system-packages bubblewrap debootstrap docker.io crun chromium
+	scripts/system-packages bubblewrap debootstrap libseccomp2 docker.io crun chromium
 
 # The language runtimes: one Debian rootfs, built once and cached by content under ~/.cache/duet.
 runtime: venv

@@ -60,7 +60,7 @@ def probe() -> str | None:
         return "bubblewrap is not installed (apt-get install bubblewrap)"
     if os.geteuid() != 0:
         return "the bwrap engine needs root to create cgroups and mounts"
-    return cgroup.available()
+    return seccomp.unavailable() or cgroup.available()
 
 
 class BwrapEngine:
