@@ -14,17 +14,15 @@ import secrets
 import textwrap
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
-import anyio
 import pytest
 from anyio.abc import ByteReceiveStream
 
 from server.exec.runtime.languages import LanguageCatalogue
 from server.exec.runtime.rootfs import RUNNER_GID, RUNNER_UID, RuntimeRootfs
-from server.exec.sandbox import Engine, Limits, OutputSink, RunResult, RunSpec, Stream
+from server.exec.sandbox import Engine, Limits, RunResult, RunSpec
 from tests.support.host_processes import (
     Held,
     named,
@@ -33,7 +31,8 @@ from tests.support.host_processes import (
     status_field,
     with_argument,
 )
-from tests.support.run_stdin import EndlessInput, as_stdin
+from tests.support.paused_run import paused
+from tests.support.run_stdin import EndlessInput
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -42,13 +41,30 @@ MIB = 1024 * 1024
 TIGHT = Limits(wall_seconds=60, cpu_seconds=5, memory_bytes=128 * MIB, processes=32, output_bytes=64 * 1024)
 #: What a compile step gets whatever the run asks (Limits.for_compile).
 COMPILE = TIGHT.for_compile()
-#: How long the host waits for a line a program prints when it is ready.
-READY_SECONDS = 60.0
 #: How far past its limit a run may end: a generous bound, not a measure of speed.
 MARGIN_SECONDS = 30.0
 #: Variables bash adds to the step's environment under bubblewrap (its trampoline execs the step).
 SHELL_VARIABLES = {"PWD", "SHLVL", "_"}
 REPOSITORY = Path(__file__).resolve().parents[3]
+
+
+def python_spec(
+    catalogue: LanguageCatalogue,
+    code: str,
+    *,
+    limits: Limits = TIGHT,
+    collect: bool = False,
+    stdin: bytes = b"",
+) -> RunSpec:
+    python = catalogue.get("python")
+    return RunSpec(
+        files={"main.py": textwrap.dedent(code).encode()},
+        steps=python.steps("run"),
+        env=python.environment(),
+        limits=limits,
+        stdin=stdin,
+        collect=collect,
+    )
 
 
 async def run_python(
@@ -60,84 +76,9 @@ async def run_python(
     collect: bool = False,
     stdin: bytes = b"",
     stdin_stream: ByteReceiveStream | None = None,
-    on_output: OutputSink | None = None,
 ) -> RunResult:
-    python = catalogue.get("python")
-    spec = RunSpec(
-        files={"main.py": textwrap.dedent(code).encode()},
-        steps=python.steps("run"),
-        env=python.environment(),
-        limits=limits,
-        stdin=stdin,
-        collect=collect,
-    )
-    return await engine.run(spec, on_output=on_output, stdin_stream=stdin_stream)
-
-
-class OnOutput:
-    """Collects a run's output as it streams, and says when a piece of it has appeared."""
-
-    def __init__(self) -> None:
-        self.text = ""
-        self.ended = False
-        self._changed = anyio.Event()
-
-    async def __call__(self, stream: Stream, chunk: bytes) -> None:
-        self.text += chunk.decode(errors="replace")
-        self._wake()
-
-    def end(self) -> None:
-        """The run is over: nothing more will come."""
-        self.ended = True
-        self._wake()
-
-    def _wake(self) -> None:
-        self._changed.set()
-        self._changed = anyio.Event()
-
-    async def wait_for(self, piece: str) -> None:
-        """Until ``piece`` has been printed, or the run has ended without it."""
-        with anyio.fail_after(READY_SECONDS):
-            while piece not in self.text and not self.ended:
-                await self._changed.wait()
-
-
-@dataclass
-class Paused:
-    """A run that printed its ready line and waits for a line on stdin; ``result`` once released."""
-
-    output: OnOutput
-    result: RunResult | None = None
-
-
-@asynccontextmanager
-async def paused(
-    engine: Engine, catalogue: LanguageCatalogue, code: str, *, ready: str, limits: Limits = TIGHT
-) -> AsyncIterator[Paused]:
-    """Run ``code`` until it prints ``ready``; it reads a line from stdin when the block ends."""
-    run = Paused(OnOutput())
-    send, receive = anyio.create_memory_object_stream[bytes](1)
-    async with send, receive, anyio.create_task_group() as tg:
-
-        async def go() -> None:
-            try:
-                run.result = await run_python(
-                    engine,
-                    catalogue,
-                    code,
-                    limits=limits,
-                    on_output=run.output,
-                    stdin_stream=as_stdin(receive),
-                )
-            finally:
-                run.output.end()
-
-        tg.start_soon(go)
-        await run.output.wait_for(ready)
-        assert run.result is None, f"the program ended before it printed {ready!r}: {run.result}"
-        yield run
-        await send.send(b"go on\n")
-    assert run.result is not None
+    spec = python_spec(catalogue, code, limits=limits, collect=collect, stdin=stdin)
+    return await engine.run(spec, stdin_stream=stdin_stream)
 
 
 @pytest.fixture(autouse=True)
@@ -204,7 +145,7 @@ async def test_daemon_does_not_outlive_the_run(engine: Engine, catalogue: Langua
         print("detached", flush=True)
         input()
     """
-    async with paused(engine, catalogue, code, ready="detached") as run:
+    async with paused(engine, python_spec(catalogue, code), ready="detached") as run:
         (pid,) = with_argument(marker)  # running on the host, in a session of its own
         daemon = Held([pid])
         init = Held([sandbox_init(pid)])
@@ -230,7 +171,7 @@ async def test_zombies_are_reaped(engine: Engine, catalogue: LanguageCatalogue) 
         print("zombies", len(children), flush=True)
         input()  # the parent leaves without ever reaping them
     """
-    async with paused(engine, catalogue, code, ready="zombies 10") as run:
+    async with paused(engine, python_spec(catalogue, code), ready="zombies 10") as run:
         zombies = named(name)
         # the host sees them (a zombie has no command line: found by name), so this test can fail
         assert sorted(z.state for z in zombies) == ["Z"] * 10, zombies
@@ -252,7 +193,7 @@ async def test_processes_of_other_runs_are_invisible_and_unkillable(
         input()
         print("survived")
     """
-    async with paused(engine, catalogue, victim_code, ready="ready") as victim:
+    async with paused(engine, python_spec(catalogue, victim_code), ready="ready") as victim:
         # the victim runs, in a sandbox of its own, while the killer tries every pid
         killer = await run_python(
             engine,
@@ -718,7 +659,7 @@ async def test_the_program_runs_unprivileged_in_namespaces_of_its_own(
         print("named", flush=True)
         input()
     """
-    async with paused(engine, catalogue, code, ready="named"):
+    async with paused(engine, python_spec(catalogue, code), ready="named"):
         (program,) = named(name)
         pid = program.pid
         # what the kernel says about it, read by the host: nothing inside can dress it up
