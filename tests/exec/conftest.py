@@ -1,10 +1,11 @@
-"""Fixtures: the language catalogue, the real runtime rootfs (built once, cached) and the engines."""
+"""Fixtures: the language catalogue, the real runtime rootfs (built once, cached), the engines,
+and the check that nothing of a run is left on the host once the session is over."""
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,19 @@ from server.exec.runtime.languages import LanguageCatalogue, load_catalogue
 from server.exec.runtime.rootfs import RuntimeRootfs, build_rootfs, default_cache_dir
 from server.exec.sandbox import Engine
 from tests.support.docker_engine import running_docker_engine
+from tests.support.leftovers import leftovers
 from tests.support.prerequisites import missing
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_of_a_run_is_left(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """After the last test of the session, every engine closed: no container, run cgroup,
+    process, workspace or mount of a run may be left on the host (``tests/support/leftovers.py``
+    says what counts). Fails naming each (an error in the last test's teardown)."""
+    yield
+    left = leftovers(tmp_path_factory.getbasetemp())
+    if left:
+        pytest.fail("runs left these on the host:\n" + "\n".join(left), pytrace=False)
 
 
 @pytest.fixture(scope="session")

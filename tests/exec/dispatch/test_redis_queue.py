@@ -1,5 +1,6 @@
 """The Redis run queue with real Redis and real workers (bubblewrap): fairness, positions,
-streaming, stdin, stop, terminals, several workers, and a worker killed mid-run."""
+streaming, stdin, stop, terminals, several workers, a worker killed mid-run, and hostile programs
+run and typed through a worker, held to their limits as in-process."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import anyio
@@ -33,12 +35,24 @@ pytestmark = [pytest.mark.anyio, pytest.mark.redis, pytest.mark.bwrap]
 ENV = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8"}
 
 
-def python(source: str, *, wall: float = 10.0) -> RunSpec:
+#: Generous, so a busy machine never ends a run at the wall when it is not what a test is about.
+WALL_SECONDS = 60.0
+#: Tight where a hostile program's test is about them (CPU, memory, processes, output).
+HOSTILE = Limits(
+    wall_seconds=WALL_SECONDS,
+    cpu_seconds=3,
+    memory_bytes=128 * 1024 * 1024,
+    processes=32,
+    output_bytes=64 * 1024,
+)
+
+
+def python(source: str, *, limits: Limits = Limits(wall_seconds=WALL_SECONDS)) -> RunSpec:
     return RunSpec(
         files={"main.py": source.encode()},
         steps=[Step("run", ("python3", "-u", "main.py"))],
         env=ENV,
-        limits=Limits(wall_seconds=wall),
+        limits=limits,
     )
 
 
@@ -81,7 +95,7 @@ class Output:
         self._changed.set()
         self._changed = anyio.Event()
 
-    async def wait_for(self, piece: str, within: float = 20) -> None:
+    async def wait_for(self, piece: str, within: float = 60) -> None:
         with anyio.fail_after(within):
             while piece not in self.text:
                 await self._changed.wait()
@@ -157,7 +171,7 @@ async def test_stdin_and_stop_reach_the_program(queue: RunQueue, engine: BwrapEn
         async def run() -> None:
             results.append(
                 await RedisRunner(queue).run(
-                    python(source, wall=60),
+                    python(source),
                     group="s",
                     on_output=output,
                     stdin_stream=as_stdin(receive),
@@ -192,7 +206,7 @@ async def test_a_waiting_run_learns_its_position_and_can_be_withdrawn(
         got_position.set()
 
     async def busy() -> None:
-        spec = python("print('busy')\nwhile True: pass", wall=60)
+        spec = python("print('busy')\nwhile True: pass")
         results["busy"] = await runner.run(spec, group="a", on_output=busy_output, stop=busy_stop)
 
     async def queued() -> None:
@@ -204,10 +218,10 @@ async def test_a_waiting_run_learns_its_position_and_can_be_withdrawn(
         tg.start_soon(busy)
         await busy_output.wait_for("busy")
         tg.start_soon(queued)
-        with anyio.fail_after(10):
+        with anyio.fail_after(60):
             await got_position.wait()
         queued_stop.set()  # withdrawn while it waits: it never runs
-        with anyio.fail_after(10):
+        with anyio.fail_after(60):
             await queued_done.wait()
         busy_stop.set()
     assert positions == [1]
@@ -223,11 +237,11 @@ async def test_a_terminal_runs_on_a_worker(queue: RunQueue, engine: BwrapEngine)
         await terminal.resize(24, 80)
         await terminal.write(b"print(6 * 7)\n")
         seen = b""
-        with anyio.fail_after(20):
+        with anyio.fail_after(60):
             while b"42" not in seen:
                 seen += await terminal.read()
         await terminal.write(b"exit()\n")
-        with anyio.fail_after(20):
+        with anyio.fail_after(60):
             while await terminal.read():
                 pass
 
@@ -288,13 +302,13 @@ async def test_a_killed_worker_ends_its_run_with_a_clear_error(
         results = []
 
         async def run() -> None:
-            spec = python("print('up')\nwhile True: pass", wall=60)
+            spec = python("print('up')\nwhile True: pass")
             results.append(await runner.run(spec, group="s", on_output=output))
             tg.cancel_scope.cancel()
 
         tg.start_soon(run)
         try:
-            await output.wait_for("up", within=30)
+            await output.wait_for("up")
             worker.send_signal(signal.SIGKILL)
             await worker.wait()
         finally:
@@ -334,3 +348,56 @@ async def test_a_run_nobody_takes_in_time_is_withdrawn_with_503(queue: RunQueue)
         )
     assert positions == [1]
     assert await queue.redis.llen(queue.key("ring")) == 0  # withdrawn: nothing left to claim
+
+
+FORK_BOMB = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass"
+FLOOD = "while True: print('y' * 100)"
+
+
+async def test_hostile_programs_on_a_worker_are_held_to_their_limits(
+    queue: RunQueue, engine: BwrapEngine
+) -> None:
+    runner = RedisRunner(queue)
+    async with workers(queue, engine, 1):
+        bomb = await runner.run(python(FORK_BOMB, limits=HOSTILE), group="s")
+        assert bomb.status == "time_limit", bomb
+        heap = await runner.run(
+            python("chunks = []\nwhile True: chunks.append(bytearray(10 << 20))", limits=HOSTILE), group="s"
+        )
+        assert heap.status == "memory_limit", heap
+        output = Output()
+        flood = await runner.run(python(FLOOD, limits=HOSTILE), group="s", on_output=output)
+        assert (flood.status, flood.stdout_truncated) == ("output_limit", True), flood
+        # what came back through Redis as it was printed is capped too
+        assert flood.stdout == output.text and len(output.text.encode()) < 70_000
+        sleeper = await runner.run(
+            python("import time\ntime.sleep(10**6)", limits=replace(HOSTILE, wall_seconds=4)), group="s"
+        )
+        assert (sleeper.status, sleeper.message) == ("time_limit", "still running after 4 s: stopped"), (
+            sleeper
+        )
+        after = await runner.run(python("print('still fine')"), group="s")
+        assert (after.status, after.stdout) == ("ok", "still fine\n"), after
+
+
+@pytest.mark.parametrize(
+    ("program", "ended_by"),
+    [(FORK_BOMB, "used more than 3 s of CPU: stopped"), (FLOOD, "printed more than 65536 bytes: stopped")],
+    ids=["fork-bomb", "flood"],
+)
+async def test_a_hostile_terminal_on_a_worker_is_ended(
+    queue: RunQueue, engine: BwrapEngine, program: str, ended_by: str
+) -> None:
+    spec = RunSpec(
+        files={"main.py": program.encode()},
+        steps=[Step("run", ("python3", "main.py"))],
+        env=ENV,
+        limits=HOSTILE,
+    )
+    shown = b""
+    async with workers(queue, engine, 1), RedisRunner(queue).terminal(spec, group="s") as terminal:
+        with anyio.fail_after(60):
+            while chunk := await terminal.read():
+                shown += chunk
+        assert terminal.ended_by == ended_by
+    assert len(shown) <= HOSTILE.output_bytes

@@ -8,9 +8,12 @@ import textwrap
 import pytest
 
 from server.exec.runtime.languages import LanguageCatalogue
-from server.exec.sandbox import Engine, RunSpec
+from server.exec.sandbox import Engine, Limits, RunSpec
 
 pytestmark = pytest.mark.anyio
+
+#: Generous: what is measured here is what the run used, not whether it fits a limit.
+LIMITS = Limits(wall_seconds=60, cpu_seconds=60)
 
 HOG = """
 import time
@@ -41,7 +44,10 @@ int main(void) {
 async def test_a_plain_run_reports_its_cpu_and_memory(engine: Engine, catalogue: LanguageCatalogue) -> None:
     python = catalogue.get("python")
     spec = RunSpec(
-        files={"main.py": textwrap.dedent(HOG).encode()}, steps=python.steps("run"), env=python.environment()
+        files={"main.py": textwrap.dedent(HOG).encode()},
+        steps=python.steps("run"),
+        env=python.environment(),
+        limits=LIMITS,
     )
     result = await engine.run(spec)
     assert (result.status, result.stdout) == ("ok", "done\n"), result
@@ -52,7 +58,7 @@ async def test_a_plain_run_reports_its_cpu_and_memory(engine: Engine, catalogue:
 
 async def test_a_compiled_run_reports_the_run_step(engine: Engine, catalogue: LanguageCatalogue) -> None:
     c = catalogue.get("c")
-    spec = RunSpec(files={"main.c": C_HOG.encode()}, steps=c.steps("run"), env=c.environment())
+    spec = RunSpec(files={"main.c": C_HOG.encode()}, steps=c.steps("run"), env=c.environment(), limits=LIMITS)
     assert len(spec.steps) == 2  # compile, then run: the engine's multi-step path
     result = await engine.run(spec)
     assert (result.status, result.stdout) == ("ok", "done 1\n"), result

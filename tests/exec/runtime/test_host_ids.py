@@ -174,7 +174,7 @@ async def test_files_the_program_makes_in_work_belong_to_the_dedicated_ids(
         files={"main.py": textwrap.dedent(code).encode()},
         steps=python.steps("run"),
         env=python.environment(),
-        limits=Limits(wall_seconds=30),
+        limits=Limits(wall_seconds=60),
     )
     work_base = cast(Path, getattr(engine, "work_base"))  # noqa: B009 (both engines have one)
     made = anyio.Event()
@@ -192,7 +192,7 @@ async def test_files_the_program_makes_in_work_belong_to_the_dedicated_ids(
             results.append(await engine.run(spec, on_output=on_output, stdin_stream=as_stdin(receive)))
 
         tg.start_soon(run)
-        with anyio.fail_after(30):
+        with anyio.fail_after(60):
             await made.wait()
         (directory,) = work_base.glob(f"run-*/work/{name}")
         for path in (directory, directory / "file"):

@@ -10,10 +10,11 @@ Preparing:
    listens on ``ctl/agent.sock`` (``server.exec.engines.docker.agent_channel``).
 2. Docker creates and starts the container: no network, all capabilities dropped,
    no-new-privileges, the project's seccomp profile, read-only root, memory == memory+swap, a
-   pids limit, one CPU, the runner uid (``RUNNER_UID``, no host user's), logging off, labels
-   for the janitor; ``work/`` bind-mounted at ``/work`` and ``results/`` at ``/results``
-   (read-write), ``ctl/`` at ``/run/duet`` (read-only), a private tmpfs ``/tmp``. Its first
-   process is the agent (``/opt/duet/duet-agent``, compiled into the runtime rootfs).
+   pids limit, one CPU, the runner uid (``RUNNER_UID``, no host user's), private IPC and cgroup
+   namespaces, logging off, labels for the janitor; ``work/`` bind-mounted at ``/work`` and
+   ``results/`` at ``/results`` (read-write), ``ctl/`` at ``/run/duet`` (read-only), a private
+   tmpfs ``/tmp``. Its first process is the agent (``/opt/duet/duet-agent``, compiled into the
+   runtime rootfs).
 3. The agent connects; the host accepts that one connection (from the container's first
    process, or the container is discarded), closes the listener and removes the socket.
 
@@ -151,6 +152,7 @@ def _create(
         pids_limit=limits.processes,
         nano_cpus=1_000_000_000,
         ipc_mode="private",
+        cgroupns="private",  # as bwrap's --unshare-cgroup: the host's cgroup paths stay out of sight
         log_config=LogConfig(type="none"),
         ulimits=[
             Ulimit(name="nofile", soft=shape.open_files, hard=shape.open_files),
