@@ -11,10 +11,12 @@ removes: the host changes its limits between steps and reads it. Memory written 
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import logging
 import os
 import signal
+import time
 from pathlib import Path
 
 from server import tokens
@@ -24,6 +26,8 @@ logger = logging.getLogger(__name__)
 
 ROOT = Path("/sys/fs/cgroup")
 CONTROLLERS = ("memory", "pids", "cpuacct", "freezer")
+#: How long a run's emptied groups may stay busy before they are left for the janitor (seconds).
+REMOVE_PATIENCE = 5.0
 
 
 @functools.cache
@@ -119,12 +123,24 @@ class RunCgroup:
         logger.error("processes survived 50 kill rounds in %s", self.dirs["pids"])
 
     def remove(self) -> None:
+        """Kill what is inside and remove the groups. A group whose last process has been
+        killed can stay busy (EBUSY) for a moment while the kernel releases the dying tasks, the
+        longer the busier the host: it is retried for up to REMOVE_PATIENCE seconds."""
         self.kill_all()
+        deadline = time.monotonic() + REMOVE_PATIENCE
         for directory in self.dirs.values():
-            try:
-                os.rmdir(directory)
-            except OSError as exc:  # still busy: leave it for the janitor, but say so
-                logger.warning("could not remove %s: %s", directory, exc)
+            pause = 0.005
+            while True:
+                try:
+                    os.rmdir(directory)
+                    break
+                except OSError as exc:
+                    if exc.errno != errno.EBUSY or time.monotonic() > deadline:
+                        logger.warning("could not remove %s: %s", directory, exc)
+                        break
+                self.kill_all()
+                time.sleep(pause)  # in a worker thread (Sandbox.close)
+                pause = min(pause * 2, 0.2)
 
 
 class ContainerCgroup:
