@@ -36,10 +36,11 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from bench.report import machine_line, replace_section
+from server.accounts.models import OrgRole
 from server.sessions.roles import Role
 from server.settings import Settings
 from server.web.services import running_services
-from tests.support.live_server import live_server
+from tests.support.live_server import LIVE_SECRET, live_server
 
 HERE = Path(__file__).resolve().parent
 NODE_DIR = HERE / "sync"
@@ -99,11 +100,21 @@ async def wait_port(port: int, within: float = 30) -> None:
 # ---- servers -----------------------------------------------------------------------------------
 
 
-async def provision(settings: Settings, rooms: int, people: int) -> list[Room]:
-    """Sessions with ``people`` participants each: typists are candidates, a third is an observer."""
+async def provision(settings: Settings, rooms: int, people: int, *, interviewer: bool = False) -> list[Room]:
+    """Sessions with ``people`` participants each. By default typists are candidates and a third
+    is an observer; with ``interviewer``, the first is an interviewer (one member, signed in
+    once, entered into every session: a member's pad token), the second a candidate, the others
+    observers."""
     made: list[Room] = []
     async with running_services(settings) as svc:
         org = await svc.accounts.default_organization()
+        login_id = user_id = ""
+        if interviewer:
+            user = await svc.accounts.create_user(
+                org_id=org.id, email="bench@example.com", password="a long password", role=OrgRole.INTERVIEWER
+            )
+            principal, _ = await svc.accounts.login(user.email, "a long password")
+            user_id, login_id = user.id, principal.login_id or ""
         for i in range(rooms):
             session, issued = await svc.sessions.create(
                 org_id=org.id, title=f"bench {i}", language="python", created_by=None
@@ -111,20 +122,30 @@ async def provision(settings: Settings, rooms: int, people: int) -> list[Room]:
             links = {link.link.role: link.token for link in issued}
             room = Room(session.id)
             for p in range(people):
-                role = Role.OBSERVER if p == 2 else Role.CANDIDATE
+                if interviewer and p == 0:
+                    entered = await svc.sessions.admit_member(
+                        session, user_id=user_id, display_name="interviewer", role=Role.INTERVIEWER
+                    )
+                    room.tokens.append(svc.sessions.member_token(entered.participant, login_id))
+                    continue
+                observer = p >= 2 if interviewer else p == 2
+                role = Role.OBSERVER if observer else Role.CANDIDATE
                 room.tokens.append((await svc.sessions.join(links[role], display_name=f"p{p}")).token)
             made.append(room)
     return made
 
 
 @asynccontextmanager
-async def server(kind: str, rooms: int, people: int) -> AsyncIterator[tuple[Target, list[Room]]]:
+async def server(
+    kind: str, rooms: int, people: int, *, interviewer: bool = False
+) -> AsyncIterator[tuple[Target, list[Room]]]:
     if kind == "duet":
         with tempfile.TemporaryDirectory(prefix="duet-sync-bench-") as tmp:
             var = Path(tmp)
             database = f"sqlite:///{var / 'duet.db'}"
-            settings = Settings(secret_key="b" * 40, var_dir=var, database_url=database, sandbox="bwrap")
-            made = await provision(settings, rooms, people)
+            # the server's own secret: members' pad tokens are MACs it checks
+            settings = Settings(secret_key=LIVE_SECRET, var_dir=var, database_url=database, sandbox="bwrap")
+            made = await provision(settings, rooms, people, interviewer=interviewer)
             extra = {
                 "DUET_SYNC_ROOM_GRACE_SECONDS": str(GRACE_SECONDS),
                 "DUET_SANDBOX": "bwrap",
@@ -329,7 +350,7 @@ async def join_time(kind: str, seed_bytes: int, joins: int) -> dict[str, Any]:
 
 async def join_storm(kind: str, rooms: int, per_room: int) -> dict[str, Any]:
     """Every client of ``rooms`` rooms connects at once to a fresh server (no room loaded yet)."""
-    async with server(kind, rooms, per_room) as (target, made):
+    async with server(kind, rooms, per_room, interviewer=True) as (target, made):
         await asyncio.sleep(1)  # the server has settled after its start
         cpu0 = target.cpu_seconds()
         result = await generate(target, "storm", made, perRoom=per_room, timeoutSeconds=STORM_TIMEOUT)
