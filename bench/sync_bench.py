@@ -526,7 +526,8 @@ def _saturation_tables(shape: Shape, kinds: list[str], sat: dict[str, Saturation
             first = x.steps[len(passed)]
             why = "lost keystrokes" if first.lost else f"p99 {ms(first.p99)} ms"
             ended = f"{first.offered:.0f} offered failed ({why})"
-        lines.append(f"| {NAMES[k]} | {x.best:.0f} | {at} | {ended} |")
+        best = f"{x.best:.0f}" if passed else "none passed"
+        lines.append(f"| {NAMES[k]} | {best} | {at} | {ended} |")
     return lines
 
 
@@ -554,9 +555,11 @@ def _storm_table(shape: Shape, kinds: list[str], storm: dict[str, dict[str, Any]
     lines = [
         "",
         f"**5. Join storm** — {clients:,} clients of {shape.storm_rooms} rooms ({shape.storm_per_room}"
-        " per room) open their sockets in the same instant against a fresh server with no room"
-        " loaded (Duet loads each room from SQLite and checks every client's token; the anchors"
-        " start empty documents in memory); a client counts as synced when its provider reports"
+        " per room: an interviewer with a member's pad token, a candidate, the others observers)"
+        " open their sockets in the same instant against a fresh server with no room loaded"
+        " (Duet checks every client's token and loads each room from SQLite; the anchors check"
+        " nothing and start empty documents in memory); a client counts as synced when its"
+        " provider reports"
         " its first sync (the server's sync step 2 received: it has the room's document)."
         f" {_runs(shape.storm_repeats)} per server, taken in turns, each on a fresh server; figures"
         f" are medians over the runs. A client not synced within {STORM_TIMEOUT:.0f} s fails its run.",
@@ -596,16 +599,18 @@ def _targets(
         )
     if sat:
         duet_sat, hocus = sat["duet"], sat["hocus"]
-        if duet_sat.best >= hocus.best and hocus.failed:
+        if not duet_sat.best and not hocus.best:
+            verdict = "not decided: neither passed a step"
+        elif duet_sat.best >= hocus.best and hocus.failed:
             verdict = "met"
         elif duet_sat.best < hocus.best and duet_sat.failed:
             verdict = "**missed**"
         else:
             verdict = "not decided: the steps ran out before the limit that decides it"
+        ratio = f"{duet_sat.best / hocus.best:.2f}×" if hocus.best else "—"
         rows.append(
             f"| saturation: highest achieved updates/s with p99 ≤ {P99_LIMIT_MS:.0f} ms, nothing lost,"
-            f" ≥ Hocuspocus's | {duet_sat.best:.0f}/s | {hocus.best:.0f}/s"
-            f" | {duet_sat.best / max(hocus.best, 1):.2f}× | {verdict} |"
+            f" ≥ Hocuspocus's | {duet_sat.best:.0f}/s | {hocus.best:.0f}/s | {ratio} | {verdict} |"
         )
     if idle:
         per_room = idle["duet"]["per_room"]
