@@ -57,7 +57,6 @@ class BatchedLookup(Generic[K, V]):
         self._max_keys = max_keys
         self._queue: deque[_Waiter[K, V]] = deque()
         self._busy = False  # a query runs, or a waiter has been told to run the next one
-        self.queries = 0
 
     async def get(self, key: K) -> V | None:
         waiter: _Waiter[K, V] = _Waiter(key)
@@ -85,7 +84,6 @@ class BatchedLookup(Generic[K, V]):
         """One query for the keys at the head of the queue (``own``, the caller's, is the first)."""
         batch = [self._queue.popleft() for _ in range(min(len(self._queue), self._max_keys))]
         try:
-            self.queries += 1
             found = await self._fetch(list(dict.fromkeys(w.key for w in batch)))
         except anyio.get_cancelled_exc_class():
             # the others still want their answer: back to the front, for the next turn
