@@ -1,17 +1,22 @@
 """Code execution benchmark: end-to-end latency and throughput through the REST API, per engine,
-against a bare process on the host (the floor) and Piston's published example.
+against a bare process on the host (the floor), measured in the same run. Piston's figure is not
+measured here: it is the ``wall_time`` of the one example response its README shows (the run
+inside its sandbox, on unknown hardware, without the HTTP request around it), printed beside ours
+for scale only.
 
     .venv/bin/python -m bench.exec_bench            # full run, rewrites docs/benchmarks.md
     .venv/bin/python -m bench.exec_bench --quick    # a few runs, prints only (the smoke test)
 
 Each engine runs in a real `duet serve` process (SQLite, no Redis); requests go through httpx
-with keep-alive, one at a time for latency, from N concurrent clients for saturation.
+with keep-alive, one at a time for latency, from N concurrent clients for saturation. A column
+says p99 only over at least 100 samples; over fewer it reports the slowest (max).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import platform
 import shutil
@@ -29,7 +34,10 @@ from bench.report import machine_line, replace_section
 from tests.support.duet_cli import provision_admin
 from tests.support.live_server import live_server
 
-PISTON_NODE_HELLO_MS = 154  # ../shared/reference/sandbox.md: Piston README, Node hello world wall_time
+#: Piston's README: the example response of a Node hello world, its ``run.wall_time`` field (the
+#: run inside isolate; not end to end, hardware unknown). Not measured by this script.
+PISTON_README_NODE_WALL_TIME_MS = 154
+P99_MIN_SAMPLES = 100
 HELLO_PY = "print('hello')"
 HELLO_JS = "console.log('hello')"
 SCORING_SOLUTION = "def add(a, b):\n    return a + b\n"
@@ -48,8 +56,17 @@ class Samples:
     ms: list[float] = field(default_factory=list)
 
     def p(self, q: float) -> float:
+        """The ``q`` quantile, nearest rank."""
         ordered = sorted(self.ms)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+        return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+
+    @property
+    def tail_name(self) -> str:
+        """What ``tail`` is: a p99 needs 100 samples; below that the slowest is what there is."""
+        return "p99" if len(self.ms) >= P99_MIN_SAMPLES else "max"
+
+    def tail(self) -> float:
+        return self.p(0.99) if len(self.ms) >= P99_MIN_SAMPLES else max(self.ms)
 
 
 async def timed(n: int, action: Callable[[], Awaitable[None]], *, gap: float = 0.0) -> Samples:
@@ -218,39 +235,48 @@ def render(
     scoring_runs: int,
 ) -> str:
     floor = bare_py.p(0.5)
+    py_tail, node_tail = results[0].hello.tail_name, results[0].node.tail_name
     lines = [
         f"Hello world end to end (`POST /api/v1/executions`, keep-alive, sequential; Python n={n},"
         f" Node n={max(10, n // 4)}):",
         "",
-        "| | Python p50 ms | Python p99 ms | overhead over bare, p50 | target | Node p50 ms | Node p99 ms |",
+        f"| | Python p50 ms | Python {py_tail} ms | overhead over bare, p50 | target | Node p50 ms"
+        f" | Node {node_tail} ms |",
         "|---|---|---|---|---|---|---|",
         f"| bare `{BARE_PYTHON} -c` / `{BARE_NODE} -e` on the host (floor)"
-        f" | {bare_py.p(0.5):.1f} | {bare_py.p(0.99):.1f}"
-        f" | | | {bare_node.p(0.5):.1f} | {bare_node.p(0.99):.1f} |",
+        f" | {bare_py.p(0.5):.1f} | {bare_py.tail():.1f}"
+        f" | | | {bare_node.p(0.5):.1f} | {bare_node.tail():.1f} |",
     ]
     for r in results:
         overhead = r.hello.p(0.5) - floor
         target = TARGETS[r.engine]
         verdict = "met" if overhead <= target else "missed"
         lines.append(
-            f"| Duet {r.label} | {r.hello.p(0.5):.1f} | {r.hello.p(0.99):.1f} | {overhead:+.1f} ms"
-            f" | <= {target:.0f} ms: **{verdict}** | {r.node.p(0.5):.1f} | {r.node.p(0.99):.1f} |"
+            f"| Duet {r.label} | {r.hello.p(0.5):.1f} | {r.hello.tail():.1f} | {overhead:+.1f} ms"
+            f" | <= {target:.0f} ms: **{verdict}** | {r.node.p(0.5):.1f} | {r.node.tail():.1f} |"
         )
-    lines.append(f"| Piston (published README example, Node) | | | | | {PISTON_NODE_HELLO_MS} | |")
+    lines += [
+        "",
+        f"For scale only, not measured here: Piston's README shows one example response for a Node"
+        f" hello world whose `wall_time` is {PISTON_README_NODE_WALL_TIME_MS} ms. That is the run"
+        " inside its sandbox as Piston timed it, on hardware the README does not name, without the"
+        " HTTP request around it; the Node p50 above is end to end on this machine.",
+    ]
+    paced_tail = results[0].paced.tail_name
     lines += [
         "",
         f"The same Python hello world with a {PACING_SECONDS:.0f} s pause before each run"
         f" (n={len(results[0].paced.ms)} per engine), as a candidate pressing Run meets it: the warm pool"
         " has refilled.",
         "",
-        "| | p50 ms | p99 ms | overhead over bare, p50 | target |",
+        f"| | p50 ms | {paced_tail} ms | overhead over bare, p50 | target |",
         "|---|---|---|---|---|",
     ]
     for r in results:
         overhead = r.paced.p(0.5) - floor
         verdict = "met" if overhead <= TARGETS[r.engine] else "missed"
         lines.append(
-            f"| Duet {r.label} | {r.paced.p(0.5):.1f} | {r.paced.p(0.99):.1f} | {overhead:+.1f} ms"
+            f"| Duet {r.label} | {r.paced.p(0.5):.1f} | {r.paced.tail():.1f} | {overhead:+.1f} ms"
             f" | <= {TARGETS[r.engine]:.0f} ms: **{verdict}** |"
         )
     lines += [
@@ -274,13 +300,13 @@ def render(
         f"Scoring: a Python solution and a 10-test pytest file in test mode, end to end, n={scoring_runs}"
         " (every run checked: 10 passed):",
         "",
-        "| | p50 ms | p99 ms | target |",
+        f"| | p50 ms | {results[0].scoring.tail_name} ms | target |",
         "|---|---|---|---|",
     ]
     for r in results:
         verdict = "met" if r.scoring.p(0.5) < 1500 else "missed"
-        p50, p99 = r.scoring.p(0.5), r.scoring.p(0.99)
-        lines.append(f"| Duet {r.label} | {p50:.0f} | {p99:.0f} | < 1500 ms: **{verdict}** |")
+        p50, tail = r.scoring.p(0.5), r.scoring.tail()
+        lines.append(f"| Duet {r.label} | {p50:.0f} | {tail:.0f} | < 1500 ms: **{verdict}** |")
     sandbox_python = results[0].version if results else "?"
     lines += [
         "",

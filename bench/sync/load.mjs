@@ -15,6 +15,12 @@
 //     idle until stdin says "leave"; they then disconnect and the process reports and exits.
 //   mode "join": one client seeds a `seedBytes` document; then `joins` fresh clients connect one
 //     after another and the time from connect to synced (with the full text) is measured.
+//   mode "storm": every client of every room (`perRoom` per room, nobody connected before)
+//     opens its socket in the same turn of the event loop; per client, the time from that turn's
+//     start to its first sync (the provider's `synced`: the server's sync step 2 received, so it
+//     has the room's document). Reports when the last one synced, the median, how many closes
+//     the providers saw before that (they reconnect on their own), and any not synced within
+//     `timeoutSeconds`.
 
 import { performance } from "node:perf_hooks";
 import readline from "node:readline";
@@ -66,7 +72,9 @@ function ensureText(client) {
 }
 
 const awarenessOf = (client) => client.provider.awareness;
-const pct = (xs, q) => (xs.length ? xs[Math.min(xs.length - 1, Math.floor(q * xs.length))] : null);
+// nearest rank over sorted samples; a p99 needs at least 100 of them (below that it would be the max)
+const pct = (xs, q) => (xs.length ? xs[Math.min(xs.length - 1, Math.max(0, Math.ceil(q * xs.length) - 1))] : null);
+const P99_MIN_SAMPLES = 100;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function openRooms(tokensPerRoom) {
@@ -146,8 +154,9 @@ async function interview() {
     received,
     lost: expected - received,
     rate: expected / 2 / config.seconds,
+    samples: latencies.length,
     p50: pct(latencies, 0.5),
-    p99: pct(latencies, 0.99),
+    p99: latencies.length >= P99_MIN_SAMPLES ? pct(latencies, 0.99) : null,
     max: latencies[latencies.length - 1] ?? null,
   };
 }
@@ -198,10 +207,38 @@ async function join() {
   }
   seeder.provider.destroyAll();
   times.sort((a, b) => a - b);
-  return { bytes: want, joins: times.length, p50: pct(times, 0.5), max: times[times.length - 1] };
+  return { bytes: want, joins: times.length, median: pct(times, 0.5), max: times[times.length - 1] };
 }
 
-const modes = { interview, idle, join };
+async function storm() {
+  const clients = [];
+  const times = [];
+  let closes = 0;
+  const start = performance.now();
+  for (const room of config.rooms) {
+    for (let i = 0; i < config.perRoom; i++) {
+      const client = connect(room, room.tokens[i]);
+      client.provider.on(config.server === "hocus" ? "close" : "connection-close", () => closes++);
+      client.synced.then(() => times.push(performance.now() - start));
+      clients.push(client);
+    }
+  }
+  const deadline = start + config.timeoutSeconds * 1000;
+  while (times.length < clients.length && performance.now() < deadline) await sleep(5);
+  const closesBeforeSynced = closes;
+  for (const c of clients) c.provider.destroyAll();
+  await sleep(200);
+  times.sort((a, b) => a - b);
+  return {
+    clients: clients.length,
+    synced: times.length,
+    closes: closesBeforeSynced,
+    all: times.length === clients.length ? times[times.length - 1] : null,
+    median: pct(times, 0.5),
+  };
+}
+
+const modes = { interview, idle, join, storm };
 modes[config.mode]().then(
   (result) => {
     process.stdout.write(`${JSON.stringify(result)}\n`);

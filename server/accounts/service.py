@@ -181,10 +181,13 @@ class AccountService:
     async def login_access(self, login_id: str) -> tuple[Principal, datetime]:
         """The member signed in as ``login_id`` and when that sign-in ends; Unauthenticated if it
         has ended (signed out, expired) or the member is disabled."""
-        login = await self._repo.login(login_id)
-        if login is None or login.expires_at <= self._clock():
+        found = await self._repo.login_with_user(login_id)
+        if found is None or found[0].expires_at <= self._clock():
             raise Unauthenticated("you are signed out: sign in again")
-        return await self._active_principal(login.user_id, login.id), login.expires_at
+        login, user = found
+        if not user.active:
+            raise Unauthenticated("this account is disabled")
+        return Principal(user, login.id), login.expires_at
 
     async def logout(self, token: str) -> None:
         """End a sign-in, and with it every pad socket it opened."""

@@ -25,9 +25,10 @@ class Transport(Protocol[F_contra]):
         """Write ``frame`` now. Raises TransportClosed."""
         ...
 
-    def set_flow_control(self, pause: Callable[[], None], resume: Callable[[], None]) -> None:
+    def watch(self, pause: Callable[[], None], resume: Callable[[], None], ended: Callable[[], None]) -> None:
         """``pause`` is called when the peer stops reading (the connection's buffer went over
-        its high-water mark), ``resume`` when it has caught up."""
+        its high-water mark), ``resume`` when it has caught up, ``ended`` once the connection has
+        ended, closed by either side (at once if it has already)."""
         ...
 
     def start_close(self, code: int, reason: str) -> None:
@@ -37,10 +38,6 @@ class Transport(Protocol[F_contra]):
 
     async def close(self, code: int, reason: str) -> None:
         """``start_close``, then wait for the connection to end."""
-        ...
-
-    async def wait_closed(self) -> None:
-        """Return once the connection has ended (closed by either side)."""
         ...
 
 

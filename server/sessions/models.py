@@ -63,6 +63,17 @@ class Participant:
 
 
 @dataclass(frozen=True, slots=True)
+class ParticipantAccess:
+    """What checking a participant's pad token reads, in one look-up: the participant, its
+    session, and whether the join link it came through is still good."""
+
+    participant: Participant
+    session: Session
+    #: It came through a join link that has since been revoked (or no longer exists).
+    link_revoked: bool
+
+
+@dataclass(frozen=True, slots=True)
 class IssuedLink:
     """A join link together with its token, as shown to people allowed to see it."""
 

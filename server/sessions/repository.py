@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from server.sessions.lifecycle import SessionState
-from server.sessions.models import JoinLink, Participant, Session
+from server.sessions.models import JoinLink, Participant, ParticipantAccess, Session
 from server.sessions.roles import Role
 
 
@@ -47,7 +47,14 @@ class SessionRepository(Protocol):
 
     async def add_participant(self, participant: Participant) -> None: ...
 
-    async def participant_by_token_hash(self, token_hash: str) -> Participant | None: ...
+    async def access_by_token_hash(self, token_hash: str) -> ParticipantAccess | None:
+        """The participant whose token has this digest, with its session and link, as of a read
+        that started after the call (never an earlier answer kept for later)."""
+        ...
+
+    async def access_by_participant(self, participant_id: str) -> ParticipantAccess | None:
+        """The same, by the participant's id (a member's pad token names it)."""
+        ...
 
     async def participant(self, participant_id: str) -> Participant | None: ...
 

@@ -309,18 +309,16 @@ class SessionService:
         link, an ended session for a guest, or a member no longer allowed their role -> 403."""
         if token.startswith(MEMBER_TOKEN_PREFIX):
             return await self._authenticate_member(session_id, token)
-        participant = await self._repo.participant_by_token_hash(tokens.digest(token)) if token else None
-        if participant is None or participant.session_id != session_id:
+        access = await self._repo.access_by_token_hash(tokens.digest(token)) if token else None
+        if access is None or access.participant.session_id != session_id:
             raise Unauthenticated("invalid or expired session token")
+        participant, session = access.participant, access.session
         if participant.role in MEMBER_ROLES:
             raise Unauthenticated("sign in to open this session as an interviewer or reviewer")
         if self._expired(participant):
             raise Unauthenticated("your access to this session has expired: open your join link again")
-        if participant.link_id is not None:
-            link = await self._repo.link(participant.link_id)
-            if link is None or link.revoked:
-                raise Forbidden("the join link behind this token has been revoked")
-        session = await self._must_get(session_id)
+        if access.link_revoked:
+            raise Forbidden("the join link behind this token has been revoked")
         if not can_join(participant.role, session.state):
             raise Forbidden("the session has ended")
         return Credential(participant=participant, session=session, expires_at=self.guest_expiry(participant))
@@ -333,10 +331,12 @@ class SessionService:
         expected = tokens.derive_token(self._secret, MEMBER_PURPOSE, participant_id, login_id)
         if not tokens.constant_time_equal(mac, expected):
             raise Unauthenticated("invalid or expired session token")
-        participant = await self._repo.participant(participant_id)
-        if participant is None or participant.session_id != session_id or participant.user_id is None:
+        access = await self._repo.access_by_participant(participant_id)
+        if access is None:
             raise Unauthenticated("invalid or expired session token")
-        session = await self._must_get(session_id)
+        participant, session = access.participant, access.session
+        if participant.session_id != session_id or participant.user_id is None:
+            raise Unauthenticated("invalid or expired session token")
         expires_at = await self._members.member_access(
             user_id=participant.user_id, login_id=login_id, org_id=session.org_id, role=participant.role
         )

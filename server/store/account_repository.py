@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from server.accounts.models import ApiKey, LoginSession, Organization, OrgRole, User
 from server.errors import Conflict
+from server.store.batching import BatchedLookup
 from server.store.database import Database
 from server.store.tables import ApiKeyRow, LoginRow, OrganizationRow, UserRow
 
@@ -47,6 +48,8 @@ def _key(row: ApiKeyRow) -> ApiKey:
 class SqlAccountRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
+        # every member's pad socket is checked through it (server/store/batching.py)
+        self._logins: BatchedLookup[str, tuple[LoginSession, User]] = BatchedLookup(self._logins_with_users)
 
     async def add_organization(self, org: Organization) -> None:
         async with self._db.transaction() as tx:
@@ -178,10 +181,14 @@ class SqlAccountRepository:
             ).scalar_one_or_none()
             return _login(row) if row is not None else None
 
-    async def login(self, login_id: str) -> LoginSession | None:
+    async def login_with_user(self, login_id: str) -> tuple[LoginSession, User] | None:
+        return await self._logins.get(login_id)
+
+    async def _logins_with_users(self, login_ids: Sequence[str]) -> dict[str, tuple[LoginSession, User]]:
+        stmt = select(LoginRow, UserRow).join(UserRow, UserRow.id == LoginRow.user_id)
         async with self._db.session() as tx:
-            row = await tx.get(LoginRow, login_id)
-            return _login(row) if row is not None else None
+            rows = (await tx.execute(stmt.where(LoginRow.id.in_(login_ids)))).all()
+        return {login.id: (_login(login), _user(user)) for login, user in rows}
 
     async def delete_login(self, token_hash: str) -> None:
         async with self._db.transaction() as tx:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, update
 
 from server.recording.events import Event, EventKind, NewEvent, Snapshot
 from server.store.database import Database
@@ -35,33 +35,33 @@ class SqlRecordingLog:
         kinds: Sequence[str] | None = None,
         limit: int = 10_000,
     ) -> Sequence[Event]:
-        stmt = select(SessionEventRow).where(
-            SessionEventRow.session_id == session_id, SessionEventRow.id > after_id
-        )
+        """Through the driver (``Database.fetch``): every room a node loads reads here."""
+        sql = f"SELECT {_EVENT_COLUMNS} FROM session_events WHERE session_id = ? AND id > ?"
+        parameters: list[Any] = [session_id, after_id]
         if kinds:
-            stmt = stmt.where(SessionEventRow.kind.in_(list(kinds)))
-        stmt = stmt.order_by(SessionEventRow.id).limit(limit)
-        async with self._db.session() as tx:
-            return [_event(row) for row in (await tx.execute(stmt)).scalars()]
+            sql += f" AND kind IN ({','.join('?' * len(kinds))})"
+            parameters += kinds
+        rows = await self._db.fetch(sql + " ORDER BY id LIMIT ?", [*parameters, limit])
+        return [Event(*row) for row in rows]
 
     async def read_latest(self, session_id: str, *, kinds: Sequence[str], limit: int) -> Sequence[Event]:
-        stmt = (
-            select(SessionEventRow)
-            .where(SessionEventRow.session_id == session_id, SessionEventRow.kind.in_(list(kinds)))
-            .order_by(SessionEventRow.id.desc())
-            .limit(limit)
+        """Through the driver: every console that opens reads its history here."""
+        sql = (
+            f"SELECT {_EVENT_COLUMNS} FROM session_events"
+            f" WHERE session_id = ? AND kind IN ({','.join('?' * len(kinds))})"
         )
         if not {EventKind.DOC_UPDATE, EventKind.AWARENESS} & set(kinds):
             # the partial index's own condition, spelled out so both databases choose it
-            stmt = stmt.where(text(SPARSE_KINDS))
-        async with self._db.session() as tx:
-            rows = list((await tx.execute(stmt)).scalars())
-        return [_event(row) for row in reversed(rows)]
+            sql += f" AND {SPARSE_KINDS}"
+        rows = await self._db.fetch(sql + " ORDER BY id DESC LIMIT ?", [session_id, *kinds, limit])
+        return [Event(*row) for row in reversed(rows)]
 
     async def latest_snapshot(self, session_id: str) -> Snapshot | None:
-        async with self._db.session() as tx:
-            row = await tx.get(DocSnapshotRow, session_id)
-            return Snapshot(row.session_id, row.upto_id, row.state) if row else None
+        """Through the driver: every room a node loads reads here."""
+        rows = await self._db.fetch(
+            "SELECT session_id, upto_id, state FROM doc_snapshots WHERE session_id = ?", [session_id]
+        )
+        return Snapshot(*rows[0]) if rows else None
 
     async def save_snapshot(self, snapshot: Snapshot) -> None:
         async with self._db.transaction() as tx:
@@ -86,12 +86,8 @@ class SqlRecordingLog:
             return int(getattr(result, "rowcount", 0) or 0)
 
 
-def _event(row: SessionEventRow) -> Event:
-    return Event(
-        id=row.id, session_id=row.session_id, ts_ms=row.ts_ms, kind=row.kind, author=row.author, data=row.data
-    )
-
-
+#: In the order of ``Event``'s fields.
+_EVENT_COLUMNS = "id, session_id, ts_ms, kind, author, data"
 _COLUMNS = "session_id, ts_ms, kind, author, data"
 _POSTGRES_INSERT = (
     f"INSERT INTO session_events ({_COLUMNS}) "

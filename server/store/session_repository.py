@@ -6,10 +6,12 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute
 
 from server.sessions.lifecycle import SessionState
-from server.sessions.models import JoinLink, Participant, Session
+from server.sessions.models import JoinLink, Participant, ParticipantAccess, Session
 from server.sessions.roles import Role
+from server.store.batching import BatchedLookup
 from server.store.database import Database
 from server.store.tables import JoinLinkRow, ParticipantRow, SessionRow
 
@@ -71,6 +73,14 @@ def _participant(row: ParticipantRow) -> Participant:
 class SqlSessionRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
+        # every pad socket's token is checked through these: a node's clients reconnecting at
+        # once share a few queries (server/store/batching.py)
+        self._access_by_token: BatchedLookup[str, ParticipantAccess] = BatchedLookup(
+            lambda hashes: self._access(ParticipantRow.token_hash, hashes)
+        )
+        self._access_by_id: BatchedLookup[str, ParticipantAccess] = BatchedLookup(
+            lambda ids: self._access(ParticipantRow.id, ids)
+        )
 
     async def add_session(self, session: Session, links: Sequence[JoinLink]) -> None:
         async with self._db.transaction() as tx:
@@ -182,11 +192,33 @@ class SqlSessionRepository:
                 )
             )
 
-    async def participant_by_token_hash(self, token_hash: str) -> Participant | None:
+    async def access_by_token_hash(self, token_hash: str) -> ParticipantAccess | None:
+        return await self._access_by_token.get(token_hash)
+
+    async def access_by_participant(self, participant_id: str) -> ParticipantAccess | None:
+        return await self._access_by_id.get(participant_id)
+
+    async def _access(
+        self, key: InstrumentedAttribute[str], values: Sequence[str]
+    ) -> dict[str, ParticipantAccess]:
+        """Participants whose ``key`` is among ``values``, each with its session and its link's
+        state, in one statement."""
+        stmt = (
+            select(ParticipantRow, SessionRow, JoinLinkRow.id, JoinLinkRow.revoked_at)
+            .join(SessionRow, SessionRow.id == ParticipantRow.session_id)
+            .outerjoin(JoinLinkRow, JoinLinkRow.id == ParticipantRow.link_id)
+            .where(key.in_(values))
+        )
         async with self._db.session() as tx:
-            stmt = select(ParticipantRow).where(ParticipantRow.token_hash == token_hash)
-            row = (await tx.execute(stmt)).scalar_one_or_none()
-            return _participant(row) if row else None
+            rows = (await tx.execute(stmt)).all()
+        found = {}
+        for participant_row, session_row, link_id, revoked_at in rows:
+            participant = _participant(participant_row)
+            link_revoked = participant.link_id is not None and (link_id is None or revoked_at is not None)
+            found[getattr(participant_row, key.key)] = ParticipantAccess(
+                participant, _session(session_row), link_revoked
+            )
+        return found
 
     async def participant(self, participant_id: str) -> Participant | None:
         async with self._db.session() as tx:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from server.accounts.models import OrgRole, Principal
@@ -103,3 +105,21 @@ async def test_password_change_signs_out_everywhere(app: AppHarness) -> None:
     with pytest.raises(Unauthenticated):
         await accounts.principal_for_login(login)
     await accounts.login("ada@example.com", "another long password")
+
+
+async def test_login_access_is_the_sign_in_and_its_active_member(app: AppHarness) -> None:
+    """What a member's pad token is checked against (one query, shared by concurrent checks)."""
+    accounts = app.services.accounts
+    admin = await app.member("admin@example.com")
+    user = await app.member("ada@example.com", OrgRole.INTERVIEWER)
+    _, token = await accounts.login("ada@example.com", PASSWORD)
+    login_id = (await accounts.principal_for_login(token)).login_id
+    assert login_id is not None
+    principal, expires_at = await accounts.login_access(login_id)
+    assert (principal.user.id, principal.login_id) == (user.id, login_id)
+    assert expires_at > datetime.now(UTC)
+    with pytest.raises(Unauthenticated):
+        await accounts.login_access("0" * 32)
+    await accounts.set_disabled(Principal(admin), user.id, True)
+    with pytest.raises(Unauthenticated):
+        await accounts.login_access(login_id)

@@ -1,5 +1,6 @@
 """The live sync benchmark's quick mode runs end to end against Duet and both anchors, so the
-harness cannot rot: every server reports latencies with nothing lost, and the join workload works."""
+harness cannot rot: every server reports latencies with nothing lost, saturation compares achieved
+rates, and the join and join-storm workloads work."""
 
 from __future__ import annotations
 
@@ -41,4 +42,11 @@ def test_quick_sync_benchmark_measures_every_server() -> None:
     assert {name.split()[0] for name, *_ in rows} == {"Duet", "@y/websocket-server", "Hocuspocus"}
     assert all(int(expected) > 0 for *_, expected in rows)
     assert "**4. Join a 1 MB document**" in result.stdout
+    assert "highest achieved updates/s" in result.stdout
+    # every client of the storm synced, on every server
+    storm = re.findall(
+        r"^\| (\S+).*? \| (\d+) \| \d+–\d+ \| \d+ \| \d+ \| [\d.]+ \|$", result.stdout, re.MULTILINE
+    )
+    assert {name for name, _ in storm} == {"Duet", "@y/websocket-server", "Hocuspocus"}, result.stdout
+    assert "join storm: 40 clients all synced" in result.stdout
     assert (ROOT / "docs" / "benchmarks.md").read_text() == before  # quick mode never writes the page

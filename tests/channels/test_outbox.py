@@ -1,10 +1,14 @@
-"""The send queue: bounded by bytes, at most one pending full-state answer of each kind."""
+"""The send queue: bounded by bytes, at most one pending full-state answer of each kind; its run
+loop keeps a quiet connection alive and ends with the socket."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from server.channels.outbox import FRAME_OVERHEAD, Outbox
+import anyio
+import pytest
+
+from server.channels.outbox import FRAME_OVERHEAD, CloseRequest, Outbox
 
 
 class RecordingTransport:
@@ -15,21 +19,19 @@ class RecordingTransport:
         self.closed: tuple[int, str] | None = None
         self.pause: Callable[[], None] = lambda: None
         self.resume: Callable[[], None] = lambda: None
+        self.ended: Callable[[], None] = lambda: None
 
     def send(self, frame: bytes) -> None:
         self.sent.append(frame)
 
-    def set_flow_control(self, pause: Callable[[], None], resume: Callable[[], None]) -> None:
-        self.pause, self.resume = pause, resume
+    def watch(self, pause: Callable[[], None], resume: Callable[[], None], ended: Callable[[], None]) -> None:
+        self.pause, self.resume, self.ended = pause, resume, ended
 
     def start_close(self, code: int, reason: str) -> None:
         self.closed = (code, reason)
 
     async def close(self, code: int, reason: str) -> None:
         self.start_close(code, reason)
-
-    async def wait_closed(self) -> None:
-        return None
 
 
 def test_frames_wait_while_the_peer_does_not_read_and_go_out_in_order() -> None:
@@ -81,3 +83,29 @@ def test_a_waiting_full_state_answer_answers_repeated_requests_unbuilt() -> None
     assert transport.sent == [b"first" * 100, b"states" * 100, b"update"]
     outbox.send_full_state("document", answer("later"))  # nothing waits now: answered afresh
     assert built[-1] == "later" and transport.sent[-1] == b"later" * 100
+
+
+class GoneAfterTwoFrames(RecordingTransport):
+    def send(self, frame: bytes) -> None:
+        super().send(frame)
+        if len(self.sent) == 2:
+            self.ended()  # the peer went away
+
+
+@pytest.mark.anyio
+async def test_run_sends_keepalives_on_a_quiet_connection_and_ends_with_the_socket() -> None:
+    transport = GoneAfterTwoFrames()
+    outbox = Outbox(transport, max_queue_bytes=1000)
+    with anyio.fail_after(5):
+        await outbox.run(0.05, b"keepalive")  # returns, nothing raised
+    assert transport.sent == [b"keepalive", b"keepalive"]
+
+
+@pytest.mark.anyio
+async def test_run_raises_the_close_a_handler_asked_for() -> None:
+    transport = RecordingTransport()
+    outbox = Outbox(transport, max_queue_bytes=1000)
+    outbox.request_close(4429, "too many messages: slow down")
+    with anyio.fail_after(5), pytest.raises(CloseRequest) as raised:
+        await outbox.run(60.0, b"keepalive")
+    assert raised.value.code == 4429 and transport.closed == (4429, "too many messages: slow down")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,6 +11,7 @@ from sqlalchemy import Row, text
 
 from server.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound, Unauthenticated
 from server.sessions.lifecycle import SessionState, transition
+from server.sessions.models import IssuedLink
 from server.sessions.roles import LINK_ROLES, Role
 from tests.support.app_harness import AppHarness
 
@@ -164,3 +166,42 @@ async def test_reviewer_admission_only_after_the_end(app: AppHarness) -> None:
     admission = await svc.admit_member(ended, user_id=user.id, display_name="Rev", role=Role.REVIEWER)
     assert admission.session.state is SessionState.ENDED
     assert admission.participant.joined_at <= datetime.now(UTC)
+
+
+async def test_tokens_checked_at_once_each_get_their_own_answer(app: AppHarness) -> None:
+    """A node's clients reconnecting together have their tokens checked in shared queries
+    (server/store/batching.py): every token still gets exactly its own participant and verdict."""
+    svc = app.services.sessions
+    org = await _org(app)
+
+    def link(issued: list[IssuedLink], role: Role) -> str:
+        return next(i.token for i in issued if i.link.role is role)
+
+    live, live_links = await svc.create(org_id=org, title="live", language="python", created_by=None)
+    guests = [await svc.join(link(live_links, Role.CANDIDATE), display_name=f"c{i}") for i in range(4)]
+    guests.append(await svc.join(link(live_links, Role.OBSERVER), display_name="o"))
+    revoked, revoked_links = await svc.create(org_id=org, title="revoked", language="python", created_by=None)
+    cut_off = await svc.join(link(revoked_links, Role.CANDIDATE), display_name="cut")
+    await svc.revoke_link(revoked, Role.CANDIDATE)
+    ended, ended_links = await svc.create(org_id=org, title="ended", language="python", created_by=None)
+    late = await svc.join(link(ended_links, Role.OBSERVER), display_name="late")
+    await svc.end(ended.id, org_id=org)
+
+    checks = [(live.id, g.token) for g in guests]
+    checks += [
+        (revoked.id, cut_off.token),
+        (ended.id, late.token),
+        (live.id, cut_off.token),
+        (live.id, "nope"),
+    ]
+    results = await asyncio.gather(*(svc.authenticate(s, t) for s, t in checks), return_exceptions=True)
+
+    for guest, result in zip(guests, results, strict=False):
+        assert not isinstance(result, BaseException), result
+        assert result.participant.id == guest.participant.id and result.session.id == live.id
+    assert [type(r) for r in results[len(guests) :]] == [
+        Forbidden,
+        Forbidden,
+        Unauthenticated,
+        Unauthenticated,
+    ]

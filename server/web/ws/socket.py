@@ -70,6 +70,7 @@ class LiveSocket(WSListener):
         self._fragment_type = WSMsgType.BINARY
         self._pause: Callable[[], None] = _nothing
         self._resume: Callable[[], None] = _nothing
+        self._ended: Callable[[], None] = _nothing
         self._closing = False  # a close frame went out, or the peer's came in: nothing more flows
         self._disconnected = asyncio.get_running_loop().create_future()
         self.close_code: int | None = None  # what ended the socket, for the access log
@@ -132,6 +133,7 @@ class LiveSocket(WSListener):
         self._wake()
         if not self._disconnected.done():
             self._disconnected.set_result(None)
+        self._ended()
 
     def pause_writing(self) -> None:
         self._pause()
@@ -141,8 +143,10 @@ class LiveSocket(WSListener):
 
     # ---- the handler's side ----------------------------------------------------------------------
 
-    def set_flow_control(self, pause: Callable[[], None], resume: Callable[[], None]) -> None:
-        self._pause, self._resume = pause, resume
+    def watch(self, pause: Callable[[], None], resume: Callable[[], None], ended: Callable[[], None]) -> None:
+        self._pause, self._resume, self._ended = pause, resume, ended
+        if self._disconnected.done():
+            ended()
 
     async def receive(self) -> Message:
         """The next message; raises TransportClosed once the socket is closing."""
@@ -246,10 +250,9 @@ class _SocketTransport:
 
     def __init__(self, socket: LiveSocket) -> None:
         self._socket = socket
-        self.set_flow_control = socket.set_flow_control
+        self.watch = socket.watch
         self.start_close = socket.start_close
         self.close = socket.close
-        self.wait_closed = socket.wait_closed
 
 
 class BinaryTransport(_SocketTransport):
