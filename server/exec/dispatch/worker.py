@@ -5,6 +5,10 @@ claims a job only when it has a free slot, so a busy worker never holds work ano
 It heartbeats so submitters know someone is there, and holds a lease on each job it runs, so a
 worker that dies is noticed within seconds. A terminal holds its slot while it is open, as a run
 does.
+
+Redis going away (a restart, a network cut) never stops the worker: a job whose queue stops
+answering ends (its submitter reports the run lost), and the worker waits for the queue to answer
+again, then serves it as before (its heartbeat announces it again within seconds).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import cast
 
 import anyio
 from anyio.abc import ByteReceiveStream, TaskGroup
+from redis.exceptions import RedisError
 
 from server import tokens
 from server.exec.dispatch.redis_queue import (
@@ -39,6 +44,7 @@ from server.exec.sandbox import Engine, RunResult, RunSpec, Stream, Terminal
 logger = logging.getLogger(__name__)
 
 IDLE_WAIT_SECONDS = 2.0
+QUEUE_RETRY_SECONDS = 1.0  # between two attempts to reach a queue that does not answer
 
 
 class Worker:
@@ -72,7 +78,10 @@ class Worker:
                 await self._drained()
                 tg.cancel_scope.cancel()
                 with anyio.CancelScope(shield=True):
-                    await self.queue.leave(self.info.worker_id)
+                    try:
+                        await self.queue.leave(self.info.worker_id)
+                    except RedisError as exc:  # its heartbeat expires on its own
+                        logger.warning("could not leave the run queue: %s", exc)
 
     async def _drained(self) -> None:
         with anyio.CancelScope(shield=True):
@@ -84,6 +93,8 @@ class Worker:
             await anyio.sleep(HEARTBEAT_MS / 1000)
             try:
                 await self.queue.heartbeat(self.info)
+            except RedisError as exc:
+                logger.warning("worker heartbeat failed: %s", exc)
             except Exception:
                 logger.exception("worker heartbeat failed")
 
@@ -95,16 +106,28 @@ class Worker:
                 return
             try:
                 claimed = await self.queue.claim(self.info.worker_id)
+            except RedisError as exc:  # Redis going away must not stop the worker
+                self._slots.release()
+                await self._queue_down(exc)
+                continue
             except Exception:
                 self._slots.release()
                 logger.exception("claiming from the run queue failed; retrying")
-                await anyio.sleep(1)
+                await anyio.sleep(QUEUE_RETRY_SECONDS)
                 continue
             if claimed is None:
                 self._slots.release()
-                await self.queue.wait_for_work(IDLE_WAIT_SECONDS)
+                try:
+                    await self.queue.wait_for_work(IDLE_WAIT_SECONDS)
+                except RedisError as exc:
+                    await self._queue_down(exc)
                 continue
             tg.start_soon(self._job, claimed)
+
+    @staticmethod
+    async def _queue_down(exc: RedisError) -> None:
+        logger.warning("the run queue does not answer, retrying: %s", exc)
+        await anyio.sleep(QUEUE_RETRY_SECONDS)
 
     async def _job(self, claimed: Claimed) -> None:
         job_id = claimed.job_id
@@ -120,12 +143,17 @@ class Worker:
                 tg.cancel_scope.cancel()
         except Exception as exc:
             logger.exception("job %s failed in the worker", job_id)
-            with anyio.CancelScope(shield=True):
+            # telling the submitter needs the queue, which may be what failed: then its
+            # submitter finds the lease gone and reports the run lost
+            with anyio.CancelScope(shield=True), contextlib.suppress(RedisError):
                 await self.queue.send(job_id, OutEntry.ERROR, {EntryField.DATA: f"the worker failed: {exc}"})
         finally:
             with anyio.CancelScope(shield=True):
-                await self.queue.release(job_id)
-                await self.queue.forget(job_id, after_seconds=60)
+                try:
+                    await self.queue.release(job_id)
+                    await self.queue.forget(job_id, after_seconds=60)
+                except RedisError as exc:  # the lease and the streams expire on their own
+                    logger.warning("could not release job %s: %s", job_id, exc)
             self.jobs_done += 1
             self._slots.release()
 

@@ -1,5 +1,6 @@
 """The Redis run queue with real Redis and real workers (bubblewrap): fairness, positions,
-streaming, stdin, stop, terminals, several workers, and a worker killed mid-run."""
+streaming, stdin, stop, terminals, several workers, a worker killed mid-run, and Redis restarted
+under a worker (idle, and in the middle of a run)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ from server.exec.dispatch.worker import Worker
 from server.exec.engines.bwrap import engine as bwrap_engine
 from server.exec.engines.bwrap.engine import BwrapEngine
 from server.exec.runtime.rootfs import RuntimeRootfs
-from server.exec.sandbox import Limits, RunSpec, Step, Stream
+from server.exec.sandbox import Limits, RunResult, RunSpec, Step, Stream
+from tests.support.own_redis import OwnRedis, own_redis
 from tests.support.prerequisites import missing
 from tests.support.redis_server import redis_url, unique_prefix
 from tests.support.run_stdin import as_stdin
@@ -334,3 +336,65 @@ async def test_a_run_nobody_takes_in_time_is_withdrawn_with_503(queue: RunQueue)
         )
     assert positions == [1]
     assert await queue.redis.llen(queue.key("ring")) == 0  # withdrawn: nothing left to claim
+
+
+REDIS_DOWN_SECONDS = 2.0
+
+
+@asynccontextmanager
+async def restartable_queue() -> AsyncIterator[tuple[OwnRedis, RunQueue]]:
+    """A queue on a Redis of this test's own, which it may kill and start again (empty)."""
+    with own_redis() as server:
+        client = aioredis.Redis.from_url(server.url)
+        try:
+            yield server, RunQueue(client, prefix=unique_prefix())
+        finally:
+            await client.aclose()
+
+
+async def until_a_worker_is_back(runner: RedisRunner) -> None:
+    with anyio.fail_after(20):  # its next heartbeat (every 3 s) announces it again
+        # what is polled lives in Redis: there is no event to wait on
+        while not (await runner.status()).available:  # noqa: ASYNC110
+            await anyio.sleep(0.1)
+
+
+async def test_an_idle_worker_serves_again_after_redis_restarts(engine: BwrapEngine) -> None:
+    async with restartable_queue() as (server, queue), workers(queue, engine, 1) as (worker,):
+        runner = RedisRunner(queue)
+        assert (await runner.run(python("print('before')"), group="s")).stdout == "before\n"
+        # down for longer than the client library retries a command: the worker waits on the queue
+        await anyio.to_thread.run_sync(server.restart, REDIS_DOWN_SECONDS)
+        await until_a_worker_is_back(runner)
+        assert (await runner.run(python("print('after')"), group="s")).stdout == "after\n"
+        assert worker.jobs_done == 2
+
+
+async def test_a_run_cut_off_by_a_redis_restart_is_reported_and_the_worker_carries_on(
+    engine: BwrapEngine,
+) -> None:
+    async with restartable_queue() as (server, queue), workers(queue, engine, 1) as (worker,):
+        runner = RedisRunner(queue)
+        output = Output()
+        ended: list[RunResult | Unavailable] = []
+
+        async def run() -> None:
+            source = "import time\nprint('up', flush=True)\ntime.sleep(4)\nprint('end')"
+            try:
+                ended.append(await runner.run(python(source, wall=30), group="s", on_output=output))
+            except Unavailable as exc:
+                ended.append(exc)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(run)
+            await output.wait_for("up")
+            await anyio.to_thread.run_sync(server.restart, REDIS_DOWN_SECONDS)
+        # the submitter reports the run's end: the queue lost it, or its worker's lease went
+        # with Redis's memory
+        (outcome,) = ended
+        if isinstance(outcome, RunResult):
+            assert (outcome.status, outcome.message) == ("internal_error", WORKER_LOST), outcome
+        await until_a_worker_is_back(runner)
+        # the worker has one slot: this runs once the cut-off job is over there too
+        assert (await runner.run(python("print('after')"), group="s")).stdout == "after\n"
+        assert worker.jobs_done >= 1
