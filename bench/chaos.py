@@ -62,6 +62,7 @@ WORKER_SLOTS = 2
 PAUSE_SECONDS = 5.0
 REDIS_DOWN_SECONDS = 1.0
 HEALTH_POLL_SECONDS = 0.5
+HEALTH_TIMEOUT_SECONDS = 7.0
 START_TIMEOUT = 90.0
 TYPING_RATE = 4  # one-character inserts a second, per typist (two per room)
 RUN_PAUSE_SECONDS = 1  # between a run's end and the next press
@@ -475,25 +476,31 @@ def health_state(answer: httpx.Response) -> str:
 
 
 async def watch_health(nodes: list[DuetProcess], timeline: Timeline, health: Health) -> None:
-    async with httpx.AsyncClient(timeout=2) as client:
+    """Each node on its own (one slow answer does not delay the others' checks); the timeout
+    outlasts the checks /healthz makes itself (5 s), so its own answer is what is seen."""
+
+    async def watch(client: httpx.AsyncClient, node: DuetProcess) -> None:
         while True:
-            for node in nodes:
-                try:
-                    state = health_state(await client.get(f"http://127.0.0.1:{node.port}/healthz"))
-                except httpx.ConnectError:
-                    state = "refused"
-                except httpx.HTTPError as exc:
-                    state = f"no answer within 2 s ({exc.__class__.__name__})"
-                if state == health.states.get(node.name):
-                    continue
+            try:
+                state = health_state(await client.get(f"http://127.0.0.1:{node.port}/healthz"))
+            except httpx.ConnectError:
+                state = "refused"
+            except httpx.HTTPError as exc:
+                state = f"no answer within {HEALTH_TIMEOUT_SECONDS:g} s ({exc.__class__.__name__})"
+            if state != health.states.get(node.name):
+                before = health.states.get(node.name)
                 health.states[node.name] = state
                 timeline.note(f"{node.name} /healthz: {state}")
                 if state == "ok" and node.name in health.unhealthy_since:
                     since, why = health.unhealthy_since.pop(node.name)
                     health.windows.append((node.name, since, timeline.now(), why))
-                elif state != "ok" and node.name not in health.unhealthy_since:
+                elif state != "ok" and before is not None and node.name not in health.unhealthy_since:
                     health.unhealthy_since[node.name] = (timeline.now(), state)
             await asyncio.sleep(HEALTH_POLL_SECONDS)
+
+    async with httpx.AsyncClient(timeout=HEALTH_TIMEOUT_SECONDS) as client, asyncio.TaskGroup() as tg:
+        for node in nodes:
+            tg.create_task(watch(client, node))
 
 
 # ---- the run --------------------------------------------------------------------------------------
@@ -739,8 +746,15 @@ def failures(outcome: dict[str, Any]) -> list[str]:
     return found
 
 
-def reconnect_times(outcome: dict[str, Any]) -> list[float]:
-    return sorted(r["backAt"] - r["closedAt"] for r in outcome["clients"]["reconnects"])
+def reconnect_times(outcome: dict[str, Any], since: str = "closedAt", until: str = "backAt") -> list[float]:
+    """Milliseconds, sorted: from the socket's close (as the client saw it) to its being back
+    (a typist synced, a control channel's hello); or between other marks (``openAt``: the
+    last socket opened through the balancer before it was back)."""
+    return sorted(r[until] - r[since] for r in outcome["clients"]["reconnects"] if r[since] and r[until])
+
+
+def middle(values: list[float]) -> float | str:
+    return values[len(values) // 2] if values else "–"
 
 
 def summary(outcome: dict[str, Any]) -> dict[str, Any]:
@@ -789,6 +803,8 @@ def report(outcome: dict[str, Any], command: str, machine: str) -> str:
     watched = result["watched"]
     errors = {**runs["finished_error"], **{f"refused: {k}": v for k, v in runs["refused"].items()}}
     times = reconnect_times(outcome)
+    to_socket = reconnect_times(outcome, until="openAt")
+    to_back = reconnect_times(outcome, since="openAt")
     kinds = {k: sum(1 for r in result["reconnects"] if r["kind"] == k) for k in ("sync", "control")}
     lines = [
         f"Command: {command}  ",
@@ -819,6 +835,10 @@ def report(outcome: dict[str, Any], command: str, machine: str) -> str:
         f"{kinds['control']}) |",
         f"| **worst reconnect** (the maximum, over all {len(times)}) | **{s['worst_reconnect_ms']} ms** |",
         f"| median reconnect | {s['median_reconnect_ms']} ms |",
+        f"| of which: until a socket was open again through the balancer (median / worst) | "
+        f"{middle(to_socket)} / {to_socket[-1] if to_socket else '–'} ms |",
+        f"| and from that socket's opening to synced or hello (median / worst) | "
+        f"{middle(to_back)} / {to_back[-1] if to_back else '–'} ms |",
         f"| after the run, every node killed and restarted: a run on each | {', '.join(s['final_runs'])} |",
         "",
     ]

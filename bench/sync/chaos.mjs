@@ -46,8 +46,41 @@ const count = (tally, key) => {
   tally[key] = (tally[key] ?? 0) + 1;
 };
 
-/** Every time a client lost its connection and got it back: {kind, room, closedAt, backAt, code}. */
+/** Every time a client lost its connection and got it back: {kind, room, closedAt, openAt, backAt, code}. */
 const reconnects = [];
+
+/** One client's connection lost and found again: closed (as the client saw it), a socket open
+ * again through the balancer, back (a typist synced, a control channel's hello). */
+class Outage {
+  constructor(kind, room) {
+    this.kind = kind;
+    this.room = room;
+    this.connectedOnce = false;
+    this.closedAt = null;
+    this.openAt = null;
+    this.code = null;
+  }
+
+  closed(code) {
+    if (this.connectedOnce && this.closedAt === null) {
+      this.closedAt = now();
+      this.code = code;
+    }
+  }
+
+  opened() {
+    if (this.closedAt !== null) this.openAt = now();
+  }
+
+  back() {
+    this.connectedOnce = true;
+    if (this.closedAt === null) return;
+    const { kind, room, closedAt, openAt, code } = this;
+    reconnects.push({ kind, room: room.index, closedAt, openAt, backAt: now(), code });
+    this.closedAt = null;
+    this.openAt = null;
+  }
+}
 
 /** A y-websocket sync message's kind and payload, or null for anything else. */
 function syncMessage(data) {
@@ -72,9 +105,7 @@ class Typist {
     this.doc = new Y.Doc();
     this.keystrokes = []; // the Yjs clock of each one-character insert
     this.acked = new Set(); // clocks of this client's items the server echoed
-    this.closedAt = null;
-    this.closeCode = null;
-    this.everSynced = false;
+    this.outage = new Outage("sync", room);
     const typist = this;
     class TrackedSocket extends WebSocket {
       constructor(url, protocols) {
@@ -93,26 +124,9 @@ class Typist {
       WebSocketPolyfill: TrackedSocket,
       disableBc: true,
     });
-    this.provider.on("connection-close", (event) => {
-      if (this.everSynced && this.closedAt === null) {
-        this.closedAt = now();
-        this.closeCode = event ? event.code : null;
-      }
-    });
-    this.provider.on("sync", (synced) => {
-      if (!synced) return;
-      this.everSynced = true;
-      if (this.closedAt !== null) {
-        reconnects.push({
-          kind: "sync",
-          room: room.index,
-          closedAt: this.closedAt,
-          backAt: now(),
-          code: this.closeCode,
-        });
-        this.closedAt = null;
-      }
-    });
+    this.provider.on("connection-close", (event) => this.outage.closed(event ? event.code : null));
+    this.provider.on("status", ({ status }) => status === "connected" && this.outage.opened());
+    this.provider.on("sync", (synced) => synced && this.outage.back());
   }
 
   sending(socket, data) {
@@ -177,21 +191,60 @@ class Typist {
   }
 }
 
-/** The control channel as the pad holds it: reconnects with the pad's backoff, presses Run. */
-class Runner {
-  constructor(room, token, name) {
+/** A control-channel client that reconnects as the pad's ControlChannel does (its backoff). */
+class ControlSocket {
+  constructor(room, token) {
     this.room = room;
-    this.name = name;
     this.url = `${config.base}/sessions/${room.session}/events?token=${encodeURIComponent(token)}`;
+    this.outage = new Outage("control", room);
+    this.retry = 0;
+    this.stopped = false;
+    this.ws = null;
+    this.helloSeen = false;
+  }
+
+  connect() {
+    const ws = new WebSocket(this.url);
+    this.ws = ws;
+    this.helloSeen = false;
+    ws.on("open", () => {
+      this.retry = 0;
+      this.outage.opened();
+    });
+    ws.on("message", (data) => {
+      const event = JSON.parse(String(data));
+      if (event.type === "hello") {
+        this.helloSeen = true;
+        this.outage.back();
+      }
+      this.event(event);
+    });
+    ws.on("error", () => {});
+    ws.on("close", (code) => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      this.outage.closed(code);
+      if (this.stopped) return;
+      const delay = Math.min(2 ** this.retry * 250, 5000) * (0.5 + Math.random());
+      this.retry += 1;
+      setTimeout(() => this.connect(), delay);
+    });
+  }
+
+  get connected() {
+    return this.ws !== null && this.ws.readyState === WebSocket.OPEN && this.helloSeen;
+  }
+}
+
+/** The participant pressing Run: presses, waits for the run's end, pauses, presses again. */
+class Runner extends ControlSocket {
+  constructor(room, token, name) {
+    super(room, token);
+    this.name = name;
     this.runs = new Map(); // run id -> { pressedAt, startedAt, output, done }
     this.pending = null; // a press the server has not answered yet: { at }
     this.open = null; // the run id being waited for
     this.nextPress = now() + config.runPause;
-    this.stopped = false;
-    this.retry = 0;
-    this.closedAt = null;
-    this.closeCode = null;
-    this.everConnected = false;
     this.stats = {
       presses: 0,
       started: 0,
@@ -210,33 +263,6 @@ class Runner {
     this.hangs = [];
     this.connect();
     this.timer = setInterval(() => this.tick(), 200);
-  }
-
-  connect() {
-    const ws = new WebSocket(this.url);
-    this.ws = ws;
-    this.helloSeen = false;
-    ws.on("open", () => {
-      this.retry = 0;
-    });
-    ws.on("message", (data) => this.event(JSON.parse(String(data))));
-    ws.on("error", () => {});
-    ws.on("close", (code) => {
-      if (this.ws !== ws) return;
-      this.ws = null;
-      if (this.everConnected && this.closedAt === null) {
-        this.closedAt = now();
-        this.closeCode = code;
-      }
-      if (this.stopped) return;
-      const delay = Math.min(2 ** this.retry * 250, 5000) * (0.5 + Math.random());
-      this.retry += 1;
-      setTimeout(() => this.connect(), delay);
-    });
-  }
-
-  get connected() {
-    return this.ws !== null && this.ws.readyState === WebSocket.OPEN && this.helloSeen;
   }
 
   send(command) {
@@ -304,18 +330,6 @@ class Runner {
   event(event) {
     switch (event.type) {
       case "hello": {
-        this.helloSeen = true;
-        this.everConnected = true;
-        if (this.closedAt !== null) {
-          reconnects.push({
-            kind: "control",
-            room: this.room.index,
-            closedAt: this.closedAt,
-            backAt: now(),
-            code: this.closeCode,
-          });
-          this.closedAt = null;
-        }
         for (const past of event.history) {
           if (past.type === "run.started" && past.by === this.name) this.started(past.run_id, past.ts);
           else if (past.type === "run.output" && this.runs.has(past.run_id)) {
@@ -372,41 +386,13 @@ class Runner {
 }
 
 /** Another participant's control channel: every run it hears of must end for it too. */
-class Watcher {
+class Watcher extends ControlSocket {
   constructor(room, token) {
-    this.room = room;
-    this.url = `${config.base}/sessions/${room.session}/events?token=${encodeURIComponent(token)}`;
+    super(room, token);
     this.runs = new Map(); // run id -> { startedAt, done }
     this.stats = { seen: 0, ended: 0, ended_with_error: 0, hung: 0 };
-    this.retry = 0;
-    this.stopped = false;
-    this.closedAt = null;
-    this.closeCode = null;
-    this.everConnected = false;
     this.connect();
     this.timer = setInterval(() => this.tick(), 500);
-  }
-
-  connect() {
-    const ws = new WebSocket(this.url);
-    this.ws = ws;
-    ws.on("open", () => {
-      this.retry = 0;
-    });
-    ws.on("message", (data) => this.event(JSON.parse(String(data))));
-    ws.on("error", () => {});
-    ws.on("close", (code) => {
-      if (this.ws !== ws) return;
-      this.ws = null;
-      if (this.everConnected && this.closedAt === null) {
-        this.closedAt = now();
-        this.closeCode = code;
-      }
-      if (this.stopped) return;
-      const delay = Math.min(2 ** this.retry * 250, 5000) * (0.5 + Math.random());
-      this.retry += 1;
-      setTimeout(() => this.connect(), delay);
-    });
   }
 
   seen(id, at) {
@@ -425,17 +411,6 @@ class Watcher {
 
   event(event) {
     if (event.type === "hello") {
-      this.everConnected = true;
-      if (this.closedAt !== null) {
-        reconnects.push({
-          kind: "control",
-          room: this.room.index,
-          closedAt: this.closedAt,
-          backAt: now(),
-          code: this.closeCode,
-        });
-        this.closedAt = null;
-      }
       for (const past of event.history) {
         if (past.type === "run.started") this.seen(past.run_id, past.ts);
         else if (past.type === "run.finished") this.ended(past);
