@@ -1,6 +1,6 @@
 """The Redis run queue with real Redis and real workers (bubblewrap): fairness, positions,
-streaming, stdin, stop, terminals, several workers, a worker killed mid-run, and Redis restarted
-under a worker (idle, and in the middle of a run)."""
+streaming, stdin, stop, terminals, several workers, a worker killed mid-run, a submitter gone
+from under its jobs, and Redis restarted under a worker (idle, and in the middle of a run)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ import redis.asyncio as aioredis
 from anyio.abc import ByteReceiveStream
 
 from server.errors import Unavailable
-from server.exec.dispatch.redis_queue import RunQueue, WorkerInfo
+from server.exec.dispatch.redis_queue import EntryField, JobKind, JobStream, OutEntry, RunQueue, WorkerInfo
 from server.exec.dispatch.redis_runner import NO_WORKER, WORKER_LOST, RedisRunner
+from server.exec.dispatch.wire import decode_result, encode_spec
 from server.exec.dispatch.worker import Worker
 from server.exec.engines.bwrap import engine as bwrap_engine
 from server.exec.engines.bwrap.engine import BwrapEngine
@@ -398,3 +399,37 @@ async def test_a_run_cut_off_by_a_redis_restart_is_reported_and_the_worker_carri
         # the worker has one slot: this runs once the cut-off job is over there too
         assert (await runner.run(python("print('after')"), group="s")).stdout == "after\n"
         assert worker.jobs_done >= 1
+
+
+async def out_entry(queue: RunQueue, job_id: str, kind: OutEntry, within: float) -> bytes:
+    """The job's first out-stream entry of ``kind`` (its data), read as it comes."""
+    cursor = b"0-0"
+    with anyio.fail_after(within):
+        while True:
+            for entry in await queue.receive(JobStream.OUT, job_id, cursor, 1000):
+                cursor = entry.id
+                if entry.type == kind:
+                    return entry.get(EntryField.DATA)
+
+
+@pytest.mark.slow
+async def test_jobs_whose_submitter_is_gone_are_stopped_and_free_their_slots(
+    queue: RunQueue, engine: BwrapEngine
+) -> None:
+    """A node that queued a run and a terminal, then died: it never holds them again. Before, a
+    worker ran the run to its wall limit and kept the terminal for as long as its program lived
+    (a REPL: for ever), each holding a slot."""
+    sleeper = python("import time\nprint('up', flush=True)\ntime.sleep(50)", wall=60)
+    repl = RunSpec(files={}, steps=[Step("run", ("python3", "-q"))], env=ENV, limits=Limits())
+    await queue.enqueue("orphan-run", "gone", {"kind": JobKind.RUN, "spec": encode_spec(sleeper)})
+    await queue.enqueue("orphan-terminal", "gone", {"kind": JobKind.TERMINAL, "spec": encode_spec(repl)})
+    async with workers(queue, engine, 2) as (worker,):
+        await out_entry(queue, "orphan-terminal", OutEntry.TERMINAL_READY, within=30)
+        # both slots are taken; the worker notices nobody holds the jobs (their hold, set when
+        # they were queued, lapses after LEASE_MS) and ends them
+        result = decode_result(await out_entry(queue, "orphan-run", OutEntry.RESULT, within=30))
+        assert result.stopped and result.stdout == "up\n"
+        await out_entry(queue, "orphan-terminal", OutEntry.TERMINAL_CLOSED, within=10)
+        with anyio.fail_after(20):
+            assert (await RedisRunner(queue).run(python("print('next')"), group="s")).stdout == "next\n"
+        assert worker.jobs_done >= 2
