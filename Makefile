@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 export DUET_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export DUET_TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test setup-run setup-test venv venv-test web run-packages test-packages runtime docker-engine check format clean bench-exec bench-sync bench-hostile bench-deps
+.PHONY: run test setup-run setup-test venv venv-test web run-packages test-packages runtime docker-engine check format clean bench-exec bench-sync bench-hostile bench-deps chaos chaos-packages
 
 run: setup-run
 	$(VENV)/bin/duet serve
@@ -40,7 +40,7 @@ run-packages:
 	scripts/system-packages bubblewrap debootstrap libseccomp2
 
 test-packages:
-	scripts/system-packages bubblewrap debootstrap libseccomp2 docker.io crun chromium
+	scripts/system-packages bubblewrap debootstrap libseccomp2 docker.io crun chromium haproxy redis-server
 
 # The language runtimes: one Debian rootfs, built once and cached by content under ~/.cache/duet.
 runtime: venv
@@ -62,6 +62,14 @@ bench-sync: setup-test bench-deps
 # Duet against itself before the hostile-participant checks: their cost, and what attacks cost.
 bench-hostile: setup-test bench-deps
 	PYTHONPATH=. $(PY) -m bench.hostile_bench
+
+# The cluster under faults (docs/reliability.md): its own PostgreSQL, Redis and HAProxy, three
+# nodes, two workers, five minutes of kills; rewrites the results in docs/reliability.md.
+chaos: setup-test chaos-packages
+	PYTHONPATH=. $(PY) -m bench.chaos --write
+
+chaos-packages:
+	scripts/system-packages haproxy redis-server postgresql
 
 # The anchors (@y/websocket-server, Hocuspocus) and the Yjs load generator, pinned in bench/sync.
 bench-deps: bench/sync/node_modules/.installed

@@ -29,14 +29,25 @@ logger = logging.getLogger(__name__)
 Entry = tuple[bytes, dict[bytes, bytes]]
 
 BLOCK_MS = 10_000
+#: How much longer than its blocking read the reader's socket waits for an answer before it
+#: counts the connection as lost (redis-py's own default, 5 s since 8.0, is shorter than the read).
+READ_MARGIN_SECONDS = 5.0
 UNBLOCK_ATTEMPTS = 500
 READ_COUNT = 1000
 MAX_OUTBOX = 100_000
 
 
 class RedisFanout:
-    def __init__(self, url: str, *, prefix: str = "duet", retention_seconds: float = 300.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "duet",
+        retention_seconds: float = 300.0,
+        block_seconds: float = BLOCK_MS / 1000,
+    ) -> None:
         self._url = url
+        self._block_ms = int(block_seconds * 1000)
         self._prefix = prefix
         self._retention_ms = int(retention_seconds * 1000)
         self._expire_seconds = max(60, int(retention_seconds * 2))
@@ -127,7 +138,14 @@ class RedisFanout:
             self._outbox_flushed.set()
 
     async def _reader(self) -> None:
-        reader = aioredis.Redis.from_url(self._url, single_connection_client=True)
+        # the socket timeout must outlast the blocking XREAD, or every quiet read "loses" the
+        # connection: a reconnect and half a second of deafness every few seconds
+        reader = aioredis.Redis.from_url(
+            self._url,
+            single_connection_client=True,
+            socket_timeout=self._block_ms / 1000 + READ_MARGIN_SECONDS,
+            socket_connect_timeout=READ_MARGIN_SECONDS,
+        )
         try:
             while True:
                 try:
@@ -152,7 +170,7 @@ class RedisFanout:
             try:
                 response = cast(
                     list[tuple[bytes, list[Entry]]] | None,
-                    await reader.xread(streams, count=READ_COUNT, block=BLOCK_MS),  # type: ignore[arg-type]
+                    await reader.xread(streams, count=READ_COUNT, block=self._block_ms),  # type: ignore[arg-type]
                 )
             finally:
                 self._reading = False

@@ -89,11 +89,11 @@ class ControlDelivery:
     def deliver(self, channel: SessionChannel, event: ControlEvent, frame: str) -> None:
         """To this node's participants, keeping the session's shared state in step."""
         if isinstance(event, RunStarted):
-            channel.active_run = event.run_id
-        elif isinstance(event, RunFinished) and channel.active_run == event.run_id:
-            channel.active_run = None
+            channel.run_going(event.run_id)
+        elif isinstance(event, RunFinished):
+            channel.run_ended(event.run_id)
         elif isinstance(event, TerminalOpened):
-            channel.terminal_open = True
+            channel.terminal_going()
         elif isinstance(event, TerminalClosed):
             channel.terminal_open = False
         elif isinstance(event, SessionEnded):

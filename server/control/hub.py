@@ -8,12 +8,21 @@ or terminal living on another node is routed there the same way.
 
 Work a participant starts (a run, a terminal, a resize, any command) runs contained: when it
 fails, that work ends with an error event, and nothing else on the node notices.
+
+A node that dies takes its session's run or terminal with it, and cannot say so. So the node
+holding one tells the others every ``BEAT_SECONDS`` (``SessionBeat``), and a node that has not
+heard of another node's run or terminal for ``LOST_SECONDS`` ends it for everyone
+(``run.finished`` with an error, ``terminal.closed`` with the reason). A node that opens a
+session's channel learns from the recording what may still be going (started, not finished)
+and gives its node the same time to be heard.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import random
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
@@ -51,7 +60,11 @@ from server.control.events import (
     Hello,
     Ping,
     Recorded,
+    RunFinished,
+    RunStarted,
     SessionEnded,
+    TerminalClosed,
+    TerminalOpened,
     You,
 )
 from server.control.runs import ControlRuns
@@ -70,6 +83,15 @@ logger = logging.getLogger(__name__)
 HISTORY_EVENTS = 400
 #: The history a joiner gets is cut to this many bytes, newest kept (terminal output is large).
 HISTORY_BYTES = 1024 * 1024
+#: How often a node holding a run or a terminal says so to the others.
+BEAT_SECONDS = 2.0
+#: Silence after which another node's run or terminal is taken to have died with its node (five
+#: beats, and a Redis restart's worth of delay); each node adds up to LOST_JITTER_SECONDS of its
+#: own, so that one node, not all of them at once, tells everyone.
+LOST_SECONDS = 10.0
+LOST_JITTER_SECONDS = 2.0
+RUN_LOST = "the server running this program stopped before it finished; run it again"
+TERMINAL_LOST = "the server holding this terminal stopped"
 
 
 class ControlHub:
@@ -102,6 +124,7 @@ class ControlHub:
         self._allowances = Allowances(settings)
         self._channels: dict[str, SessionChannel] = {}
         self._tg: TaskGroup | None = None
+        self._patience = LOST_SECONDS + random.uniform(0, LOST_JITTER_SECONDS)
 
     @property
     def alive(self) -> bool:
@@ -112,6 +135,8 @@ class ControlHub:
     async def running(self) -> AsyncIterator[ControlHub]:
         async with anyio.create_task_group() as tg:
             self._tg = tg
+            watching = anyio.CancelScope()
+            tg.start_soon(self._watch, watching)
             try:
                 yield self
             finally:
@@ -121,6 +146,7 @@ class ControlHub:
                     if channel.local_terminal is not None:
                         channel.local_terminal.close.set()
                 self._tg = None
+                watching.cancel()  # the participants' work still ends on its own
 
     # ---- connections ---------------------------------------------------------------------------
 
@@ -185,7 +211,33 @@ class ControlHub:
             self._channels[session_id] = channel
             start = await self._fanout.position(session_id, CONTROL)
             await self._fanout.subscribe(session_id, start, self._on_remote, CONTROL)
+            await self._recall(channel)
         return channel
+
+    async def _recall(self, channel: SessionChannel) -> None:
+        """What the recording says may still be going on another node: the session's last run
+        if it started and did not finish, its terminal if it opened and did not close."""
+        try:
+            runs = await self._recording.read_latest(
+                channel.session_id, kinds=("run.started", "run.finished"), limit=1
+            )
+            terminals = await self._recording.read_latest(
+                channel.session_id, kinds=("terminal.opened", "terminal.closed"), limit=1
+            )
+        except Exception:  # the channel works without it; the beats still arrive
+            logger.exception(
+                "reading the recording's last run failed", extra={"session_id": channel.session_id}
+            )
+            return
+        for event in [*runs, *terminals]:
+            try:
+                recorded = RECORDED_EVENT.validate_json(event.data)
+            except ValidationError:
+                continue
+            if isinstance(recorded, RunStarted) and channel.active_run is None:
+                channel.run_going(recorded.run_id)
+            elif isinstance(recorded, TerminalOpened) and not channel.terminal_open:
+                channel.terminal_going()
 
     async def _maybe_drop(self, channel: SessionChannel) -> None:
         if channel.idle and self._channels.get(channel.session_id) is channel:
@@ -307,6 +359,47 @@ class ControlHub:
 
         self._tg.start_soon(contained)
 
+    # ---- other nodes' runs and terminals ---------------------------------------------------------
+
+    async def _watch(self, scope: anyio.CancelScope) -> None:
+        with scope:
+            while True:
+                await anyio.sleep(BEAT_SECONDS)
+                now = time.monotonic()
+                for channel in list(self._channels.values()):
+                    self._beat(channel)
+                    self._end_lost(channel, now)
+
+    def _beat(self, channel: SessionChannel) -> None:
+        """Tell the other nodes this one still holds the session's run or terminal."""
+        run, terminal = channel.local_run, channel.local_terminal
+        if run is None and terminal is None:
+            return
+        beat = SessionBeat(run_id=run.run_id if run else None, terminal=terminal is not None)
+        self._fanout.publish(
+            FanoutMessage(channel.session_id, FanoutKind.EVENT, beat.model_dump_json().encode(), CONTROL)
+        )
+
+    def _end_lost(self, channel: SessionChannel, now: float) -> None:
+        """End, for everyone, another node's run or terminal that has not been heard of for a
+        while: its node died with it (a node that is alive beats every BEAT_SECONDS)."""
+        run = channel.active_run
+        local = channel.local_run.run_id if channel.local_run else None
+        if run is not None and run != local and now - channel.run_heard > self._patience:
+            logger.warning(
+                "run %s: its node went silent; ending it", run, extra={"session_id": channel.session_id}
+            )
+            self._delivery.emit(channel, RunFinished(run_id=run, error=RUN_LOST))
+        if (
+            channel.terminal_open
+            and channel.local_terminal is None
+            and now - channel.terminal_heard > self._patience
+        ):
+            logger.warning(
+                "the terminal's node went silent; closing it", extra={"session_id": channel.session_id}
+            )
+            self._delivery.emit(channel, TerminalClosed(reason=TERMINAL_LOST))
+
     # ---- events --------------------------------------------------------------------------------
 
     def session_ended(self, session_id: str) -> None:
@@ -337,6 +430,12 @@ class ControlHub:
                 "malformed control message from another node", extra={"session_id": message.session_id}
             )
             return
+        if isinstance(routed, SessionBeat):
+            if routed.run_id is not None:
+                channel.run_going(routed.run_id)
+            if routed.terminal:
+                channel.terminal_going()
+            return
         if isinstance(routed, Route):
             try:
                 command = parse(json.dumps(routed.command))
@@ -357,7 +456,18 @@ class Route(BaseModel):
     sender: str
 
 
-#: What travels between nodes on the control topic: events, and commands routed to a run's node.
-ROUTED: TypeAdapter[ControlEvent | Route] = TypeAdapter(
-    Annotated[ControlEvent | Route, Field(discriminator="type")]
+class SessionBeat(BaseModel):
+    """A node still holds the session's run and/or terminal (nodes only, every BEAT_SECONDS)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["beat"] = "beat"
+    run_id: str | None = None
+    terminal: bool = False
+
+
+#: What travels between nodes on the control topic: events, commands routed to a run's node, and
+#: the beats of the nodes holding runs and terminals.
+ROUTED: TypeAdapter[ControlEvent | Route | SessionBeat] = TypeAdapter(
+    Annotated[ControlEvent | Route | SessionBeat, Field(discriminator="type")]
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections import deque
 from dataclasses import dataclass, field
 
 import anyio
@@ -50,6 +52,27 @@ class SessionChannel:
     terminal_open: bool = False  # any node's
     local_run: LocalRun | None = None
     local_terminal: LocalTerminal | None = None
+    #: When this node last heard that the active run, or the open terminal, is going (monotonic
+    #: seconds): its start, or its node's beat. A node that dies stops beating.
+    run_heard: float = 0.0
+    terminal_heard: float = 0.0
+    #: Runs known to be over: a late word of them (the recording, a beat) does not bring them back.
+    runs_over: deque[str] = field(default_factory=lambda: deque(maxlen=64))
+
+    def run_going(self, run_id: str) -> None:
+        """Some node runs ``run_id`` (it started, or its node says it still runs it)."""
+        if run_id not in self.runs_over:
+            self.active_run = run_id
+            self.run_heard = time.monotonic()
+
+    def run_ended(self, run_id: str) -> None:
+        self.runs_over.append(run_id)
+        if self.active_run == run_id:
+            self.active_run = None
+
+    def terminal_going(self) -> None:
+        self.terminal_open = True
+        self.terminal_heard = time.monotonic()
 
     @property
     def idle(self) -> bool:

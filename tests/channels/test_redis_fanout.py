@@ -84,3 +84,23 @@ async def test_subscriptions_that_come_and_go_do_not_stop_the_reader(
     b.publish(FanoutMessage("after", FanoutKind.EVENT, b"still reading", CONTROL))
     await inbox.wait_for(1, within=5)
     assert inbox.messages[0].topic == CONTROL
+
+
+@pytest.mark.slow
+async def test_a_quiet_reader_keeps_its_connection(caplog: pytest.LogCaptureFixture) -> None:
+    """A blocking read that returns nothing after its full time is not a lost connection. With
+    redis-py 8 (a 5 s socket timeout by default) each quiet XREAD of BLOCK_MS used to end in a
+    timeout, a reconnect and half a second in which this node heard nobody."""
+    prefix = unique_prefix()
+    async with AsyncExitStack() as stack:
+        a = await stack.enter_async_context(
+            RedisFanout(redis_url(), prefix=prefix, block_seconds=5.5).running()
+        )
+        b = await stack.enter_async_context(RedisFanout(redis_url(), prefix=prefix).running())
+        inbox = Inbox()
+        await a.subscribe("quiet", await a.position("quiet"), inbox)
+        await anyio.sleep(6.5)  # one whole quiet read, past redis-py's default socket timeout
+        b.publish(FanoutMessage("quiet", FanoutKind.UPDATE, b"after the quiet"))
+        await inbox.wait_for(1, within=1)
+        await a.pool.delete(a.key("quiet"))
+    assert not [r.getMessage() for r in caplog.records if "lost its connection" in r.getMessage()]

@@ -8,6 +8,8 @@ Keys, under ``{prefix}:exec:``:
                     group's oldest job and sends the group to the back, so sessions take turns
 - ``wake``          one token per enqueued job; idle workers block on it
 - ``lease:{id}``    the claiming worker's id while it runs the job (expires if the worker dies)
+- ``held:{id}``     held by the submitter while it follows the job (expires if its node dies: the
+                    worker then stops the job, or skips it if it has not started)
 - ``out:{id}``      stream worker -> submitter (``OutEntry`` entries): started, output chunks,
                     terminal output, result
 - ``in:{id}``       stream submitter -> worker (``InEntry`` entries): stdin, end of input, stop,
@@ -111,6 +113,7 @@ class JobEntry:
 
 _ENQUEUE = """
 redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
+redis.call('SET', KEYS[5], '1', 'PX', ARGV[5])
 redis.call('RPUSH', KEYS[2], ARGV[1])
 if redis.call('LLEN', KEYS[2]) == 1 then redis.call('RPUSH', KEYS[3], ARGV[2]) end
 redis.call('RPUSH', KEYS[4], '1')
@@ -236,8 +239,22 @@ class RunQueue:
     # ---- submitters ----------------------------------------------------------------------------
 
     async def enqueue(self, job_id: str, group: str, job: dict[str, Any]) -> None:
-        keys = [self.key("job", job_id), self.key("q", group), self.key("ring"), self.key("wake")]
-        await self._enqueue(keys=keys, args=[job_id, group, json.dumps(job), JOB_TTL_MS])
+        """Queue the job, held by its submitter for LEASE_MS (``hold`` renews it)."""
+        keys = [
+            self.key("job", job_id),
+            self.key("q", group),
+            self.key("ring"),
+            self.key("wake"),
+            self.key("held", job_id),
+        ]
+        await self._enqueue(keys=keys, args=[job_id, group, json.dumps(job), JOB_TTL_MS, LEASE_MS])
+
+    async def hold(self, job_id: str) -> None:
+        """The submitter still follows the job (renewed every LEASE_MS / 4)."""
+        await self.redis.set(self.key("held", job_id), "1", px=LEASE_MS)
+
+    async def held(self, job_id: str) -> bool:
+        return bool(await self.redis.exists(self.key("held", job_id)))
 
     async def cancel(self, job_id: str, group: str) -> bool:
         """Take a job out of the queue; False if a worker has already claimed it."""

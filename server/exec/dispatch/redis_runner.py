@@ -4,7 +4,9 @@ A run is queued for its group (session); while it waits its position is reported
 claims it, output streams back as it comes, stdin and Stop travel the other way, and the result
 ends it. A worker that dies mid-run lets its lease expire: the run then ends with
 ``internal_error`` saying so, instead of waiting forever. A run nobody claims within
-``queue_timeout`` seconds is withdrawn with 503.
+``queue_timeout`` seconds is withdrawn with 503. The other way round, the submitter holds the
+job while it follows it (``RunQueue.hold``): if its node dies, the worker stops the job, or skips
+it if it has not started, instead of running it for nobody.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from server import tokens
 from server.errors import Unavailable
 from server.exec.dispatch.fair_queue import PositionCallback
 from server.exec.dispatch.redis_queue import (
+    LEASE_MS,
     EntryField,
     InEntry,
     JobEntry,
@@ -100,6 +103,30 @@ class _Job:
         await self.queue.forget(self.job_id, after_seconds=60)
 
 
+@asynccontextmanager
+async def holding(handle: _Job) -> AsyncIterator[None]:
+    """Hold the job for the body (every LEASE_MS / 4), whatever the body waits on: output that
+    waits for the recording allowance, a terminal nobody types into."""
+
+    async def hold() -> None:
+        while True:
+            await anyio.sleep(LEASE_MS / 4000)
+            with contextlib.suppress(RedisError):  # the run itself notices Redis going
+                await handle.queue.hold(handle.job_id)
+
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(hold)
+            try:
+                yield
+            finally:
+                tg.cancel_scope.cancel()
+    except BaseExceptionGroup as group:  # only the body raises: hand its exception on as it was
+        if len(group.exceptions) == 1:
+            raise group.exceptions[0] from None
+        raise
+
+
 class RedisRunner:
     def __init__(self, queue: RunQueue, *, queue_timeout: float = 300.0) -> None:
         self.queue = queue
@@ -148,7 +175,7 @@ class RedisRunner:
     ) -> RunResult:
         job = {"kind": JobKind.RUN, "spec": encode_spec(spec), "interactive": stdin_stream is not None}
         deadline = anyio.current_time() + self.queue_timeout
-        async with self._submitted(group, job) as handle:
+        async with self._submitted(group, job) as handle, holding(handle):
             outcome: RunResult | Exception | None = None
             async with anyio.create_task_group() as tg:
 
@@ -201,7 +228,7 @@ class RedisRunner:
     async def terminal(self, spec: RunSpec, *, group: str) -> AsyncIterator[Terminal]:
         job = {"kind": JobKind.TERMINAL, "spec": encode_spec(spec)}
         deadline = anyio.current_time() + self.queue_timeout
-        async with self._submitted(group, job) as handle:
+        async with self._submitted(group, job) as handle, holding(handle):
             while True:
                 try:
                     entry = await handle.next(None, deadline)

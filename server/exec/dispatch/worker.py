@@ -5,6 +5,14 @@ claims a job only when it has a free slot, so a busy worker never holds work ano
 It heartbeats so submitters know someone is there, and holds a lease on each job it runs, so a
 worker that dies is noticed within seconds. A terminal holds its slot while it is open, as a run
 does.
+
+Redis going away (a restart, a network cut) never stops the worker: a job whose queue stops
+answering ends (its submitter reports the run lost), and the worker waits for the queue to answer
+again, then serves it as before (its heartbeat announces it again within a second).
+
+A job whose submitter is gone (its node died: it no longer holds the job) is stopped, or skipped
+if it has not started: nobody would see it, and it would hold a slot (a terminal, until its
+program ends).
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from typing import cast
 
 import anyio
 from anyio.abc import ByteReceiveStream, TaskGroup
+from redis.exceptions import RedisError
 
 from server import tokens
 from server.exec.dispatch.redis_queue import (
@@ -39,6 +48,11 @@ from server.exec.sandbox import Engine, RunResult, RunSpec, Stream, Terminal
 logger = logging.getLogger(__name__)
 
 IDLE_WAIT_SECONDS = 2.0
+QUEUE_RETRY_SECONDS = 1.0  # between two attempts to reach a queue that does not answer
+HEARTBEAT_RETRY_SECONDS = 0.5  # after a failed heartbeat: a Redis back empty knows no worker
+#: Lease renewals in a row that find the job no longer held before the worker gives it up (one
+#: miss may be a submitter's renewal delayed by a Redis hiccup).
+ABANDONED_AFTER = 2
 
 
 class Worker:
@@ -72,7 +86,10 @@ class Worker:
                 await self._drained()
                 tg.cancel_scope.cancel()
                 with anyio.CancelScope(shield=True):
-                    await self.queue.leave(self.info.worker_id)
+                    try:
+                        await self.queue.leave(self.info.worker_id)
+                    except RedisError as exc:  # its heartbeat expires on its own
+                        logger.warning("could not leave the run queue: %s", exc)
 
     async def _drained(self) -> None:
         with anyio.CancelScope(shield=True):
@@ -80,12 +97,18 @@ class Worker:
                 await self._slots.acquire()
 
     async def _heartbeats(self) -> None:
+        interval = HEARTBEAT_MS / 1000
         while True:
-            await anyio.sleep(HEARTBEAT_MS / 1000)
+            await anyio.sleep(interval)
+            interval = HEARTBEAT_RETRY_SECONDS
             try:
                 await self.queue.heartbeat(self.info)
+            except RedisError as exc:
+                logger.warning("worker heartbeat failed: %s", exc)
             except Exception:
                 logger.exception("worker heartbeat failed")
+            else:
+                interval = HEARTBEAT_MS / 1000
 
     async def _claim_loop(self, tg: TaskGroup) -> None:
         while not self._draining.is_set():
@@ -95,44 +118,72 @@ class Worker:
                 return
             try:
                 claimed = await self.queue.claim(self.info.worker_id)
+            except RedisError as exc:  # Redis going away must not stop the worker
+                self._slots.release()
+                await self._queue_down(exc)
+                continue
             except Exception:
                 self._slots.release()
                 logger.exception("claiming from the run queue failed; retrying")
-                await anyio.sleep(1)
+                await anyio.sleep(QUEUE_RETRY_SECONDS)
                 continue
             if claimed is None:
                 self._slots.release()
-                await self.queue.wait_for_work(IDLE_WAIT_SECONDS)
+                try:
+                    await self.queue.wait_for_work(IDLE_WAIT_SECONDS)
+                except RedisError as exc:
+                    await self._queue_down(exc)
                 continue
             tg.start_soon(self._job, claimed)
+
+    @staticmethod
+    async def _queue_down(exc: RedisError) -> None:
+        logger.warning("the run queue does not answer, retrying: %s", exc)
+        await anyio.sleep(QUEUE_RETRY_SECONDS)
 
     async def _job(self, claimed: Claimed) -> None:
         job_id = claimed.job_id
         try:
+            if not await self.queue.held(job_id):
+                logger.info("job %s: its submitter is gone; skipping it", job_id)
+                return
             await self.queue.send(job_id, OutEntry.STARTED, {EntryField.WORKER: self.info.worker_id})
+            abandoned = anyio.Event()
             async with anyio.create_task_group() as tg:
-                tg.start_soon(self._keep_lease, job_id)
+                tg.start_soon(self._keep_lease, job_id, abandoned)
                 spec = decode_spec(claimed.job["spec"])
                 if claimed.job["kind"] == JobKind.TERMINAL:  # a terminal is a run: it holds its slot
-                    await self._terminal(job_id, spec)
+                    await self._terminal(job_id, spec, abandoned)
                 else:
-                    await self._run(job_id, spec, interactive=bool(claimed.job.get("interactive")))
+                    interactive = bool(claimed.job.get("interactive"))
+                    await self._run(job_id, spec, abandoned, interactive=interactive)
                 tg.cancel_scope.cancel()
         except Exception as exc:
             logger.exception("job %s failed in the worker", job_id)
-            with anyio.CancelScope(shield=True):
+            # telling the submitter needs the queue, which may be what failed: then its
+            # submitter finds the lease gone and reports the run lost
+            with anyio.CancelScope(shield=True), contextlib.suppress(RedisError):
                 await self.queue.send(job_id, OutEntry.ERROR, {EntryField.DATA: f"the worker failed: {exc}"})
         finally:
             with anyio.CancelScope(shield=True):
-                await self.queue.release(job_id)
-                await self.queue.forget(job_id, after_seconds=60)
+                try:
+                    await self.queue.release(job_id)
+                    await self.queue.forget(job_id, after_seconds=60)
+                except RedisError as exc:  # the lease and the streams expire on their own
+                    logger.warning("could not release job %s: %s", job_id, exc)
             self.jobs_done += 1
             self._slots.release()
 
-    async def _keep_lease(self, job_id: str) -> None:
+    async def _keep_lease(self, job_id: str, abandoned: anyio.Event) -> None:
+        """Renew the job's lease; set ``abandoned`` once its submitter no longer holds it."""
+        misses = 0
         while True:
             await anyio.sleep(LEASE_MS / 4000)
             await self.queue.renew(job_id, self.info.worker_id)
+            misses = 0 if await self.queue.held(job_id) else misses + 1
+            if misses == ABANDONED_AFTER and not abandoned.is_set():
+                logger.warning("job %s: its submitter is gone; stopping it", job_id)
+                abandoned.set()
 
     async def _commands(self, job_id: str) -> AsyncIterator[JobEntry]:
         """What the submitter sends (``InEntry``): stdin, eof, stop, terminal keys."""
@@ -142,7 +193,7 @@ class Worker:
                 cursor = entry.id
                 yield entry
 
-    async def _run(self, job_id: str, spec: RunSpec, *, interactive: bool) -> None:
+    async def _run(self, job_id: str, spec: RunSpec, abandoned: anyio.Event, *, interactive: bool) -> None:
         stop = anyio.Event()
         send, receive = anyio.create_memory_object_stream[bytes](64)
 
@@ -162,8 +213,13 @@ class Worker:
                     with contextlib.suppress(anyio.WouldBlock, anyio.ClosedResourceError):
                         send.send_nowait(entry[EntryField.DATA])
 
+        async def stop_if_abandoned() -> None:
+            await abandoned.wait()
+            stop.set()
+
         async with send, receive, anyio.create_task_group() as tg:
             tg.start_soon(follow_commands)
+            tg.start_soon(stop_if_abandoned)
             try:
                 result = await self.engine.run(
                     spec,
@@ -177,9 +233,15 @@ class Worker:
             await self.queue.send(job_id, OutEntry.RESULT, {EntryField.DATA: encode_result(result)})
             tg.cancel_scope.cancel()
 
-    async def _terminal(self, job_id: str, spec: RunSpec) -> None:
+    async def _terminal(self, job_id: str, spec: RunSpec, abandoned: anyio.Event) -> None:
         async with self.engine.terminal(spec) as terminal, anyio.create_task_group() as tg:
             await self.queue.send(job_id, OutEntry.TERMINAL_READY)
+
+            async def close_if_abandoned() -> None:
+                await abandoned.wait()
+                tg.cancel_scope.cancel()
+
+            tg.start_soon(close_if_abandoned)
 
             async def output() -> None:
                 while data := await terminal.read():

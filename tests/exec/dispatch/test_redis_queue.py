@@ -1,6 +1,7 @@
 """The Redis run queue with real Redis and real workers (bubblewrap): fairness, positions,
-streaming, stdin, stop, terminals, several workers, a worker killed mid-run, and hostile programs
-run and typed through a worker, held to their limits as in-process."""
+streaming, stdin, stop, terminals, several workers, a worker killed mid-run, a submitter gone
+from under its jobs, Redis restarted under a worker (idle, and in the middle of a run), and
+hostile programs run and typed through a worker, held to their limits as in-process."""
 
 from __future__ import annotations
 
@@ -19,13 +20,15 @@ import redis.asyncio as aioredis
 from anyio.abc import ByteReceiveStream
 
 from server.errors import Unavailable
-from server.exec.dispatch.redis_queue import RunQueue, WorkerInfo
+from server.exec.dispatch.redis_queue import EntryField, JobKind, JobStream, OutEntry, RunQueue, WorkerInfo
 from server.exec.dispatch.redis_runner import NO_WORKER, WORKER_LOST, RedisRunner
+from server.exec.dispatch.wire import decode_result, encode_spec
 from server.exec.dispatch.worker import Worker
 from server.exec.engines.bwrap import engine as bwrap_engine
 from server.exec.engines.bwrap.engine import BwrapEngine
 from server.exec.runtime.rootfs import RuntimeRootfs
-from server.exec.sandbox import Limits, RunSpec, Step, Stream
+from server.exec.sandbox import Limits, RunResult, RunSpec, Step, Stream
+from tests.support.own_redis import OwnRedis, own_redis
 from tests.support.prerequisites import missing
 from tests.support.redis_server import redis_url, unique_prefix
 from tests.support.run_stdin import as_stdin
@@ -401,3 +404,103 @@ async def test_a_hostile_terminal_on_a_worker_is_ended(
                 shown += chunk
         assert terminal.ended_by == ended_by
     assert len(shown) <= HOSTILE.output_bytes
+
+
+REDIS_DOWN_SECONDS = 2.0
+
+
+@asynccontextmanager
+async def restartable_queue() -> AsyncIterator[tuple[OwnRedis, RunQueue]]:
+    """A queue on a Redis of this test's own, which it may kill and start again (empty)."""
+    with own_redis() as server:
+        client = aioredis.Redis.from_url(server.url)
+        try:
+            yield server, RunQueue(client, prefix=unique_prefix())
+        finally:
+            await client.aclose()
+
+
+async def until_a_worker_is_back(runner: RedisRunner) -> None:
+    with anyio.fail_after(20):  # its next heartbeat (every 3 s) announces it again
+        # what is polled lives in Redis: there is no event to wait on
+        while not (await runner.status()).available:  # noqa: ASYNC110
+            await anyio.sleep(0.1)
+
+
+async def test_an_idle_worker_serves_again_after_redis_restarts(engine: BwrapEngine) -> None:
+    async with restartable_queue() as (server, queue), workers(queue, engine, 1) as (worker,):
+        runner = RedisRunner(queue)
+        assert (await runner.run(python("print('before')"), group="s")).stdout == "before\n"
+        # down for longer than the client library retries a command: the worker waits on the queue
+        await anyio.to_thread.run_sync(server.restart, REDIS_DOWN_SECONDS)
+        await until_a_worker_is_back(runner)
+        assert (await runner.run(python("print('after')"), group="s")).stdout == "after\n"
+        assert worker.jobs_done == 2
+
+
+async def test_a_run_cut_off_by_a_redis_restart_is_reported_and_the_worker_carries_on(
+    engine: BwrapEngine,
+) -> None:
+    async with restartable_queue() as (server, queue), workers(queue, engine, 1) as (worker,):
+        runner = RedisRunner(queue)
+        output = Output()
+        ended: list[RunResult | Unavailable] = []
+
+        async def run() -> None:
+            source = "import time\nprint('up', flush=True)\ntime.sleep(4)\nprint('end')"
+            try:
+                ended.append(
+                    await runner.run(
+                        python(source, limits=Limits(wall_seconds=30)), group="s", on_output=output
+                    )
+                )
+            except Unavailable as exc:
+                ended.append(exc)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(run)
+            await output.wait_for("up")
+            await anyio.to_thread.run_sync(server.restart, REDIS_DOWN_SECONDS)
+        # the submitter reports the run's end: the queue lost it, or its worker's lease went
+        # with Redis's memory
+        (outcome,) = ended
+        if isinstance(outcome, RunResult):
+            assert (outcome.status, outcome.message) == ("internal_error", WORKER_LOST), outcome
+        await until_a_worker_is_back(runner)
+        # the worker has one slot: this runs once the cut-off job is over there too
+        assert (await runner.run(python("print('after')"), group="s")).stdout == "after\n"
+        assert worker.jobs_done >= 1
+
+
+async def out_entry(queue: RunQueue, job_id: str, kind: OutEntry, within: float) -> bytes:
+    """The job's first out-stream entry of ``kind`` (its data), read as it comes."""
+    cursor = b"0-0"
+    with anyio.fail_after(within):
+        while True:
+            for entry in await queue.receive(JobStream.OUT, job_id, cursor, 1000):
+                cursor = entry.id
+                if entry.type == kind:
+                    return entry.get(EntryField.DATA)
+
+
+@pytest.mark.slow
+async def test_jobs_whose_submitter_is_gone_are_stopped_and_free_their_slots(
+    queue: RunQueue, engine: BwrapEngine
+) -> None:
+    """A node that queued a run and a terminal, then died: it never holds them again. Before, a
+    worker ran the run to its wall limit and kept the terminal for as long as its program lived
+    (a REPL: for ever), each holding a slot."""
+    sleeper = python("import time\nprint('up', flush=True)\ntime.sleep(50)", limits=Limits(wall_seconds=60))
+    repl = RunSpec(files={}, steps=[Step("run", ("python3", "-q"))], env=ENV, limits=Limits())
+    await queue.enqueue("orphan-run", "gone", {"kind": JobKind.RUN, "spec": encode_spec(sleeper)})
+    await queue.enqueue("orphan-terminal", "gone", {"kind": JobKind.TERMINAL, "spec": encode_spec(repl)})
+    async with workers(queue, engine, 2) as (worker,):
+        await out_entry(queue, "orphan-terminal", OutEntry.TERMINAL_READY, within=30)
+        # both slots are taken; the worker notices nobody holds the jobs (their hold, set when
+        # they were queued, lapses after LEASE_MS) and ends them
+        result = decode_result(await out_entry(queue, "orphan-run", OutEntry.RESULT, within=30))
+        assert result.stopped and result.stdout == "up\n"
+        await out_entry(queue, "orphan-terminal", OutEntry.TERMINAL_CLOSED, within=10)
+        with anyio.fail_after(20):
+            assert (await RedisRunner(queue).run(python("print('next')"), group="s")).stdout == "next\n"
+        assert worker.jobs_done >= 2
