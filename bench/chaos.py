@@ -50,6 +50,7 @@ import httpx
 
 from bench.report import machine_line, replace_section
 from tests.support.own_redis import OwnRedis
+from tests.support.subprocesses import stop_process
 
 REPO = Path(__file__).resolve().parents[1]
 NODE_DIR = REPO / "bench" / "sync"
@@ -215,12 +216,7 @@ class Postgres:
             for pid in self.processes():  # in case the run ended in the middle of a pause
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGCONT)
-            self.process.send_signal(signal.SIGINT)  # fast shutdown
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            stop_process(self.process, timeout=30, how=signal.SIGINT)  # fast shutdown
 
 
 @dataclass
@@ -256,13 +252,8 @@ class DuetProcess:
         return pid
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            stop_process(self.process, timeout=20)
 
     async def healthy(self, client: httpx.AsyncClient, within: float = START_TIMEOUT) -> float:
         """Seconds until /healthz answers 200."""

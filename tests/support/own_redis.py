@@ -16,6 +16,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from tests.support.prerequisites import missing
+from tests.support.subprocesses import stop_process
 
 
 def _free_port() -> int:
@@ -73,13 +74,8 @@ class OwnRedis:
         self.start()
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            stop_process(self.process, timeout=10)
 
 
 @contextmanager
