@@ -46,3 +46,18 @@ class DocSnapshotRow(Base):
     )
     upto_id: Mapped[int] = mapped_column(BigInteger)
     state: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class RecordingSnapshotRow(Base):
+    """The document as it stood after event ``upto_id`` (at ``ts_ms``): playback's seek points,
+    one every few hundred edits or few dozen seconds of a session, so the state at any moment is
+    one of these plus a short tail of updates."""
+
+    __tablename__ = "recording_snapshots"
+
+    session_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("interview_sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    upto_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    ts_ms: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[bytes] = mapped_column(LargeBinary)
