@@ -101,6 +101,9 @@ class Settings:
     # What one session may add to its recording per minute, beyond document updates (chat,
     # cursors, run and terminal output): past it, chat waits and output is slowed down.
     recording_bytes_per_minute: int = 4 * 1024 * 1024
+    # Cursors and selections (throttled) and who joined and left, in the recording: playback
+    # shows them. Off, the log holds what the pad itself needs (document updates, the console).
+    record_presence: bool = True
     # The event log's group commit: at least this long between two transactions.
     event_commit_interval_ms: int = 20
     # Snapshots only cover events older than this (ids are allocated before commit); keep it well

@@ -12,6 +12,7 @@ A bad frame closes that connection only, with a close code and a reason; the roo
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -70,7 +71,7 @@ class SyncService:
         room.add(conn)
         conn.send(protocol.sync_step1(room.doc.get_state()))
         conn.send_full_state(AWARENESS_STATES, room.awareness_frame)
-        self.record(
+        self.record_presence(
             info,
             EventKind.JOIN,
             _json(participant_id=info.participant_id, name=info.display_name, role=info.role.value),
@@ -87,7 +88,7 @@ class SyncService:
             if gone:
                 self._broadcast_awareness(room, gone)
             recorder.flush()
-            self.record(info, EventKind.LEAVE, _json(participant_id=info.participant_id))
+            self.record_presence(info, EventKind.LEAVE, _json(participant_id=info.participant_id))
         if close is not None:
             logger.info(
                 "closing connection: %s %s", close.code, close.reason, extra={"session_id": info.session_id}
@@ -221,13 +222,16 @@ class SyncService:
         room.broadcast_awareness(protocol.awareness_frame(payload), skip=skip)
         self._fanout.publish(FanoutMessage(room.session_id, FanoutKind.AWARENESS, payload))
 
-    def record(self, info: ClientInfo, kind: EventKind, data: bytes) -> None:
-        self._writer.append_nowait(NewEvent(info.session_id, kind, data, author=info.participant_id))
+    def record_presence(self, info: ClientInfo, kind: EventKind, data: bytes) -> None:
+        """Joins, leaves and cursors: recorded unless the settings leave presence out."""
+        if self._settings.record_presence:
+            self._writer.append_nowait(NewEvent(info.session_id, kind, data, author=info.participant_id))
 
 
 class _AwarenessRecorder:
-    """Cursor and selection changes go to the event log at most every 250 ms per connection;
-    the last state is kept and written on the next change or when the connection ends. Past the
+    """Cursor and selection changes go to the event log at most every 250 ms per connection: a
+    change inside that time is kept and written when it is up (so the last position of a burst
+    is recorded when it happened, not at the next move), or when the connection ends. Past the
     session's recording allowance they go unrecorded (they are still shown)."""
 
     def __init__(self, service: SyncService, info: ClientInfo) -> None:
@@ -235,19 +239,25 @@ class _AwarenessRecorder:
         self._info = info
         self._last = 0.0
         self._pending: list[AwarenessEntry] = []
+        self._timer: asyncio.TimerHandle | None = None
 
     def offer(self, entries: list[AwarenessEntry]) -> None:
         self._pending = entries
-        now = time.monotonic()
-        if now - self._last >= AWARENESS_RECORD_SECONDS:
-            self._last = now
+        wait = self._last + AWARENESS_RECORD_SECONDS - time.monotonic()
+        if wait <= 0:
             self.flush()
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(wait, self.flush)
 
     def flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._last = time.monotonic()
         for entry in self._pending:
             data = b'{"client":%d,"clock":%d,"state":%s}' % (entry.client_id, entry.clock, entry.state)
             if self._service.budget.try_take(self._info.session_id, len(data)):
-                self._service.record(self._info, EventKind.AWARENESS, data)
+                self._service.record_presence(self._info, EventKind.AWARENESS, data)
         self._pending = []
 
 

@@ -194,6 +194,42 @@ async def test_awareness_is_sent_at_once_stamped_and_removed_on_close(settings: 
         assert json.loads(recorded.data)["state"]["user"]["name"] in {"Zoë", "bob"}
 
 
+async def test_the_last_cursor_of_a_burst_is_recorded_while_the_participant_stays(settings: Settings) -> None:
+    """Cursor moves are recorded at most every 250 ms; the last move of a burst must still reach
+    the recording when its time is up, not only at the next move or when the participant leaves
+    (playback would show a cursor where it no longer was)."""
+    people = await provision(settings, ada=Role.INTERVIEWER)
+    async with live_app(settings) as app, yclient(app.urls(people)("ada"), "ada") as ada:
+        for position in range(1, 21):
+            await ada.set_awareness({"user": {"name": "ada", "color": "#0a0"}, "position": position})
+
+        async def last_recorded() -> int | None:
+            await app.services.events.flush()
+            events = await app.services.recording.read(people.session_id, kinds=[EventKind.AWARENESS])
+            return json.loads(events[-1].data)["state"].get("position") if events else None
+
+        with anyio.fail_after(30):
+            while await last_recorded() != 20:  # the connection stays open throughout
+                await anyio.sleep(0.05)
+        recorded = await app.services.recording.read(people.session_id, kinds=[EventKind.AWARENESS])
+        assert len(recorded) < 20, "every move was recorded: the throttle did nothing"
+
+
+async def test_presence_can_be_left_out_of_the_recording(settings: Settings) -> None:
+    """DUET_RECORD_PRESENCE=false: edits are recorded (the pad needs them), cursors and
+    joins/leaves are not."""
+    settings = replace(settings, record_presence=False)
+    people = await provision(settings, ada=Role.INTERVIEWER)
+    async with live_app(settings) as app:
+        async with yclient(app.urls(people)("ada"), "ada") as ada:
+            await ada.set_awareness({"user": {"name": "ada", "color": "#0a0"}, "position": 1})
+            await ada.wait_ack(await ada.insert("main.py", 0, "kept"))
+            await ada.set_awareness({"user": {"name": "ada", "color": "#0a0"}, "position": 2})
+        await app.services.events.flush()
+        kinds = {e.kind for e in await app.services.recording.read(people.session_id)}
+        assert kinds == {EventKind.DOC_UPDATE}
+
+
 async def test_awareness_a_client_sends_back_is_not_broadcast_again(settings: Settings) -> None:
     """The stock provider sends every awareness change it applies back to the server; a removal
     coming back must not reach the others a second time."""
