@@ -170,6 +170,11 @@ class EventWriter:
         while self._handled < target:
             await self._committed.wait()
 
+    def next_batch(self) -> anyio.Event:
+        """Set once the next batch has been handled. Take it before looking at the log, wait on
+        it after: a batch handled in between is not missed."""
+        return self._committed
+
     @asynccontextmanager
     async def running(self) -> AsyncIterator[EventWriter]:
         """Run the writer; on exit, everything queued is committed before it stops."""
