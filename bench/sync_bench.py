@@ -4,6 +4,7 @@ machine, same run, driven by real Yjs clients in Node (bench/sync/load.mjs).
     .venv/bin/python -m bench.sync_bench            # full run (about an hour), rewrites docs/benchmarks.md
     .venv/bin/python -m bench.sync_bench --quick    # small run, prints only (the smoke test)
     .venv/bin/python -m bench.sync_bench --parts storm --quick   # some parts only, prints only
+    .venv/bin/python -m bench.sync_bench --parts recording       # what recording costs: its own section
 
 The server under test is pinned to CPU 0 and the load generators to CPU 1 (`taskset`), so the
 two do not steal each other's core. Server CPU comes from /proc/<pid>/stat, memory is its RSS.
@@ -24,13 +25,14 @@ import asyncio
 import json
 import os
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, closing, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -45,7 +47,12 @@ from tests.support.live_server import LIVE_SECRET, live_server
 HERE = Path(__file__).resolve().parent
 NODE_DIR = HERE / "sync"
 SERVER_CPU, LOAD_CPU = "0", "1"
-NAMES = {"duet": "Duet", "yws": "@y/websocket-server 0.1.1", "hocus": "Hocuspocus 4.7.0"}
+NAMES = {
+    "duet": "Duet",
+    "yws": "@y/websocket-server 0.1.1",
+    "hocus": "Hocuspocus 4.7.0",
+    "duet-edits": "Duet, presence not recorded",
+}
 GRACE_SECONDS = 2.0  # Duet's room unload grace for the memory workload (default 30 s)
 WARMUP_SECONDS = 2.0  # the first keystrokes count for loss, not latency (see load.mjs)
 STORM_TIMEOUT = 60.0  # a join-storm client not synced by then counts as never synced
@@ -53,6 +60,9 @@ P99_LIMIT_MS = 100.0  # saturation: the highest rate whose p99 stays at or under
 #: Saturation steps: keystrokes/s per typist (x 2 typists x the rooms = the offered aggregate rate)
 SAT_STEPS = [5.0, 10.0, 15.0, 20.0, 22.5, 25.0, 27.5, 30.0, 32.5, 35.0, 37.5, 40.0, 45.0]
 PARTS = ("load", "saturation", "idle", "join", "storm")
+#: Duet with full recording against Duet recording only what the pad needs (its own section).
+RECORDING = "recording"
+RECORDING_LIMIT = 1.10  # full recording's p99 at most 10 % above the other's
 
 
 @dataclass
@@ -66,6 +76,14 @@ class Target:
     kind: str
     base: str
     pid: int
+    database: Path | None = None  # Duet's SQLite file
+
+    def events_recorded(self) -> int:
+        """Rows in Duet's event log (0 for the anchors, which record nothing)."""
+        if self.database is None:
+            return 0
+        with closing(sqlite3.connect(self.database)) as db:
+            return int(db.execute("SELECT count(*) FROM session_events").fetchone()[0])
 
     def cpu_seconds(self) -> float:
         fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -139,7 +157,7 @@ async def provision(settings: Settings, rooms: int, people: int, *, interviewer:
 async def server(
     kind: str, rooms: int, people: int, *, interviewer: bool = False
 ) -> AsyncIterator[tuple[Target, list[Room]]]:
-    if kind == "duet":
+    if kind in ("duet", "duet-edits"):
         with tempfile.TemporaryDirectory(prefix="duet-sync-bench-") as tmp:
             var = Path(tmp)
             database = f"sqlite:///{var / 'duet.db'}"
@@ -151,9 +169,10 @@ async def server(
                 "DUET_SANDBOX": "bwrap",
                 # every load client connects from 127.0.0.1: hundreds of sockets from one address
                 "DUET_MAX_CONNECTIONS_PER_ADDRESS": "0",
+                "DUET_RECORD_PRESENCE": "false" if kind == "duet-edits" else "true",
             }
             with pinned(SERVER_CPU), live_server(var, database, extra_env=extra) as live:
-                yield Target(kind, live.ws_url, live.process.pid), made
+                yield Target("duet", live.ws_url, live.process.pid, var / "duet.db"), made
         return
     port = free_port()
     script = (
@@ -222,6 +241,7 @@ async def interview(kind: str, rooms: int, rate: float, seconds: float) -> dict[
         )
         result["cpu_percent"] = 100 * (target.cpu_seconds() - cpu0) / (time.monotonic() - t0)
         result["rss_mb"] = target.rss_mb()
+        result["events"] = target.events_recorded()
     return result
 
 
@@ -246,6 +266,7 @@ async def interview_repeated(
             "expected": sum(r["expected"] for r in results),
             "cpu_percent": _median([r["cpu_percent"] for r in results]),
             "rss_mb": _median([r["rss_mb"] for r in results]),
+            "events": _median([r["events"] for r in results]),
         }
     return merged
 
@@ -405,10 +426,12 @@ class Shape:
     storm_rooms: int
     storm_per_room: int
     storm_repeats: int
+    recording_rooms: int
+    recording_repeats: int
 
 
-FULL = Shape([10, 50, 100, 200], 20.0, 3, 50, SAT_STEPS, 10.0, 3, 200, 20, 250, 4, 5)
-QUICK = Shape([5], 4.0, 1, 5, [5.0], 4.0, 1, 20, 3, 10, 4, 1)
+FULL = Shape([10, 50, 100, 200], 20.0, 3, 50, SAT_STEPS, 10.0, 3, 200, 20, 250, 4, 5, 100, 7)
+QUICK = Shape([5], 4.0, 1, 5, [5.0], 4.0, 1, 20, 3, 10, 4, 1, 5, 1)
 
 
 async def run(shape: Shape, parts: tuple[str, ...]) -> str:
@@ -445,7 +468,52 @@ async def run(shape: Shape, parts: tuple[str, ...]) -> str:
         storm = await join_storms(kinds, shape.storm_rooms, shape.storm_per_room, shape.storm_repeats)
         lines += _storm_table(shape, kinds, storm)
     lines += _targets(shape, load, sat, idle, storm)
+    if RECORDING in parts:
+        lines += await _recording(shape)
     return "\n".join(lines)
+
+
+async def _recording(shape: Shape) -> list[str]:
+    """The interview load against Duet recording everything and Duet recording only what the
+    pad needs (DUET_RECORD_PRESENCE=false: no cursors, joins or leaves), in turns."""
+    kinds = ["duet", "duet-edits"]
+    rooms, repeats = shape.recording_rooms, shape.recording_repeats
+    merged = await interview_repeated(kinds, rooms, shape.seconds, repeats)
+    lines = [
+        f"**Recording on and off** — the interview load (R = {rooms} rooms × (2 typists at 5"
+        f" keystrokes/s, each moving its cursor, + 1 viewer), {shape.seconds:.0f} s per run,"
+        f" {_runs(repeats)} per server taken in turns, each on a fresh server) against Duet with full"
+        " recording (every edit, cursors and selections at most every 250 ms per participant, joins"
+        " and leaves) and Duet recording only what the pad needs (`DUET_RECORD_PRESENCE=false`: the"
+        " edits). Edits are recorded in both: they are how Duet keeps documents (docs/sync.md). p50"
+        " and p99 are each run's percentiles over its measured arrivals, then the median over the"
+        " runs; the range is the runs' lowest and highest p99.",
+        "",
+        "| recording | p50 ms | p99 ms | p99 range ms | lost | server CPU % | events recorded per run |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for kind in kinds:
+        x = merged[kind]
+        spread = "—" if x["p99_range"] is None else f"{x['p99_range'][0]:.1f}–{x['p99_range'][1]:.1f}"
+        label = "full" if kind == "duet" else "edits only"
+        lines.append(
+            f"| {label} | {ms(x['p50'])} | {ms(x['p99'])} | {spread} | {x['lost']} of {x['expected']}"
+            f" | {x['cpu_percent']:.0f} | {x['events']:,.0f} |"
+        )
+    full, edits = merged["duet"]["p99"], merged["duet-edits"]["p99"]
+    if full is None or edits is None:
+        verdict, ratio = "not decided: too few samples for a p99", "—"
+    else:
+        verdict = "met" if full <= RECORDING_LIMIT * edits else "**missed**"
+        ratio = f"{full / edits:.2f}×"
+    return [
+        *lines,
+        "",
+        "| target | full | edits only | ratio | |",
+        "|---|---|---|---|---|",
+        f"| p99 at R = {rooms} with full recording ≤ 1.10 × without | {ms(full)} ms | {ms(edits)} ms"
+        f" | {ratio} | {verdict} |",
+    ]
 
 
 def _runs(n: int) -> str:
@@ -641,11 +709,13 @@ async def main(argv: list[str]) -> int:
     parser.add_argument("--quick", action="store_true", help="a small run; print, do not write the docs")
     parser.add_argument("--repeats", type=int, help="interview-load runs per server (default 3; quick: 1)")
     parser.add_argument(
-        "--parts", default=",".join(PARTS), help=f"comma-separated, of {', '.join(PARTS)}; all unless given"
+        "--parts",
+        default=",".join(PARTS),
+        help=f"comma-separated, of {', '.join((*PARTS, RECORDING))}; all but {RECORDING} unless given",
     )
     args = parser.parse_args(argv)
     parts = tuple(p for p in args.parts.split(",") if p)
-    if unknown := set(parts) - set(PARTS):
+    if unknown := set(parts) - {*PARTS, RECORDING}:
         parser.error(f"unknown parts: {', '.join(sorted(unknown))}")
     shape = QUICK if args.quick else FULL
     if args.repeats:
@@ -657,6 +727,10 @@ async def main(argv: list[str]) -> int:
     print(section)
     if not args.quick and set(parts) == set(PARTS):
         replace_section(Path("docs/benchmarks.md"), "sync", section)
+    elif not args.quick and parts == (RECORDING,):
+        command = f"make bench-recording  # .venv/bin/python -m bench.sync_bench --parts {RECORDING}"
+        section = f"Command: `{command}`  \nMachine: {machine}\n\n{tables}"
+        replace_section(Path("docs/benchmarks.md"), "sync-recording", section)
     return 0
 
 

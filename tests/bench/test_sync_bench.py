@@ -50,3 +50,30 @@ def test_quick_sync_benchmark_measures_every_server() -> None:
     assert {name for name, _ in storm} == {"Duet", "@y/websocket-server", "Hocuspocus"}, result.stdout
     assert "join storm: 40 clients all synced" in result.stdout
     assert (ROOT / "docs" / "benchmarks.md").read_text() == before  # quick mode never writes the page
+
+
+def test_quick_recording_comparison_runs_both_duets() -> None:
+    """Full recording against edits only: both record, and full records more (cursors, joins)."""
+    if not (ROOT / "bench" / "sync" / "node_modules" / ".installed").exists() or not shutil.which("taskset"):
+        missing("the benchmark's Node packages are not installed (make bench-deps)")
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.sync_bench", "--quick", "--parts", "recording"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = dict(
+        re.findall(
+            r"^\| (full|edits only) \| [\d.]+ \| [\d.]+ \| [^|]+ \| 0 of \d+ \| \d+ \| ([\d,]+) \|$",
+            result.stdout,
+            re.MULTILINE,
+        )
+    )
+    assert rows.keys() == {"full", "edits only"}, result.stdout
+    full, edits = (int(rows[k].replace(",", "")) for k in ("full", "edits only"))
+    assert full > edits > 0, result.stdout
+    assert "with full recording ≤ 1.10 × without" in result.stdout
