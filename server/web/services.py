@@ -20,6 +20,7 @@ from server.exec.executor import Executor, limits_from
 from server.exec.runtime.languages import load_catalogue
 from server.recording.budget import RecordingBudget
 from server.recording.writer import EventWriter
+from server.reviews.service import ReviewService
 from server.sessions.models import Session
 from server.sessions.roles import Role
 from server.sessions.service import SessionService
@@ -28,6 +29,7 @@ from server.store.account_repository import SqlAccountRepository
 from server.store.database import Database
 from server.store.migrate import upgrade
 from server.store.recording_repository import SqlRecordingLog
+from server.store.review_repository import SqlScorecardRepository
 from server.store.session_repository import SqlSessionRepository
 from server.sync.rooms import RoomRegistry
 from server.sync.service import SyncService
@@ -51,6 +53,7 @@ class Services:
     control: ControlHub
     sockets: LiveSockets
     revoker: AccessRevoker
+    reviews: ReviewService
 
     async def end_session(self, session_id: str, *, org_id: str) -> Session:
         """End a session: its room becomes read-only and nobody runs code on any node; its
@@ -138,4 +141,5 @@ async def running_services(settings: Settings, *, migrate: bool = True) -> Async
             control=control,
             sockets=sockets,
             revoker=revoker,
+            reviews=ReviewService(SqlScorecardRepository(db)),
         )
