@@ -15,7 +15,7 @@ from fastapi.templating import Jinja2Templates
 from server import __version__
 from server.settings import Settings
 from server.web import problems
-from server.web.api import executions, health, scorecards
+from server.web.api import audit, executions, health, recordings, scorecards
 from server.web.api import sessions as sessions_api
 from server.web.http_protocol import http_protocol
 from server.web.middleware import AccessLog, BodyLimit, SecurityHeaders
@@ -95,6 +95,8 @@ def create_app(settings: Settings, *, static_dir: Path = STATIC) -> FastAPI:
     app.include_router(sessions_api.router)
     app.include_router(executions.router)
     app.include_router(scorecards.router)
+    app.include_router(recordings.router)
+    app.include_router(audit.router)
     app.include_router(login.router)
     app.include_router(dashboard.router)
     app.include_router(join.router)

@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 
 from server.accounts.permissions import can_interview
 from server.accounts.service import AccountService
+from server.archives.erasure import RecordingEraser
+from server.audit.service import AuditService
 from server.channels.fanout import Fanout, LocalFanout
 from server.channels.redis_fanout import RedisFanout
 from server.channels.revocation import AccessRevoker
@@ -26,7 +28,9 @@ from server.sessions.roles import Role
 from server.sessions.service import SessionService
 from server.settings import Settings
 from server.store.account_repository import SqlAccountRepository
+from server.store.audit_repository import SqlAuditLog
 from server.store.database import Database
+from server.store.erasure_repository import SqlRecordingEraser
 from server.store.migrate import upgrade
 from server.store.recording_repository import SqlRecordingLog
 from server.store.review_repository import SqlScorecardRepository
@@ -54,6 +58,8 @@ class Services:
     sockets: LiveSockets
     revoker: AccessRevoker
     reviews: ReviewService
+    audit: AuditService
+    eraser: RecordingEraser
 
     async def end_session(self, session_id: str, *, org_id: str) -> Session:
         """End a session: its room becomes read-only and nobody runs code on any node; its
@@ -142,4 +148,6 @@ async def running_services(settings: Settings, *, migrate: bool = True) -> Async
             sockets=sockets,
             revoker=revoker,
             reviews=ReviewService(SqlScorecardRepository(db)),
+            audit=AuditService(SqlAuditLog(db)),
+            eraser=RecordingEraser(SqlRecordingEraser(db)),
         )
