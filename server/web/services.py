@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from server.accounts.permissions import can_interview
 from server.accounts.service import AccountService
 from server.archives.erasure import RecordingEraser
+from server.archives.service import ArchiveService
 from server.audit.service import AuditService
 from server.channels.fanout import Fanout, LocalFanout
 from server.channels.redis_fanout import RedisFanout
@@ -28,6 +29,7 @@ from server.sessions.roles import Role
 from server.sessions.service import SessionService
 from server.settings import Settings
 from server.store.account_repository import SqlAccountRepository
+from server.store.archive_repository import SqlArchiveStore
 from server.store.audit_repository import SqlAuditLog
 from server.store.database import Database
 from server.store.erasure_repository import SqlRecordingEraser
@@ -60,6 +62,7 @@ class Services:
     reviews: ReviewService
     audit: AuditService
     eraser: RecordingEraser
+    archives: ArchiveService
 
     async def end_session(self, session_id: str, *, org_id: str) -> Session:
         """End a session: its room becomes read-only and nobody runs code on any node; its
@@ -150,4 +153,5 @@ async def running_services(settings: Settings, *, migrate: bool = True) -> Async
             reviews=ReviewService(SqlScorecardRepository(db)),
             audit=AuditService(SqlAuditLog(db)),
             eraser=RecordingEraser(SqlRecordingEraser(db)),
+            archives=ArchiveService(SqlArchiveStore(db), max_document_bytes=settings.sync_max_document_bytes),
         )
