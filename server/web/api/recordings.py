@@ -19,6 +19,9 @@ from server.web.problems import Problem
 NOT_ENDED: dict[int | str, dict[str, Any]] = {
     409: {"model": Problem, "description": "The session has not ended."}
 }
+DELETED: dict[int | str, dict[str, Any]] = {
+    410: {"model": Problem, "description": "The session's recording was deleted."}
+}
 
 router = APIRouter(prefix="/api/v1/sessions", tags=["recordings"], responses=ERRORS)
 
@@ -62,7 +65,7 @@ async def export_recording(session_id: SessionId, principal: ApiPrincipal, svc: 
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
         }
     },
 )
