@@ -165,6 +165,10 @@ class LiveSockets:
         if not holder.writable:
             _decrement(self._readers_by_session, (channel, holder.session_id))
 
+    def open_in(self, session_id: str) -> int:
+        """How many sockets of the session are open on this node (every channel)."""
+        return sum(count for (_, session), count in self._by_session.items() if session == session_id)
+
     def revoke(self, revocation: Revocation) -> int:
         """Close every socket the revocation matches (they are released as their handlers end);
         returns how many."""

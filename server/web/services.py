@@ -9,6 +9,9 @@ from datetime import datetime, timedelta
 
 from server.accounts.permissions import can_interview
 from server.accounts.service import AccountService
+from server.archives.erasure import RecordingEraser
+from server.archives.service import ArchiveService
+from server.audit.service import AuditService
 from server.channels.fanout import Fanout, LocalFanout
 from server.channels.redis_fanout import RedisFanout
 from server.channels.revocation import AccessRevoker
@@ -20,14 +23,19 @@ from server.exec.executor import Executor, limits_from
 from server.exec.runtime.languages import load_catalogue
 from server.recording.budget import RecordingBudget
 from server.recording.writer import EventWriter
+from server.reviews.service import ReviewService
 from server.sessions.models import Session
 from server.sessions.roles import Role
 from server.sessions.service import SessionService
 from server.settings import Settings
 from server.store.account_repository import SqlAccountRepository
+from server.store.archive_repository import SqlArchiveStore
+from server.store.audit_repository import SqlAuditLog
 from server.store.database import Database
+from server.store.erasure_repository import SqlRecordingEraser
 from server.store.migrate import upgrade
 from server.store.recording_repository import SqlRecordingLog
+from server.store.review_repository import SqlScorecardRepository
 from server.store.session_repository import SqlSessionRepository
 from server.sync.rooms import RoomRegistry
 from server.sync.service import SyncService
@@ -51,6 +59,10 @@ class Services:
     control: ControlHub
     sockets: LiveSockets
     revoker: AccessRevoker
+    reviews: ReviewService
+    audit: AuditService
+    eraser: RecordingEraser
+    archives: ArchiveService
 
     async def end_session(self, session_id: str, *, org_id: str) -> Session:
         """End a session: its room becomes read-only and nobody runs code on any node; its
@@ -138,4 +150,8 @@ async def running_services(settings: Settings, *, migrate: bool = True) -> Async
             control=control,
             sockets=sockets,
             revoker=revoker,
+            reviews=ReviewService(SqlScorecardRepository(db)),
+            audit=AuditService(SqlAuditLog(db)),
+            eraser=RecordingEraser(SqlRecordingEraser(db)),
+            archives=ArchiveService(SqlArchiveStore(db), max_document_bytes=settings.sync_max_document_bytes),
         )

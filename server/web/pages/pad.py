@@ -17,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 
 from server.accounts.models import Principal
 from server.accounts.permissions import can_interview
-from server.errors import DuetError, Forbidden, NotFound, Unauthenticated
+from server.errors import DuetError, Forbidden, Gone, NotFound, Unauthenticated
 from server.sessions.lifecycle import SessionState
 from server.sessions.models import Participant, Session
 from server.sessions.roles import Role, can_edit, sees_private
@@ -100,6 +100,8 @@ async def _render(
     token: str,
     principal: Principal | None,
 ) -> Response:
+    if session.read_only and (deleted := await svc.audit.recording_deletion(session.id)):
+        raise Gone(f"this session's recording was deleted on {deleted.created_at:%Y-%m-%d %H:%M} UTC")
     return render(
         request,
         svc,

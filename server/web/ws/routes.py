@@ -30,7 +30,7 @@ from uvicorn.server import ServerState
 
 from server.channels.outbox import CloseRequest
 from server.channels.sockets import Channel, Holder
-from server.errors import DuetError
+from server.errors import DuetError, Gone
 from server.sessions import Credential
 from server.sessions.roles import can_edit
 from server.settings import Settings
@@ -198,10 +198,13 @@ async def _authenticate(services: Services, socket: LiveSocket, session_id: str)
     """The participant the socket's token stands for; a refused one is closed with 4401 (unknown
     or expired) or 4403 (revoked) before anything else is sent."""
     try:
-        return await services.sessions.authenticate(session_id, socket.query("token"))
+        credential = await services.sessions.authenticate(session_id, socket.query("token"))
+        if credential.session.read_only and await services.audit.recording_deletion(session_id):
+            raise Gone("this session's recording was deleted")
     except DuetError as exc:
         await socket.close(exc.close_code, exc.message)
         return None
+    return credential
 
 
 async def _admitted(
