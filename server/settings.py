@@ -54,6 +54,7 @@ class Settings:
     login_ttl_hours: int = 24 * 7
     # Reject request bodies above this size (REST API and forms).
     max_request_bytes: int = 4 * 1024 * 1024
+    max_archive_bytes: int = 64 * 1024 * 1024  # a session archive to import (POST /api/v1/session-imports)
     # The HTTP connection layer (server/web/http_protocol.py, docs/architecture.md "Requests").
     http_header_timeout_seconds: float = 10.0  # a request head must be complete this soon
     http_body_idle_seconds: float = 30.0  # a request body that sends nothing this long ends its connection

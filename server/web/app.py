@@ -106,7 +106,11 @@ def create_app(settings: Settings, *, static_dir: Path = STATIC) -> FastAPI:
     static_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=static_dir), name="static")
 
-    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_request_bytes,
+        per_path={recordings.IMPORT_PATH: settings.max_archive_bytes},
+    )
     app.add_middleware(SecurityHeaders, settings=settings)
     app.add_middleware(AccessLog)
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -57,17 +58,20 @@ class BodyLimit:
     app reads it is answered here, whatever the app made of the error (FastAPI turns any error
     while it parses a body into a 400)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, per_path: Mapping[str, int] | None = None) -> None:
+        """``per_path``: a cap of its own for a path that takes larger bodies (archive imports)."""
         self.app = app
         self.max_bytes = max_bytes
+        self.per_path = dict(per_path or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.per_path.get(scope["path"], self.max_bytes)
         for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await self._too_large(scope, receive, send)
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                await self._too_large(limit, scope, receive, send)
                 return
         seen = 0
         over = False  # the body went over the cap while the app read it
@@ -78,9 +82,9 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     over = True
-                    raise PayloadTooLarge(self._message())
+                    raise PayloadTooLarge(self._message(limit))
             return message
 
         async def answer(message: Message) -> None:
@@ -96,13 +100,14 @@ class BodyLimit:
             if not over or started:
                 raise
         if over and not started:
-            await self._too_large(scope, receive, send)
+            await self._too_large(limit, scope, receive, send)
 
-    def _message(self) -> str:
-        return f"request body is larger than {self.max_bytes} bytes"
+    @staticmethod
+    def _message(limit: int) -> str:
+        return f"request body is larger than {limit} bytes"
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        too_large = PayloadTooLarge(self._message())
+    async def _too_large(self, limit: int, scope: Scope, receive: Receive, send: Send) -> None:
+        too_large = PayloadTooLarge(self._message(limit))
         response = JSONResponse(
             {"error": {"code": too_large.code, "message": too_large.message, "details": {}}},
             status_code=too_large.status,

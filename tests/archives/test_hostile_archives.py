@@ -136,8 +136,8 @@ HOSTILE: dict[str, tuple[Callable[[], bytes], int]] = {
         ),
         422,
     ),
-    "larger than the request cap": (
-        lambda: _zip({**_valid(), "seek_snapshots.jsonl": os.urandom(5 * 1024 * 1024)}),
+    "larger than DUET_MAX_ARCHIVE_BYTES": (
+        lambda: _zip({**_valid(), "seek_snapshots.jsonl": os.urandom(65 * 1024 * 1024)}),
         413,
     ),
 }
@@ -153,7 +153,7 @@ async def _stored(app: AppHarness) -> list[int]:
 
 async def test_a_valid_archive_imports(app: AppHarness, admin_headers: dict[str, str]) -> None:
     """The baseline every hostile variant departs from."""
-    response = await app.client.post("/api/v1/sessions/import", content=_zip(_valid()), headers=admin_headers)
+    response = await app.client.post("/api/v1/session-imports", content=_zip(_valid()), headers=admin_headers)
     assert response.status_code == 201, response.text
     assert await app.services.rooms.files(response.json()["id"]) == ({"main.py": "print(1)\n"}, {})
 
@@ -164,7 +164,7 @@ async def test_hostile_archives_are_refused_and_change_nothing(
 ) -> None:
     build, status = HOSTILE[name]
     before = await _stored(app)
-    response = await app.client.post("/api/v1/sessions/import", content=build(), headers=admin_headers)
+    response = await app.client.post("/api/v1/session-imports", content=build(), headers=admin_headers)
     assert response.status_code == status, (name, response.text)
     assert set(response.json()) == {"error"}
     assert await _stored(app) == before
@@ -173,10 +173,10 @@ async def test_hostile_archives_are_refused_and_change_nothing(
 async def test_reviewers_and_strangers_cannot_import(app: AppHarness, admin_headers: dict[str, str]) -> None:
     reviewer = await app.api_key(await app.member("rev@example.com", OrgRole.REVIEWER))
     assert_problem(
-        await app.client.post("/api/v1/sessions/import", content=_zip(_valid()), headers=reviewer),
+        await app.client.post("/api/v1/session-imports", content=_zip(_valid()), headers=reviewer),
         403,
         "forbidden",
     )
     assert_problem(
-        await app.client.post("/api/v1/sessions/import", content=_zip(_valid())), 401, "unauthenticated"
+        await app.client.post("/api/v1/session-imports", content=_zip(_valid())), 401, "unauthenticated"
     )

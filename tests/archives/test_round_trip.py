@@ -116,7 +116,7 @@ async def test_round_trip_into_another_duet(
     async with second_duet(settings, tmp_path) as other:
         headers = await other.api_key(await other.member("boss@other.test"))
         imported = await other.client.post(
-            "/api/v1/sessions/import", content=archive, headers={**headers, "Content-Type": "application/zip"}
+            "/api/v1/session-imports", content=archive, headers={**headers, "Content-Type": "application/zip"}
         )
         assert imported.status_code == 201, imported.text
         body = imported.json()

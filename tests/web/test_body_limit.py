@@ -131,3 +131,26 @@ async def test_bodies_within_the_limit_keep_their_connection(limited: Settings) 
             await stream.send(request)
             answer = await read_answer(stream)
             assert answer.status == 401 and "connection" not in answer.headers
+
+
+async def test_archive_imports_have_a_cap_of_their_own(limited: Settings) -> None:
+    """A session archive is larger than any other request: its path takes up to
+    DUET_MAX_ARCHIVE_BYTES, every other path stays at DUET_MAX_REQUEST_BYTES."""
+    settings = replace(limited, max_archive_bytes=4 * LIMIT)
+    within, beyond = b"x" * (2 * LIMIT), b"x" * (4 * LIMIT + 1)
+    async with (
+        live_app(settings) as app,
+        httpx.AsyncClient(base_url=app.base.replace("ws://", "http://")) as client,
+    ):
+        headers = {"content-type": "application/octet-stream"}
+        taken = await client.post(
+            "/api/v1/session-imports", content=within, headers=headers, timeout=DEADLINE
+        )
+        assert taken.status_code == 401  # read whole, then refused for want of an API key
+        refused = await client.post(
+            "/api/v1/session-imports", content=beyond, headers=headers, timeout=DEADLINE
+        )
+        assert refused.status_code == 413
+        assert refused.json()["error"]["message"] == f"request body is larger than {4 * LIMIT} bytes"
+        elsewhere = await client.post(PATH, content=within, headers=headers, timeout=DEADLINE)
+        assert_too_large(elsewhere.status_code, dict(elsewhere.headers), elsewhere.json())

@@ -1,5 +1,6 @@
 """/api/v1/sessions/{id}/recording: delete a finished session's recording (admins); export it as
-an archive; /api/v1/sessions/import: import one as a new ended session."""
+an archive; /api/v1/session-imports: import one as a new ended session (a path of its own: under
+/sessions/ it would shadow, and be shadowed by, /sessions/{id})."""
 
 from __future__ import annotations
 
@@ -23,11 +24,12 @@ DELETED: dict[int | str, dict[str, Any]] = {
     410: {"model": Problem, "description": "The session's recording was deleted."}
 }
 
-router = APIRouter(prefix="/api/v1/sessions", tags=["recordings"], responses=ERRORS)
+router = APIRouter(prefix="/api/v1", tags=["recordings"], responses=ERRORS)
+IMPORT_PATH = "/api/v1/session-imports"
 
 
 @router.delete(
-    "/{session_id}/recording",
+    "/sessions/{session_id}/recording",
     summary="Delete a finished session's recording for good (admins); answers the audit record",
     responses=NOT_FOUND | NOT_ENDED,
 )
@@ -38,7 +40,7 @@ async def delete_recording(
 
 
 @router.get(
-    "/{session_id}/recording/archive",
+    "/sessions/{session_id}/recording/archive",
     summary="Export a finished session's recording as one zip archive (docs/archives.md)",
     responses=NOT_FOUND
     | NOT_ENDED
@@ -58,10 +60,10 @@ async def export_recording(session_id: SessionId, principal: ApiPrincipal, svc: 
 
 
 @router.post(
-    "/import",
+    IMPORT_PATH.removeprefix("/api/v1"),
     status_code=status.HTTP_201_CREATED,
     summary="Import a session archive as a new ended session of your organization",
-    responses={413: {"model": Problem, "description": "The archive is larger than this server takes."}},
+    responses={413: {"model": Problem, "description": "The archive is larger than DUET_MAX_ARCHIVE_BYTES."}},
     openapi_extra={
         "requestBody": {
             "required": True,
