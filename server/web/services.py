@@ -115,7 +115,7 @@ async def running_services(settings: Settings, *, migrate: bool = True) -> Async
         accounts = AccountService(
             SqlAccountRepository(db), login_ttl=timedelta(hours=settings.login_ttl_hours), access=revoker
         )
-        yield Services(
+        services = Services(
             settings=settings,
             db=db,
             accounts=accounts,
@@ -139,3 +139,5 @@ async def running_services(settings: Settings, *, migrate: bool = True) -> Async
             sockets=sockets,
             revoker=revoker,
         )
+        control.ends_sessions_with(services)  # `session.end` on the control channel
+        yield services
