@@ -23,10 +23,10 @@ class ControlMember:
     role: Role
     can_run: bool
     can_chat: bool
-    org_id: str = ""
-    can_note: bool = False
-    can_signal: bool = False
-    can_end: bool = False
+    can_note: bool
+    can_signal: bool
+    can_end: bool  # end the session (interviewers of a live session)
+    org_id: str
 
 
 @dataclass(eq=False)
