@@ -66,6 +66,14 @@ async def test_chat_with_unread_count_and_notes_for_interviewers_only(browser: B
     await expect(message.locator(".who")).to_have_text("Grace")
     await expect(message.locator("time")).to_have_count(1)
     await expect(ada.get_by_test_id("chat-unread")).to_be_hidden()  # her pane is open, in front
+    # with the pane open but the window in the background, messages are counted too
+    await grace.evaluate(
+        "() => { document.hasFocus = () => false; window.dispatchEvent(new Event('blur')); }"
+    )
+    await say(ada, "still there?")
+    await expect(grace.get_by_test_id("chat-unread")).to_have_text("1")
+    await grace.evaluate("() => { delete document.hasFocus; window.dispatchEvent(new Event('focus')); }")
+    await expect(grace.get_by_test_id("chat-unread")).to_be_hidden()
 
     # a private note, and the facts Grace's browser reports: only Ada's page shows them
     note = ada.get_by_role("textbox", name="Private note")
