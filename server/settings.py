@@ -86,8 +86,10 @@ class Settings:
     control_max_message_bytes: int = 64 * 1024
     control_messages_per_second: float = 50.0  # per connection, any message
     control_message_burst: int = 200
-    control_chat_per_minute: float = 30.0  # per participant
+    control_chat_per_minute: float = 30.0  # chat and notes, per participant
     control_chat_burst: int = 10
+    control_signals_per_minute: float = 120.0  # pastes, focus, visibility: per participant
+    control_signal_burst: int = 30
     control_commands_per_second: float = 5.0  # runs, terminals, stop, resize: per participant
     control_command_burst: int = 20
     control_input_bytes_per_second: float = 64 * 1024  # run stdin and terminal keys, per participant

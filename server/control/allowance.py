@@ -11,8 +11,12 @@ from server.channels.limits import TokenBucket
 from server.control.commands import (
     Chat,
     Command,
+    FocusSignal,
+    Note,
+    PasteSignal,
     RunStdin,
     TerminalInput,
+    VisibilitySignal,
 )
 from server.settings import Settings
 
@@ -26,11 +30,14 @@ class Allowance:
     chat: TokenBucket
     commands: TokenBucket
     input_bytes: TokenBucket
+    signals: TokenBucket
 
     def refusal(self, message: Command) -> str | None:
         """None when ``message`` is within the allowance (and spends it), else why not."""
-        if isinstance(message, Chat):
-            return None if self.chat.take() else "you are sending chat messages too fast: wait a moment"
+        if isinstance(message, Chat | Note):  # what a person types: one allowance
+            return None if self.chat.take() else "you are sending messages too fast: wait a moment"
+        if isinstance(message, PasteSignal | FocusSignal | VisibilitySignal):
+            return None if self.signals.take() else "too many signals: wait a moment"
         if isinstance(message, RunStdin | TerminalInput):
             if self.input_bytes.take(len(message.data)):
                 return None
@@ -51,6 +58,7 @@ class Allowances:
                 chat=TokenBucket(s.control_chat_per_minute / 60, s.control_chat_burst),
                 commands=TokenBucket(s.control_commands_per_second, s.control_command_burst),
                 input_bytes=TokenBucket(s.control_input_bytes_per_second, s.control_input_byte_burst),
+                signals=TokenBucket(s.control_signals_per_minute / 60, s.control_signal_burst),
             )
             self._kept[participant_id] = allowance
             if len(self._kept) > KEPT:

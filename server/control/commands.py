@@ -60,8 +60,65 @@ class Chat(_Command):
     text: str = Field(min_length=1, max_length=4000)
 
 
+class Note(_Command):
+    """A private note: interviewers only; only those who see private things ever receive it."""
+
+    type: Literal["note"]
+    text: str = Field(min_length=1, max_length=8000)
+
+
+#: The largest paste a signal may report (characters); a larger number is refused, not clamped.
+MAX_PASTE_CHARS = 10**7
+
+
+class PasteSignal(_Command):
+    """Text pasted into the editor: how much, and whether it came from outside the editor (it
+    differs from the last copy or cut inside it)."""
+
+    type: Literal["signal"]
+    kind: Literal["paste"]
+    chars: int = Field(ge=0, le=MAX_PASTE_CHARS)
+    external: bool
+
+
+class FocusSignal(_Command):
+    """The pad's window lost or regained the focus."""
+
+    type: Literal["signal"]
+    kind: Literal["focus"]
+    state: Literal["lost", "regained"]
+
+
+class VisibilitySignal(_Command):
+    """The pad's tab was hidden or shown again."""
+
+    type: Literal["signal"]
+    kind: Literal["visibility"]
+    state: Literal["hidden", "visible"]
+
+
+#: What the browser reports of itself: facts for the interviewers, never verdicts.
+Signal = Annotated[PasteSignal | FocusSignal | VisibilitySignal, Field(discriminator="kind")]
+
+
+class SessionEnd(_Command):
+    """End the session for everyone: interviewers only."""
+
+    type: Literal["session.end"]
+
+
 Command = Annotated[
-    RunStart | RunStdin | RunStop | TerminalOpen | TerminalInput | TerminalResize | TerminalClose | Chat,
+    RunStart
+    | RunStdin
+    | RunStop
+    | TerminalOpen
+    | TerminalInput
+    | TerminalResize
+    | TerminalClose
+    | Chat
+    | Note
+    | Signal
+    | SessionEnd,
     Field(discriminator="type"),
 ]
 COMMAND: TypeAdapter[Command] = TypeAdapter(Command)

@@ -55,6 +55,32 @@ class ChatPosted(_Event):
     text: str
 
 
+class NotePosted(_Event):
+    """An interviewer's private note: delivered only to those whose role sees private things."""
+
+    type: Literal["note"] = "note"
+    sender: str = Field(alias="from", description="the author's display name, from the server")
+    text: str
+
+
+class SignalRaised(_Event):
+    """What a participant's browser reported (a paste, the window's focus, the tab hidden): a
+    fact for the interviewers, never a verdict; delivered only to those who see private things."""
+
+    type: Literal["signal"] = "signal"
+    participant: str = Field(description="who it is about (participant id)")
+    sender: str = Field(alias="from", description="their display name, from the server")
+    role: str
+    kind: Literal["paste", "focus", "visibility"]
+    chars: int | None = Field(default=None, description="paste: how many characters")
+    external: bool | None = Field(
+        default=None, description="paste: the text was not the last copied or cut inside the editor"
+    )
+    state: Literal["lost", "regained", "hidden", "visible"] | None = Field(
+        default=None, description="focus: lost/regained; visibility: hidden/visible"
+    )
+
+
 class RunQueued(_Event):
     type: Literal["run.queued"] = "run.queued"
     run_id: str
@@ -68,6 +94,15 @@ class RunStarted(_Event):
     mode: Mode
     file: str
     language: str
+
+
+class RunFiles(_Event):
+    """The exact files a run got, as the server took them from the document: recorded, never
+    sent (participants have the document)."""
+
+    type: Literal["run.files"] = "run.files"
+    run_id: str
+    files: dict[str, str]
 
 
 class RunOutput(_Event):
@@ -138,22 +173,32 @@ Recorded = Annotated[
     | RunOutput
     | RunFinished
     | ChatPosted
+    | NotePosted
+    | SignalRaised
     | TerminalOpened
     | TerminalTyped
     | TerminalOutput
     | TerminalClosed,
     Field(discriminator="type"),
 ]
-RECORDED: tuple[str, ...] = (
+#: The kinds of ``Recorded``, the ones a joiner's history holds.
+HISTORY: tuple[str, ...] = (
     "run.started",
     "run.output",
     "run.finished",
     "chat",
+    "note",
+    "signal",
     "terminal.opened",
     "terminal.input",
     "terminal.output",
     "terminal.closed",
 )
+#: Events only participants whose role sees private things ever receive (sessions.roles.sees_private),
+#: live, from another node, or in their history.
+PRIVATE: frozenset[str] = frozenset({"note", "signal"})
+#: Every control event recorded in the session's log: the history's, and the run's files.
+RECORDED: tuple[str, ...] = (*HISTORY, "run.files")
 RECORDED_EVENT: TypeAdapter[Recorded] = TypeAdapter(Recorded)
 
 
@@ -172,8 +217,11 @@ ControlEvent = Annotated[
     | Ping
     | ErrorNotice
     | ChatPosted
+    | NotePosted
+    | SignalRaised
     | RunQueued
     | RunStarted
+    | RunFiles
     | RunOutput
     | RunFinished
     | TerminalOpened

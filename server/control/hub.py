@@ -25,7 +25,7 @@ import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 import anyio
 from anyio.abc import TaskGroup
@@ -41,28 +41,36 @@ from server.control.commands import (
     BadCommand,
     Chat,
     Command,
+    FocusSignal,
+    Note,
+    PasteSignal,
     RunStart,
     RunStdin,
     RunStop,
+    SessionEnd,
     TerminalClose,
     TerminalInput,
     TerminalOpen,
     TerminalResize,
+    VisibilitySignal,
     parse,
 )
 from server.control.delivery import ControlDelivery, encode
 from server.control.events import (
-    RECORDED,
+    HISTORY,
+    PRIVATE,
     RECORDED_EVENT,
     ChatPosted,
     ControlEvent,
     ErrorNotice,
     Hello,
+    NotePosted,
     Ping,
     Recorded,
     RunFinished,
     RunStarted,
     SessionEnded,
+    SignalRaised,
     TerminalClosed,
     TerminalOpened,
     You,
@@ -75,6 +83,7 @@ from server.recording.budget import RecordingBudget
 from server.recording.events import now_ms
 from server.recording.log import RecordingLog
 from server.recording.writer import EventWriter
+from server.sessions.roles import sees_private
 from server.settings import Settings
 from server.sync.rooms import RoomRegistry
 
@@ -92,6 +101,14 @@ LOST_SECONDS = 10.0
 LOST_JITTER_SECONDS = 2.0
 RUN_LOST = "the server running this program stopped before it finished; run it again"
 TERMINAL_LOST = "the server holding this terminal stopped"
+UNSTORED = "the server could not save this message; send it again"
+
+
+class SessionEnder(Protocol):
+    """Ends a session the way the REST API does (web/services.py: the session service, then every
+    node's rooms and channels, guests' sockets closed, ``session.ended`` recorded)."""
+
+    async def end_session(self, session_id: str, *, org_id: str) -> object: ...
 
 
 class ControlHub:
@@ -109,7 +126,9 @@ class ControlHub:
         self._fanout = fanout
         self._settings = settings
         self._delivery = ControlDelivery(writer, fanout, budget)
-        self._runs = ControlRuns(executor, rooms, self._delivery)
+        self._runs = ControlRuns(
+            executor, rooms, self._delivery, max_files_bytes=settings.sync_max_document_bytes
+        )
         self._terminals = ControlTerminals(
             executor,
             rooms,
@@ -122,9 +141,14 @@ class ControlHub:
             ),
         )
         self._allowances = Allowances(settings)
+        self._ender: SessionEnder | None = None
         self._channels: dict[str, SessionChannel] = {}
         self._tg: TaskGroup | None = None
         self._patience = LOST_SECONDS + random.uniform(0, LOST_JITTER_SECONDS)
+
+    def ends_sessions_with(self, ender: SessionEnder) -> None:
+        """How ``session.end`` ends a session (the composition root plugs in its services)."""
+        self._ender = ender
 
     @property
     def alive(self) -> bool:
@@ -245,7 +269,8 @@ class ControlHub:
             await self._fanout.unsubscribe(channel.session_id, CONTROL)
 
     async def _hello(self, channel: SessionChannel, member: ControlMember) -> str:
-        events = await self._recording.read_latest(channel.session_id, kinds=RECORDED, limit=HISTORY_EVENTS)
+        kinds = HISTORY if sees_private(member.role) else tuple(k for k in HISTORY if k not in PRIVATE)
+        events = await self._recording.read_latest(channel.session_id, kinds=kinds, limit=HISTORY_EVENTS)
         history: list[Recorded] = []
         size = 0
         for event in reversed(events):  # newest first, until the history is large enough
@@ -272,18 +297,16 @@ class ControlHub:
 
     def _handle(self, channel: SessionChannel, member: ControlMember, message: Command) -> str | None:
         """Apply one command; returns an error for the sender, or None."""
-        if isinstance(message, Chat):
-            if not member.can_chat or channel.ended:
-                return "you cannot chat in this session"
-        elif not member.can_run or channel.ended:
-            return "your role cannot run code in this session"
+        denied = self._denied(channel, member, message)
+        if denied is not None:
+            return denied
         refusal = self._allowances.of(member.participant_id).refusal(message)
         if refusal is not None:
             return refusal
-        if isinstance(message, Chat):
-            event = ChatPosted(sender=member.name, role=member.role.value, text=message.text)
-            if not self._delivery.emit_within_budget(channel, event, author=member.participant_id):
-                return "this session's chat is over its recording allowance: wait a moment"
+        if isinstance(message, Chat | Note | PasteSignal | FocusSignal | VisibilitySignal):
+            return self._post(channel, member, message)
+        if isinstance(message, SessionEnd):
+            self._spawn(channel, member, self._end, channel, member)
             return None
         if isinstance(message, RunStart):
             if channel.active_run is not None:
@@ -303,6 +326,65 @@ class ControlHub:
         if not self._act(channel, member, message):  # the run or terminal lives on another node
             self._route(channel, member, message)
         return None
+
+    @staticmethod
+    def _denied(channel: SessionChannel, member: ControlMember, message: Command) -> str | None:
+        """The role check of every command (the member's rights were fixed at connection, from
+        the session's state then; ``channel.ended`` is the end since)."""
+        if isinstance(message, Chat):
+            allowed, why = member.can_chat, "you cannot chat in this session"
+        elif isinstance(message, Note):
+            allowed, why = member.can_note, "only interviewers write notes in a live session"
+        elif isinstance(message, PasteSignal | FocusSignal | VisibilitySignal):
+            allowed, why = member.can_signal, "you cannot send signals in this session"
+        elif isinstance(message, SessionEnd):
+            allowed, why = member.can_end, "only interviewers end a live session"
+        else:
+            allowed, why = member.can_run, "your role cannot run code in this session"
+        return None if allowed and not channel.ended else why
+
+    def _post(
+        self,
+        channel: SessionChannel,
+        member: ControlMember,
+        message: Chat | Note | PasteSignal | FocusSignal | VisibilitySignal,
+    ) -> str | None:
+        """Chat, a note or a signal: recorded, then delivered (notes and signals only to those
+        who see private things); its sender is told if it could not be stored."""
+        event: ChatPosted | NotePosted | SignalRaised
+        if isinstance(message, Chat):
+            event = ChatPosted(sender=member.name, role=member.role.value, text=message.text)
+        elif isinstance(message, Note):
+            event = NotePosted(sender=member.name, text=message.text)
+        else:
+            event = SignalRaised(
+                participant=member.participant_id,
+                sender=member.name,
+                role=member.role.value,
+                kind=message.kind,
+                chars=message.chars if isinstance(message, PasteSignal) else None,
+                external=message.external if isinstance(message, PasteSignal) else None,
+                state=None if isinstance(message, PasteSignal) else message.state,
+            )
+
+        def unstored() -> None:
+            self._delivery.to_participant(
+                channel, member.participant_id, ErrorNotice(message=UNSTORED, request=message.type)
+            )
+
+        if not self._delivery.emit_within_budget(
+            channel, event, author=member.participant_id, unstored=unstored
+        ):
+            return "this session is over its recording allowance: wait a moment"
+        return None
+
+    async def _end(self, channel: SessionChannel, member: ControlMember) -> None:
+        """``session.end``: the session ends as through the REST API, for every node."""
+        if self._ender is None:
+            raise RuntimeError("the control hub cannot end sessions: no ender plugged in")
+        # what was said before the end reaches everyone before the guests' sockets close
+        await self._delivery.settled()
+        await self._ender.end_session(channel.session_id, org_id=member.org_id)
 
     def _act(self, channel: SessionChannel, member: ControlMember | None, message: Command) -> bool:
         """Apply a command to this node's run or terminal; False if it is not here."""

@@ -14,7 +14,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream
 
 from server.control.commands import RunStart
 from server.control.delivery import ControlDelivery
-from server.control.events import RunFinished, RunOutput, RunQueued, RunStarted, RunSummary
+from server.control.events import RunFiles, RunFinished, RunOutput, RunQueued, RunStarted, RunSummary
 from server.control.session import ControlMember, LocalRun, SessionChannel
 from server.errors import DuetError, InvalidInput
 from server.exec.executor import ExecutionRequest, Executor
@@ -25,10 +25,15 @@ logger = logging.getLogger(__name__)
 
 
 class ControlRuns:
-    def __init__(self, executor: Executor, rooms: RoomRegistry, delivery: ControlDelivery) -> None:
+    def __init__(
+        self, executor: Executor, rooms: RoomRegistry, delivery: ControlDelivery, *, max_files_bytes: int
+    ) -> None:
+        """``max_files_bytes``: the most a run's files may hold (the document's own cap; the
+        recorded ``run.files`` is bounded by it)."""
         self._executor = executor
         self._rooms = rooms
         self._delivery = delivery
+        self._max_files_bytes = max_files_bytes
 
     async def run(
         self,
@@ -54,6 +59,11 @@ class ControlRuns:
         finished = RunFinished(run_id=run.run_id)
         try:
             request, entry = await self._request(channel.session_id, message)
+            # what the run got, exactly, recorded before it starts (a playback shows the code run)
+            files = {path: data.decode() for path, data in request.files.items()}
+            await self._delivery.record_waiting(
+                channel, RunFiles(run_id=run.run_id, files=files), author=member.participant_id
+            )
             started = RunStarted(
                 run_id=run.run_id, by=member.name, mode=message.mode, file=entry, language=request.language
             )
@@ -87,6 +97,8 @@ class ControlRuns:
             raise InvalidInput(f"there is no file {entry!r} to run")
         language = self._executor.catalogue.get(meta.get(f"lang:{entry}", ""))
         encoded = {path: text.encode() for path, text in files.items()}
+        if sum(len(path.encode()) + len(data) for path, data in encoded.items()) > self._max_files_bytes:
+            raise InvalidInput("the files are larger than a document may be")
         encoded[language.source_file] = encoded[entry]  # the entry file is what the language runs
         return (
             ExecutionRequest(

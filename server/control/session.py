@@ -10,6 +10,7 @@ import anyio
 from anyio.streams.memory import MemoryObjectSendStream
 
 from server.channels.outbox import Outbox
+from server.control.ordering import InOrder
 from server.exec.sandbox import Terminal
 from server.sessions.roles import Role
 
@@ -22,6 +23,10 @@ class ControlMember:
     role: Role
     can_run: bool
     can_chat: bool
+    can_note: bool
+    can_signal: bool
+    can_end: bool  # end the session (interviewers of a live session)
+    org_id: str
 
 
 @dataclass(eq=False)
@@ -58,6 +63,8 @@ class SessionChannel:
     terminal_heard: float = 0.0
     #: Runs known to be over: a late word of them (the recording, a beat) does not bring them back.
     runs_over: deque[str] = field(default_factory=lambda: deque(maxlen=64))
+    #: This node's events, each delivered once recorded, in the order they were sent.
+    line: InOrder = field(default_factory=InOrder)
 
     def run_going(self, run_id: str) -> None:
         """Some node runs ``run_id`` (it started, or its node says it still runs it)."""

@@ -56,3 +56,15 @@ def can_join(role: Role, state: SessionState) -> bool:
 def can_control_session(role: Role) -> bool:
     """End the session, rotate links, see everyone's integrity signals."""
     return role is Role.INTERVIEWER
+
+
+def can_note(role: Role, state: SessionState) -> bool:
+    """Private notes during the live session: interviewers (reviewers never join live sessions,
+    and an ended session takes no more notes)."""
+    return state is not SessionState.ENDED and sees_private(role) and role is not Role.REVIEWER
+
+
+def can_signal(role: Role, state: SessionState) -> bool:
+    """Integrity signals (a paste, the window's focus, the tab hidden) come from any participant
+    of a live session; reviewers only ever see ended ones."""
+    return state is not SessionState.ENDED and role is not Role.REVIEWER

@@ -127,7 +127,7 @@ async def running_services(settings: Settings, *, migrate: bool = True) -> Async
         accounts = AccountService(
             SqlAccountRepository(db), login_ttl=timedelta(hours=settings.login_ttl_hours), access=revoker
         )
-        yield Services(
+        services = Services(
             settings=settings,
             db=db,
             accounts=accounts,
@@ -155,3 +155,5 @@ async def running_services(settings: Settings, *, migrate: bool = True) -> Async
             eraser=RecordingEraser(SqlRecordingEraser(db)),
             archives=ArchiveService(SqlArchiveStore(db), max_document_bytes=settings.sync_max_document_bytes),
         )
+        control.ends_sessions_with(services)  # `session.end` on the control channel
+        yield services

@@ -33,4 +33,7 @@ def test_every_event_and_command_type_is_declared_once() -> None:
         "terminal.resize",
         "terminal.close",
         "chat",
+        "note",
+        "signal",
+        "session.end",
     }

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from server.sessions.lifecycle import SessionState
-from server.sessions.roles import Role, can_edit, can_join, can_run, sees_private
+from server.sessions.roles import Role, can_edit, can_join, can_note, can_run, can_signal, sees_private
 
 
 @pytest.mark.parametrize("state", list(SessionState))
@@ -22,3 +22,11 @@ def test_reviewers_join_finished_sessions_only() -> None:
     assert not can_join(Role.REVIEWER, SessionState.LIVE)
     assert can_join(Role.REVIEWER, SessionState.ENDED)
     assert all(can_join(r, SessionState.LIVE) for r in Role if r is not Role.REVIEWER)
+
+
+@pytest.mark.parametrize("state", list(SessionState))
+def test_notes_are_interviewers_and_signals_everyones_but_reviewers_while_live(state: SessionState) -> None:
+    live = state is not SessionState.ENDED
+    assert {r for r in Role if can_note(r, state)} == ({Role.INTERVIEWER} if live else set())
+    expected = {Role.INTERVIEWER, Role.CANDIDATE, Role.OBSERVER} if live else set()
+    assert {r for r in Role if can_signal(r, state)} == expected

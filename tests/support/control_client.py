@@ -18,6 +18,7 @@ class ControlClient:
     def __init__(self, ws: ClientConnection) -> None:
         self.ws = ws
         self.events: list[dict[str, Any]] = []
+        self.frames: list[str | bytes] = []  # every frame as it arrived, for tests that read bytes
         self.arrived = anyio.Event()
         self.closed: ConnectionClosed | None = None
 
@@ -27,6 +28,7 @@ class ControlClient:
     async def run(self) -> None:
         try:
             async for frame in self.ws:
+                self.frames.append(frame)
                 self.events.append(json.loads(frame))
                 self.arrived.set()
         except ConnectionClosed as exc:

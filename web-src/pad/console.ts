@@ -1,7 +1,8 @@
 // The run console under the editor: Run, Run tests, Stop, streamed output, stdin, status, terminal.
 
 import type { PadConfig } from "./config";
-import { type ChannelEvent, ControlChannel } from "./control";
+import type { ChannelEvent, ControlChannel } from "./control";
+import { element } from "./dom";
 import type { RunFinished } from "./protocol";
 import { SharedTerminal } from "./terminal";
 
@@ -15,21 +16,15 @@ const STATUS_TEXT: Record<string, string> = {
   internal_error: "internal error",
 };
 
-function element<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Record<string, string> = {},
-  text = "",
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
-  if (text) node.textContent = text;
-  return node;
-}
+/** Commands whose refusals their own pane shows (or, for the browser's signals, nobody). */
+const ANSWERED_ELSEWHERE = new Set(["chat", "note", "signal", "session.end"]);
 
-export function mountConsole(root: HTMLElement, config: PadConfig, activeFile: () => string | null): void {
-  const channel = new ControlChannel(
-    `${config.wsBase}/sessions/${config.sessionId}/events?token=${encodeURIComponent(config.token)}`,
-  );
+export function mountConsole(
+  root: HTMLElement,
+  config: PadConfig,
+  channel: ControlChannel,
+  activeFile: () => string | null,
+): void {
   const bar = element("div", { class: "console-bar" });
   const run = element("button", { type: "button", class: "primary small", "data-testid": "run" }, "Run");
   const test = element("button", { type: "button", class: "small", "data-testid": "run-tests" }, "Run tests");
@@ -135,7 +130,7 @@ export function mountConsole(root: HTMLElement, config: PadConfig, activeFile: (
         finished(event);
         break;
       case "error":
-        if (!replay) append(`\n${event.message}\n`, "console-error");
+        if (!replay && !ANSWERED_ELSEWHERE.has(event.request ?? "")) append(`\n${event.message}\n`, "console-error");
         break;
       case "session.ended":
         config.canEdit = false;
@@ -149,7 +144,7 @@ export function mountConsole(root: HTMLElement, config: PadConfig, activeFile: (
       case "terminal.closed":
         if (!replay) terminal.handle(event);
         break;
-      default: // chat, pings, what the terminal was typed (recorded only), a lost connection
+      default: // chat, notes, signals, pings, what the terminal was typed (recorded only), a lost connection
         break;
     }
     refresh();
@@ -177,5 +172,4 @@ export function mountConsole(root: HTMLElement, config: PadConfig, activeFile: (
   consoleTab.addEventListener("click", () => select(false));
   terminalTab.addEventListener("click", () => select(true));
   refresh();
-  channel.start();
 }

@@ -30,7 +30,7 @@ import type { Awareness } from "y-protocols/awareness";
 import * as Y from "yjs";
 import { languageById } from "./languages";
 
-function baseExtensions(editable: boolean): Extension[] {
+function baseExtensions(): Extension[] {
   return [
     lineNumbers(),
     highlightActiveLineGutter(),
@@ -57,7 +57,6 @@ function baseExtensions(editable: boolean): Extension[] {
       ...yUndoManagerKeymap,
       indentWithTab,
     ]),
-    EditorState.readOnly.of(!editable),
     EditorView.contentAttributes.of({ "aria-label": "Code editor" }),
   ];
 }
@@ -65,14 +64,24 @@ function baseExtensions(editable: boolean): Extension[] {
 export class PadEditor {
   readonly view: EditorView;
   private readonly language = new Compartment();
+  private readonly access = new Compartment();
   private readonly undoManagers = new Map<Y.Text, Y.UndoManager>();
 
   constructor(
     parent: HTMLElement,
     private readonly awareness: Awareness,
-    private readonly editable: boolean,
+    private editable: boolean,
   ) {
-    this.view = new EditorView({ parent, state: EditorState.create({ extensions: baseExtensions(false) }) });
+    this.view = new EditorView({
+      parent,
+      state: EditorState.create({ extensions: [baseExtensions(), EditorState.readOnly.of(true)] }),
+    });
+  }
+
+  /** No more edits from here (the session ended): the server refuses them already. */
+  lock(): void {
+    this.editable = false;
+    this.view.dispatch({ effects: this.access.reconfigure(EditorState.readOnly.of(true)) });
   }
 
   /** Show ``text`` (one file) with its language; undo only ever undoes your own edits. */
@@ -86,7 +95,8 @@ export class PadEditor {
       EditorState.create({
         doc: text.toString(),
         extensions: [
-          baseExtensions(this.editable),
+          baseExtensions(),
+          this.access.of(EditorState.readOnly.of(!this.editable)),
           this.language.of(languageById(languageId).support()),
           yCollab(text, this.awareness, { undoManager }),
         ],

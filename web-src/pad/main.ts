@@ -1,16 +1,22 @@
-// The pad: a shared CodeMirror editor over Yjs, with files, languages, cursors and presence.
+// The pad: a shared CodeMirror editor over Yjs, with files, languages, cursors and presence; the
+// session's control channel beside it (console, chat, interviewers' notes, the session's end).
 
 import { WebsocketProvider } from "y-websocket";
 import * as Y from "yjs";
+import { mountChat } from "./chat";
 import { colorsFor } from "./colors";
 import { readConfig } from "./config";
 import { watchConnection } from "./connection";
 import { mountConsole } from "./console";
+import { ControlChannel } from "./control";
 import { PadEditor } from "./editor";
+import { mountEnding } from "./ending";
 import { SharedFiles } from "./files";
 import { LANGUAGES, languageForPath } from "./languages";
+import { mountNotes } from "./notes";
 import { checkPath } from "./paths";
 import { renderParticipants } from "./presence";
+import { sendSignals } from "./signals";
 
 function byId<T extends HTMLElement>(id: string): T {
   const element = document.getElementById(id);
@@ -52,13 +58,6 @@ const editor = new PadEditor(byId("editor"), awareness, config.canEdit);
 watchConnection(provider, byId("connection"));
 for (const language of LANGUAGES) {
   languageSelect.append(new Option(language.label, language.id));
-}
-if (!config.canEdit) {
-  for (const control of root.querySelectorAll<HTMLInputElement | HTMLButtonElement | HTMLSelectElement>(
-    "#new-file input, #new-file button, #rename-file input, #rename-file button, #delete-file, #language-select",
-  )) {
-    control.disabled = true;
-  }
 }
 
 let active: string | null = null;
@@ -164,4 +163,34 @@ provider.once("sync", () => {
   root.dataset.ready = "true";
 });
 
-mountConsole(byId("console-root"), config, () => active);
+const channel = new ControlChannel(
+  `${config.wsBase}/sessions/${config.sessionId}/events?token=${encodeURIComponent(config.token)}`,
+);
+mountConsole(byId("console-root"), config, channel, () => active);
+const chat = mountChat(byId("chat-root"), config, channel);
+const notesRoot = document.getElementById("notes-root"); // interviewers' (and reviewers') pages only
+const notes = notesRoot === null ? null : mountNotes(notesRoot, channel);
+const stopSignals = config.ended || config.role === "reviewer" ? null : sendSignals(byId("editor"), channel);
+const lockEditing = (): void => {
+  for (const control of root.querySelectorAll<HTMLInputElement | HTMLButtonElement | HTMLSelectElement>(
+    "#new-file input, #new-file button, #rename-file input, #rename-file button, #delete-file, #language-select",
+  )) {
+    control.disabled = true;
+  }
+};
+if (!config.canEdit) lockEditing();
+mountEnding(config, channel, () => {
+  editor.lock();
+  lockEditing();
+  chat.close();
+  notes?.close();
+  stopSignals?.();
+});
+channel.on((event) => {
+  if (event.type === "refused") {
+    chat.close();
+    notes?.close();
+    stopSignals?.();
+  }
+});
+channel.start();

@@ -26,6 +26,13 @@ export interface ErrorNotice {
   request: string | null;
 }
 
+/** The pad's window lost or regained the focus. */
+export interface FocusSignal {
+  type: "signal";
+  kind: "focus";
+  state: "lost" | "regained";
+}
+
 /** The first event on every connection. */
 export interface Hello {
   /** server time (ms) the event was sent */
@@ -35,7 +42,31 @@ export interface Hello {
   active_run: string | null;
   terminal_open: boolean;
   /** the session's last recorded events, oldest first */
-  history: (RunStarted | RunOutput | RunFinished | ChatPosted | TerminalOpened | TerminalTyped | TerminalOutput | TerminalClosed)[];
+  history: (RunStarted | RunOutput | RunFinished | ChatPosted | NotePosted | SignalRaised | TerminalOpened | TerminalTyped | TerminalOutput | TerminalClosed)[];
+}
+
+/** A private note: interviewers only; only those who see private things ever receive it. */
+export interface Note {
+  type: "note";
+  text: string;
+}
+
+/** An interviewer's private note: delivered only to those whose role sees private things. */
+export interface NotePosted {
+  /** server time (ms) the event was sent */
+  ts: number;
+  type: "note";
+  /** the author's display name, from the server */
+  from: string;
+  text: string;
+}
+
+/** Text pasted into the editor: how much, and whether it came from outside the editor (it differs from the last copy or cut inside it). */
+export interface PasteSignal {
+  type: "signal";
+  kind: "paste";
+  chars: number;
+  external: boolean;
 }
 
 /** Sent on a quiet connection, so clients do not time out. */
@@ -43,6 +74,15 @@ export interface Ping {
   /** server time (ms) the event was sent */
   ts: number;
   type: "ping";
+}
+
+/** The exact files a run got, as the server took them from the document: recorded, never sent (participants have the document). */
+export interface RunFiles {
+  /** server time (ms) the event was sent */
+  ts: number;
+  type: "run.files";
+  run_id: string;
+  files: Record<string, string>;
 }
 
 /** However a run ends: with its ``result``, or with an ``error`` when it could not run. */
@@ -118,10 +158,34 @@ export interface RunSummary {
   tests: TestOutcome[] | null;
 }
 
+/** End the session for everyone: interviewers only. */
+export interface SessionEnd {
+  type: "session.end";
+}
+
 export interface SessionEnded {
   /** server time (ms) the event was sent */
   ts: number;
   type: "session.ended";
+}
+
+/** What a participant's browser reported (a paste, the window's focus, the tab hidden): a fact for the interviewers, never a verdict; delivered only to those who see private things. */
+export interface SignalRaised {
+  /** server time (ms) the event was sent */
+  ts: number;
+  type: "signal";
+  /** who it is about (participant id) */
+  participant: string;
+  /** their display name, from the server */
+  from: string;
+  role: string;
+  kind: "paste" | "focus" | "visibility";
+  /** paste: how many characters */
+  chars: number | null;
+  /** paste: the text was not the last copied or cut inside the editor */
+  external: boolean | null;
+  /** focus: lost/regained; visibility: hidden/visible */
+  state: "lost" | "regained" | "hidden" | "visible" | null;
 }
 
 export interface TerminalClose {
@@ -186,6 +250,13 @@ export interface TestOutcome {
   duration_ms: number | null;
 }
 
+/** The pad's tab was hidden or shown again. */
+export interface VisibilitySignal {
+  type: "signal";
+  kind: "visibility";
+  state: "hidden" | "visible";
+}
+
 export interface You {
   participant: string;
   name: string;
@@ -194,7 +265,7 @@ export interface You {
 }
 
 /** Every event the server sends on the control channel. */
-export type ControlEvent = Hello | Ping | ErrorNotice | ChatPosted | RunQueued | RunStarted | RunOutput | RunFinished | TerminalOpened | TerminalTyped | TerminalOutput | TerminalClosed | SessionEnded;
+export type ControlEvent = Hello | Ping | ErrorNotice | ChatPosted | NotePosted | SignalRaised | RunQueued | RunStarted | RunFiles | RunOutput | RunFinished | TerminalOpened | TerminalTyped | TerminalOutput | TerminalClosed | SessionEnded;
 
 /** Every command the server takes on the control channel. */
-export type Command = RunStart | RunStdin | RunStop | TerminalOpen | TerminalInput | TerminalResize | TerminalClose | Chat;
+export type Command = RunStart | RunStdin | RunStop | TerminalOpen | TerminalInput | TerminalResize | TerminalClose | Chat | Note | PasteSignal | FocusSignal | VisibilitySignal | SessionEnd;

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from server.control.session import ControlMember
 from server.sessions import Credential
-from server.sessions.roles import can_chat, can_run
+from server.sessions.lifecycle import SessionState
+from server.sessions.roles import can_chat, can_control_session, can_note, can_run, can_signal
 from server.web.services import Services
 from server.web.ws.socket import LiveSocket, TextTransport
 
@@ -22,5 +23,9 @@ async def control_endpoint(services: Services, socket: LiveSocket, credential: C
         role=participant.role,
         can_run=can_run(participant.role, session.state),
         can_chat=can_chat(participant.role, session.state),
+        org_id=session.org_id,
+        can_note=can_note(participant.role, session.state),
+        can_signal=can_signal(participant.role, session.state),
+        can_end=can_control_session(participant.role) and session.state is not SessionState.ENDED,
     )
     await services.control.serve(TextTransport(socket), member)
