@@ -54,6 +54,7 @@ class Outbox(Generic[F]):
         self._max_queue_bytes = max_queue_bytes
         self._full_pending: set[str] = set()
         self._paused = False
+        self._held = False
         self._last_sent = time.monotonic()
         self._done = anyio.Event()
         self.close_request: CloseRequest | None = None
@@ -63,10 +64,25 @@ class Outbox(Generic[F]):
     def queued_bytes(self) -> int:
         return self._queued_bytes
 
+    def hold(self) -> None:
+        """Queue what is sent from now on until ``release``: a connection whose first frame is
+        built after it joined (the control channel's hello) gets that frame first."""
+        self._held = True
+
+    def release(self, first: F) -> None:
+        """Send ``first``, then what was queued while held."""
+        self._held = False
+        if self.close_request is not None:
+            return
+        if self._enqueue(first, None):
+            self._queue.rotate(1)  # to the front
+        if not self._paused:
+            self._resume()
+
     def send(self, frame: F) -> None:
         if self.close_request is not None:
             return
-        if self._paused or self._queue:
+        if self._paused or self._held or self._queue:
             self._enqueue(frame, None)
             return
         self._write(frame)
@@ -79,7 +95,7 @@ class Outbox(Generic[F]):
         frame = make()
         if frame is None:
             return
-        if self._paused or self._queue:
+        if self._paused or self._held or self._queue:
             if self._enqueue(frame, kind):
                 self._full_pending.add(kind)
             return
@@ -123,7 +139,7 @@ class Outbox(Generic[F]):
 
     def _resume(self) -> None:
         self._paused = False
-        while self._queue and not self._paused and not self._done.is_set():
+        while self._queue and not self._paused and not self._held and not self._done.is_set():
             frame, kind = self._queue.popleft()
             self._queued_bytes -= frame_size(frame) + FRAME_OVERHEAD
             if kind is not None:

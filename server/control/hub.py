@@ -178,10 +178,11 @@ class ControlHub:
         """Serve one participant's control websocket until it closes."""
         channel = await self._channel(member.session_id)
         outbox: Outbox[str] = Outbox(transport, max_queue_bytes=self._settings.control_send_queue_bytes)
+        outbox.hold()  # events while the history is read wait: the hello goes first
         channel.join(member, outbox)
         close: CloseRequest | None = None
         try:
-            outbox.send(await self._hello(channel, member))
+            outbox.release(await self._hello(channel, member))
             budget = TokenBucket(
                 self._settings.control_messages_per_second, self._settings.control_message_burst
             )

@@ -109,3 +109,28 @@ async def test_run_raises_the_close_a_handler_asked_for() -> None:
     with anyio.fail_after(5), pytest.raises(CloseRequest) as raised:
         await outbox.run(60.0, b"keepalive")
     assert raised.value.code == 4429 and transport.closed == (4429, "too many messages: slow down")
+
+
+def test_a_held_outbox_sends_the_released_frame_first_then_what_waited() -> None:
+    transport = RecordingTransport()
+    outbox = Outbox(transport, max_queue_bytes=10_000)
+    outbox.hold()
+    outbox.send(b"live 1")
+    transport.resume()  # the peer reading does not end the hold
+    outbox.send(b"live 2")
+    assert transport.sent == []
+    outbox.release(b"hello")
+    outbox.send(b"live 3")
+    assert transport.sent == [b"hello", b"live 1", b"live 2", b"live 3"]
+
+
+def test_a_release_while_the_peer_does_not_read_still_puts_its_frame_first() -> None:
+    transport = RecordingTransport()
+    outbox = Outbox(transport, max_queue_bytes=10_000)
+    outbox.hold()
+    outbox.send(b"live")
+    transport.pause()
+    outbox.release(b"hello")
+    assert transport.sent == []
+    transport.resume()
+    assert transport.sent == [b"hello", b"live"]

@@ -1,11 +1,10 @@
 // The session's control channel (/sessions/{id}/events): JSON events in, commands out, reconnecting.
 // The message types are generated from the server's models (protocol.ts).
 //
-// Each connection's listeners see its `hello` first, then each event once: the server may send
-// a live event just before the hello (it joined the session's channel while reading the history),
-// and an event may be both in the hello's history and sent live (recorded, then delivered). The
-// history holds the recorded events exactly as they were sent, so a live one equal to one of them
-// is the same event.
+// Each connection's listeners see its `hello` first (the server holds live events until it is
+// sent), then each event once: an event may be both in the hello's history and sent live (it is
+// recorded, then delivered; on another node, delivered later still). The history holds the
+// recorded events exactly as they were sent, so a live one equal to one of them is the same event.
 
 import type { Command, ControlEvent } from "./protocol";
 
@@ -22,7 +21,6 @@ export class ControlChannel {
   private listeners: Listener[] = [];
   private retry = 0;
   private stopped = false;
-  private early: ControlEvent[] | null = null; // this connection's events before its hello
   private replayed = new Set<string>(); // the hello's history, for a while after it
   private forget: number | undefined;
 
@@ -57,7 +55,6 @@ export class ControlChannel {
     this.socket = socket;
     socket.addEventListener("open", () => {
       this.retry = 0;
-      this.early = [];
     });
     socket.addEventListener("message", (message) => {
       const event = JSON.parse(String(message.data)) as ControlEvent; // the server's own models
@@ -67,11 +64,6 @@ export class ControlChannel {
         window.clearTimeout(this.forget);
         this.forget = window.setTimeout(() => this.replayed.clear(), REPLAYED_MS);
         this.dispatch(event);
-        const early = this.early ?? [];
-        this.early = null;
-        for (const held of early) this.live(held);
-      } else if (this.early !== null) {
-        this.early.push(event);
       } else {
         this.live(event);
       }
