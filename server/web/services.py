@@ -18,6 +18,7 @@ from server.errors import Forbidden, Unauthenticated
 from server.exec.dispatch.choice import open_runner
 from server.exec.executor import Executor, limits_from
 from server.exec.runtime.languages import load_catalogue
+from server.playback.service import PlaybackService
 from server.recording.budget import RecordingBudget
 from server.recording.writer import EventWriter
 from server.sessions.models import Session
@@ -27,6 +28,7 @@ from server.settings import Settings
 from server.store.account_repository import SqlAccountRepository
 from server.store.database import Database
 from server.store.migrate import upgrade
+from server.store.playback_repository import SqlPlaybackStore
 from server.store.recording_repository import SqlRecordingLog
 from server.store.session_repository import SqlSessionRepository
 from server.sync.rooms import RoomRegistry
@@ -51,6 +53,7 @@ class Services:
     control: ControlHub
     sockets: LiveSockets
     revoker: AccessRevoker
+    playback: PlaybackService
 
     async def end_session(self, session_id: str, *, org_id: str) -> Session:
         """End a session: its room becomes read-only and nobody runs code on any node; its
@@ -58,6 +61,7 @@ class Services:
         session = await self.sessions.end(session_id, org_id=org_id)
         self.sync.session_ended(session.id)
         self.control.session_ended(session.id)
+        self.playback.session_ended(session)
         return session
 
 
@@ -112,6 +116,7 @@ async def running_services(settings: Settings, *, migrate: bool = True) -> Async
         control = await stack.enter_async_context(
             ControlHub(executor, rooms, events, recording, fanout, settings, budget).running()
         )
+        playback = await stack.enter_async_context(PlaybackService(SqlPlaybackStore(db)).running())
         accounts = AccountService(
             SqlAccountRepository(db), login_ttl=timedelta(hours=settings.login_ttl_hours), access=revoker
         )
@@ -138,4 +143,5 @@ async def running_services(settings: Settings, *, migrate: bool = True) -> Async
             control=control,
             sockets=sockets,
             revoker=revoker,
+            playback=playback,
         )
