@@ -32,7 +32,7 @@ async def test_timeline_markers_participants_and_active_spans(settings: Settings
             org_id=org.id, title="Pairs", language="python", created_by=None
         )
         recorded = record_session(
-            session.id, start_ms=T0, updates=400, duration_ms=100_000, idle_every=200, idle_ms=120_000
+            session.id, start_ms=T0, updates=400, duration_ms=100_000, idle_every=250, idle_ms=120_000
         )
         a, b = recorded.participants[0], recorded.participants[1]
         end = recorded.updates[-1][0]

@@ -13,6 +13,9 @@ from pycrdt import Doc, Map, Text
 from server.recording.events import EventKind, NewEvent
 from server.sync.seed import FILES, META, seed_update
 
+#: Characters a generated file grows to before edits start cutting it back.
+MAX_FILE = 3_000
+
 
 @dataclass
 class Recorded:
@@ -49,10 +52,15 @@ def record_session(
     ids = [f"{seed:04x}{i:04x}aa" for i in range(participants)]
     out.participants = ids
     docs: list[Doc[Any]] = []
+    sent: list[bytes] = []
+    subscriptions: list[Any] = []
     for index, pid in enumerate(ids):
         doc: Doc[Any] = Doc(client_id=1000 + index)
         doc.apply_update(seed_bytes)
         docs.append(doc)
+        # each transaction's own update, as a Yjs client sends it (a diff against the state
+        # vector would carry the whole delete set every time)
+        subscriptions.append(doc.observe(lambda event, sink=sent: sink.append(event.update)))
         role = "interviewer" if index == 0 else "candidate"
         out.events.append(
             _event(
@@ -66,13 +74,15 @@ def record_session(
     step = max(1, duration_ms // max(1, updates))
     ts = start_ms + 2
     last_cursor = [0] * participants
-    for n in range(updates):
+    cursors: dict[tuple[int, str], int] = {}
+    n = -1
+    while len(out.updates) <= updates:  # the seed, then ``updates`` edits
+        n += 1
         ts += rng.randint(1, 2 * step - 1) if step > 1 else 1
         if idle_every and n and n % idle_every == 0:
             ts += idle_ms
         who = rng.randrange(participants)
         doc = docs[who]
-        before = doc.get_state()
         files = doc.get(FILES, type=Map)
         meta = doc.get(META, type=Map)
         roll = rng.random()
@@ -87,20 +97,32 @@ def record_session(
                     del files[path]
                     meta.pop(f"lang:{path}", None)
             else:
+                # typing where one's cursor is (a jump now and then), backspace, or a cut when
+                # the file grows long: files stay the size of an interview's
                 path = rng.choice(sorted(files.keys()))
                 text = files[path]
                 length = len(text)
-                if roll < 0.3 and length > 3:
-                    at = rng.randrange(length - 1)
-                    del text[at : min(length, at + rng.randint(1, 3))]
+                at = min(cursors.get((who, path), length), length)
+                if rng.random() < 0.05:
+                    at = rng.randint(0, length)
+                if length > MAX_FILE and at > 60:
+                    del text[at - 60 : at]
+                    at -= 60
+                elif roll < 0.25 and at > 0:
+                    del text[at - 1 : at]
+                    at -= 1
                 else:
-                    text.insert(
-                        rng.randint(0, length), rng.choice(["a", "b", "x = 1\n", " ", "()", "z", "\n"])
-                    )
-        update = doc.get_update(before)
+                    piece = rng.choice(["a", "b", "x = 1\n", " ", "()", "z", "\n", "if x:\n    "])
+                    text.insert(at, piece)
+                    at += len(piece)
+                cursors[(who, path)] = at
+        if not sent:  # the edit changed nothing (no file to delete)
+            continue
+        update = sent[-1]
         for other in docs:
             if other is not doc:
                 other.apply_update(update)
+        sent.clear()
         out.events.append(_event(session_id, EventKind.DOC_UPDATE, ts, ids[who], update))
         out.updates.append((ts, update))
         if ts - last_cursor[who] >= 250:
