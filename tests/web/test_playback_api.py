@@ -123,10 +123,15 @@ async def test_guests_are_refused_at_every_door(app: AppHarness, role: Role) -> 
     admission = await app.services.sessions.join(links[role], display_name="guest")
     app.client.cookies.set(participant_cookie(session_id), admission.token)
     try:
-        for path in _paths(f"/s/{session_id}", end):
+        for path in [*_paths(f"/s/{session_id}", end), f"/s/{session_id}/playback"]:
             refused = await _get(app, path)
             assert refused.status_code == 403, path
             assert refused.json()["error"]["code"] == "forbidden"
+        # the session ends: their access ended with it, and playback still refuses them
+        org = await app.services.accounts.default_organization()
+        await app.services.end_session(session_id, org_id=org.id)
+        for path in [*_paths(f"/s/{session_id}", end), f"/s/{session_id}/playback"]:
+            assert (await _get(app, path)).status_code == 403, path
         # their token is no API key
         for path in _paths(f"/api/v1/sessions/{session_id}", end):
             answer = await app.client.get(path, headers={"Authorization": f"Bearer {admission.token}"})

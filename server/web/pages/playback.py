@@ -7,12 +7,23 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
 
 from server.accounts.models import Principal
 from server.errors import DuetError, Forbidden, Unauthenticated
 from server.playback.model import EventPage, PlaybackState, Timeline
-from server.web.api.playback import MAX_MS, After, Limit, Moment, events_of, state_of, timeline_of
+from server.web.api.playback import (
+    MAX_MS,
+    After,
+    Limit,
+    Moment,
+    events_of,
+    playback_session,
+    state_of,
+    timeline_of,
+)
 from server.web.auth import OptionalPagePrincipal, ServicesDep, participant_cookie
+from server.web.pages.rendering import render
 from server.web.services import Services
 
 router = APIRouter(include_in_schema=False)
@@ -26,11 +37,21 @@ async def viewer(request: Request, svc: Services, principal: Principal | None, s
     if token:
         try:
             await svc.sessions.authenticate(session_id, token)
-        except DuetError:
+        except Forbidden:  # a guest of this session whose access ended (the session did)
             pass
-        else:
-            raise Forbidden("playback is for the members of the session's organization")
+        except DuetError:  # not a token of this session at all
+            raise Unauthenticated("please sign in") from None
+        raise Forbidden("playback is for the members of the session's organization")
     raise Unauthenticated("please sign in")
+
+
+@router.get("/s/{session_id}/playback")
+async def page(
+    request: Request, session_id: str, svc: ServicesDep, principal: OptionalPagePrincipal
+) -> Response:
+    who = await viewer(request, svc, principal, session_id)
+    session = await playback_session(svc, who, session_id)
+    return render(request, svc, "playback.html", {"session": session}, principal=who)
 
 
 @router.get("/s/{session_id}/playback/timeline")
