@@ -19,7 +19,7 @@ from pycrdt import Doc
 
 from server.playback.store import PlaybackStore
 from server.recording.events import EventKind, now_ms
-from server.recording.seek_points import SeekPoint
+from server.recording.playback import SeekPoint
 
 EVERY_UPDATES = 500
 EVERY_MS = 30_000

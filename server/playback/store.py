@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from server.recording.events import Event
-from server.recording.seek_points import SeekPoint
+from server.recording.playback import Bucket, SeekPoint
 
 
 class PlaybackStore(Protocol):
@@ -48,17 +48,7 @@ class PlaybackStore(Protocol):
         newest first)."""
         ...
 
-    async def activity(
-        self, session_id: str, *, bucket_ms: int, kinds: Sequence[str]
-    ) -> Sequence[tuple[int, int]]:
-        """(bucket, events) for each ``bucket_ms`` of session time holding events of ``kinds``
-        (bucket = ts_ms // bucket_ms), in time order."""
-        ...
-
-    async def count(self, session_id: str, *, kind: str) -> int:
-        """How many events of ``kind`` the session has."""
-        ...
-
-    async def bounds(self, session_id: str) -> tuple[int, int] | None:
-        """The first and last ``ts_ms`` of the session's events (None: no events)."""
+    async def activity(self, session_id: str, *, bucket_ms: int) -> Sequence[Bucket]:
+        """The session's events counted per ``bucket_ms`` of session time (buckets holding
+        none are left out), in time order: one pass over the session's events."""
         ...

@@ -2,7 +2,7 @@
 
 Markers come from the sparse events (never the edits or cursor moves): joins and leaves, runs
 (one marker from start to finish, with its status and test counts), chat, interviewers' notes,
-large pastes, lost focus and hidden tabs, the terminal, the end. Activity is counted per second
+large pastes, lost focus and hidden tabs, the terminal, the end. Activity is counted per 5 s
 from every event but cursor moves (awareness is renewed every 15 s even when nobody moves);
 seconds closer than ``IDLE_GAP_MS`` join one active span, and the player compresses the rest.
 """
@@ -19,7 +19,7 @@ from server.recording.events import Event, EventKind
 from server.sessions.models import Session
 
 IDLE_GAP_MS = 20_000
-BUCKET_MS = 1_000
+BUCKET_MS = 5_000
 MAX_MARKER_EVENTS = 20_000
 LARGE_PASTE_CHARS = 200
 MAX_TEXT = 2_000
@@ -35,16 +35,6 @@ MARKER_KINDS = (
     "signal",
     "terminal.opened",
     "terminal.closed",
-)
-ACTIVE_KINDS = (
-    EventKind.DOC_UPDATE,
-    "run.started",
-    "run.output",
-    "run.finished",
-    "chat",
-    "note",
-    "terminal.input",
-    "terminal.output",
 )
 
 
@@ -81,8 +71,7 @@ async def timeline(store: PlaybackStore, session: Session) -> Timeline:
     events = await store.window(session.id, kinds=MARKER_KINDS, after_id=0, limit=MAX_MARKER_EVENTS + 1)
     truncated = len(events) > MAX_MARKER_EVENTS
     events = events[:MAX_MARKER_EVENTS]
-    buckets = await store.activity(session.id, bucket_ms=BUCKET_MS, kinds=ACTIVE_KINDS)
-    bounds = await store.bounds(session.id)
+    buckets = await store.activity(session.id, bucket_ms=BUCKET_MS)
     participants: dict[str, PlaybackParticipant] = {}
     markers: list[Marker] = []
     runs: dict[str, int] = {}  # run id -> index of its marker
@@ -91,15 +80,17 @@ async def timeline(store: PlaybackStore, session: Session) -> Timeline:
         marker = _marker(event, data, participants, runs, markers)
         if marker is not None:
             markers.append(marker)
-    updates = await store.count(session.id, kind=EventKind.DOC_UPDATE)
     spans: list[list[int]] = []
-    for bucket, _count in buckets:
-        start = bucket * BUCKET_MS
-        if spans and start - spans[-1][1] < IDLE_GAP_MS:
-            spans[-1][1] = start + BUCKET_MS
+    for bucket in buckets:
+        if bucket.events == bucket.cursor_moves:
+            continue  # cursor moves only: idle
+        # a bucket's bounds include its cursor moves: close enough for where activity was
+        if spans and bucket.first_ms - spans[-1][1] < IDLE_GAP_MS:
+            spans[-1][1] = bucket.last_ms
         else:
-            spans.append([start, start + BUCKET_MS])
-    start_ms, end_ms = bounds if bounds is not None else (0, 0)
+            spans.append([bucket.first_ms, bucket.last_ms])
+    start_ms = buckets[0].first_ms if buckets else 0
+    end_ms = buckets[-1].last_ms if buckets else 0
     return Timeline(
         session=facts(session),
         start_ms=start_ms,
@@ -108,7 +99,7 @@ async def timeline(store: PlaybackStore, session: Session) -> Timeline:
         markers=markers,
         active_spans=spans,
         idle_gap_ms=IDLE_GAP_MS,
-        updates=updates,
+        updates=sum(bucket.updates for bucket in buckets),
         truncated=truncated,
     )
 

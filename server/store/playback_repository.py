@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import text
 
 from server.recording.events import Event, EventKind
-from server.recording.seek_points import SeekPoint
+from server.recording.playback import Bucket, SeekPoint
 from server.store.database import Database
 from server.store.recording_tables import SPARSE_KINDS
 
@@ -102,27 +102,12 @@ class SqlPlaybackStore:
         rows = await self._db.fetch(sql, [*parameters, limit])
         return [Event(*row) for row in rows]
 
-    async def activity(
-        self, session_id: str, *, bucket_ms: int, kinds: Sequence[str]
-    ) -> Sequence[tuple[int, int]]:
+    async def activity(self, session_id: str, *, bucket_ms: int) -> Sequence[Bucket]:
         rows = await self._db.fetch(
-            f"SELECT ts_ms / {int(bucket_ms)} AS bucket, count(*) FROM session_events"
-            f" WHERE session_id = ? AND kind IN ({','.join('?' * len(kinds))})"
-            " GROUP BY bucket ORDER BY bucket",
-            [session_id, *[str(k) for k in kinds]],
+            f"SELECT ts_ms / {int(bucket_ms)} AS bucket, count(*),"
+            " sum(CASE WHEN kind = 'doc.update' THEN 1 ELSE 0 END),"
+            " sum(CASE WHEN kind = 'awareness' THEN 1 ELSE 0 END), min(ts_ms), max(ts_ms)"
+            " FROM session_events WHERE session_id = ? GROUP BY bucket ORDER BY bucket",
+            [session_id],
         )
-        return [(int(bucket), int(count)) for bucket, count in rows]
-
-    async def count(self, session_id: str, *, kind: str) -> int:
-        rows = await self._db.fetch(
-            "SELECT count(*) FROM session_events WHERE session_id = ? AND kind = ?", [session_id, str(kind)]
-        )
-        return int(rows[0][0])
-
-    async def bounds(self, session_id: str) -> tuple[int, int] | None:
-        rows = await self._db.fetch(
-            "SELECT min(ts_ms), max(ts_ms) FROM session_events WHERE session_id = ?", [session_id]
-        )
-        if not rows or rows[0][0] is None:
-            return None
-        return int(rows[0][0]), int(rows[0][1])
+        return [Bucket(*row) for row in rows]
