@@ -17,6 +17,7 @@ from typing import Any
 import anyio
 from pycrdt import Doc
 
+from server.playback.document import apply
 from server.playback.store import PlaybackStore
 from server.recording.events import EventKind, now_ms
 from server.recording.playback import SeekPoint
@@ -105,7 +106,7 @@ class SeekIndex:
                         break
                     if count and since_ts is not None and event.ts_ms - since_ts >= self._every_ms:
                         point()
-                    doc.apply_update(event.data)
+                    apply(doc, event.data, session_id=session_id, event_id=event.id)
                     upto, count = event.id, count + 1
                     max_ts = max(max_ts, event.ts_ms)
                     if since_ts is None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from pycrdt import Doc
 
-from server.playback.document import files_of, meta_value
+from server.playback.document import apply, files_of, meta_value
 from server.playback.model import (
     Console,
     ConsoleOutput,
@@ -53,7 +53,7 @@ async def document_at(store: PlaybackStore, session_id: str, t: int, upper: int 
         )
         with doc.transaction():
             for event in page:
-                doc.apply_update(event.data)
+                apply(doc, event.data, session_id=session_id, event_id=event.id)
         if len(page) < PAGE:
             return doc
         after = page[-1].id

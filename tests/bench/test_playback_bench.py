@@ -32,5 +32,6 @@ def test_quick_playback_benchmark_reports_both_databases() -> None:
     rows = [line for line in result.stdout.splitlines() if "(2,001) |" in line]
     assert [row.split("|")[1].strip() for row in rows] == ["SQLite", "PostgreSQL"], result.stdout
     assert not any("missed" in row for row in rows), result.stdout  # far within the targets
+    assert "the seek points take" in result.stdout
     assert "markers" in result.stdout
     assert (ROOT / "docs" / "benchmarks.md").read_text() == before  # quick mode never writes the page

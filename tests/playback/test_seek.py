@@ -12,7 +12,7 @@ from pycrdt import Doc, Map
 
 from server.playback.seek import SeekIndex
 from server.playback.state import state_at
-from server.recording.events import EventKind
+from server.recording.events import EventKind, NewEvent
 from server.settings import Settings
 from server.sync.seed import FILES
 from server.web.services import Services, running_services
@@ -136,3 +136,14 @@ async def test_the_state_at_any_moment_is_the_replayed_log(settings: Settings) -
         assert _files(final.update) == replay(recorded.updates, 10**15)
         assert final.main == "main.py" and final.active == "main.py"
         assert {f.language for f in final.files} == {"python"}
+
+
+async def test_an_update_that_does_not_decode_is_skipped(settings: Settings) -> None:
+    async with running_services(settings) as svc:
+        session_id, recorded = await _stored(svc, updates=80, duration_ms=20_000)
+        end = recorded.updates[-1][0]
+        await svc.recording.append([NewEvent(session_id, EventKind.DOC_UPDATE, b"\x00garbage", "x", end - 5)])
+        store = svc.playback.store
+        await SeekIndex(store, every_updates=30, margin_ms=0).extend(session_id, ended_ms=None)
+        for t in (end - 6, end - 5, end):
+            assert _files((await state_at(store, session_id, t)).update) == replay(recorded.updates, t)
