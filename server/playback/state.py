@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from pycrdt import Doc
 
 from server.playback.document import apply, files_of, meta_value
@@ -23,11 +26,13 @@ from server.playback.model import (
     ConsoleRun,
     ConsoleTerminal,
     Cursor,
+    FileState,
     PlaybackState,
 )
 from server.playback.store import PlaybackStore
 from server.playback.timeline import json_of
 from server.recording.events import Event, EventKind
+from server.recording.playback import SeekPoint
 
 SKEW_MS = 10_000
 #: y-protocols forgets a client whose awareness was not renewed for 30 s; so does playback.
@@ -40,45 +45,89 @@ MAX_TERMINAL_EVENTS = 1_000
 TERMINAL_KINDS = ("terminal.opened", "terminal.output", "terminal.closed")
 
 
-async def document_at(store: PlaybackStore, session_id: str, t: int, upper: int | None) -> Doc[Any]:
-    point = await store.point_at(session_id, t)
+@dataclass(frozen=True, slots=True)
+class _Document:
+    files: list[FileState]
+    main: str | None
+    active: str | None
+    update: str
+
+
+def _build(session_id: str, point: SeekPoint | None, tail: list[Event]) -> _Document:
+    """The document from a point and the updates after it: CPU only (pycrdt), run in a worker
+    thread so that decoding a large state never holds up the event loop's live sockets."""
     doc: Doc[Any] = Doc()
-    after = 0
     if point is not None:
         doc.apply_update(point.state)
-        after = point.upto_id
-    while True:
-        page = await store.window(
-            session_id, kinds=[EventKind.DOC_UPDATE], after_id=after, upto_id=upper, ts_to=t, limit=PAGE
-        )
-        with doc.transaction():
-            for event in page:
-                apply(doc, event.data, session_id=session_id, event_id=event.id)
-        if len(page) < PAGE:
-            return doc
-        after = page[-1].id
-
-
-async def state_at(store: PlaybackStore, session_id: str, t: int) -> PlaybackState:
-    upper = await store.id_after(session_id, t + SKEW_MS)
-    doc = await document_at(store, session_id, t, upper)
-    return PlaybackState(
-        t=t,
+    with doc.transaction():
+        for event in tail:
+            apply(doc, event.data, session_id=session_id, event_id=event.id)
+    return _Document(
         files=files_of(doc),
         main=meta_value(doc, "main"),
         active=meta_value(doc, "active"),
         update=base64.b64encode(doc.get_update()).decode(),
-        cursors=await cursors_at(store, session_id, t, upper),
-        console=Console(
-            run=await run_at(store, session_id, t, upper),
-            terminal=await terminal_at(store, session_id, t, upper),
-        ),
     )
 
 
-async def cursors_at(store: PlaybackStore, session_id: str, t: int, upper: int | None) -> list[Cursor]:
+async def _tail(store: PlaybackStore, session_id: str, after: int, t: int, upper: int | None) -> list[Event]:
+    tail: list[Event] = []
+    while True:
+        page = await store.window(
+            session_id, kinds=[EventKind.DOC_UPDATE], after_id=after, upto_id=upper, ts_to=t, limit=PAGE
+        )
+        tail += page
+        if len(page) < PAGE:
+            return tail
+        after = page[-1].id
+
+
+async def _gather(*calls: Callable[[], Awaitable[Any]]) -> list[Any]:
+    """Independent reads at once (each on its own connection on PostgreSQL)."""
+    results: list[Any] = [None] * len(calls)
+
+    async def run(index: int) -> None:
+        results[index] = await calls[index]()
+
+    try:
+        async with anyio.create_task_group() as tg:
+            for index in range(len(calls)):
+                tg.start_soon(run, index)
+    except ExceptionGroup as group:  # the first failure, as the caller would have seen it alone
+        raise group.exceptions[0] from None
+    return results
+
+
+async def state_at(store: PlaybackStore, session_id: str, t: int) -> PlaybackState:
+    point, upper, lower = await _gather(
+        lambda: store.point_at(session_id, t),
+        lambda: store.id_after(session_id, t + SKEW_MS),
+        lambda: store.id_at(session_id, t - AWARENESS_MS - SKEW_MS),
+    )
+    after = point.upto_id if point is not None else 0
+    tail, cursors, run, terminal = await _gather(
+        lambda: _tail(store, session_id, after, t, upper),
+        lambda: cursors_at(store, session_id, t, upper, lower),
+        lambda: run_at(store, session_id, t, upper),
+        lambda: terminal_at(store, session_id, t, upper),
+    )
+    document = await anyio.to_thread.run_sync(_build, session_id, point, tail)
+    return PlaybackState(
+        t=t,
+        files=document.files,
+        main=document.main,
+        active=document.active,
+        update=document.update,
+        cursors=cursors,
+        console=Console(run=run, terminal=terminal),
+    )
+
+
+async def cursors_at(
+    store: PlaybackStore, session_id: str, t: int, upper: int | None, lower: int
+) -> list[Cursor]:
+    """``lower``: the last point at ``t - AWARENESS_MS - SKEW_MS`` (0: none)."""
     since = t - AWARENESS_MS
-    lower = await store.id_at(session_id, since - SKEW_MS)
     events = await store.window(
         session_id,
         kinds=[EventKind.AWARENESS, EventKind.LEAVE],

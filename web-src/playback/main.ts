@@ -187,6 +187,7 @@ function render(): void {
     }),
   );
   consolePre.textContent = consoleText(moment.console);
+  consolePre.hidden = consolePre.textContent === "";
   terminalPre.hidden = moment.console.terminal === null;
   terminalPre.textContent = moment.console.terminal ?? "";
 }
