@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 #: Ended sessions waiting for their points; more are left to the first query.
 QUEUE = 256
+#: Documents built at once for states (the rest wait): each takes a core and its memory.
+BUILDS = 4
 
 
 def _ms(session: Session) -> int | None:
@@ -34,9 +36,11 @@ def _ms(session: Session) -> int | None:
 
 
 class PlaybackService:
-    def __init__(self, store: PlaybackStore, seek: SeekIndex | None = None) -> None:
+    def __init__(self, store: PlaybackStore, seek: SeekIndex | None = None, *, builds: int = BUILDS) -> None:
+        """Made inside the event loop (its limiter belongs to it)."""
         self.store = store
         self.seek = seek or SeekIndex(store)
+        self.builds = anyio.CapacityLimiter(builds)
         self._send: MemoryObjectSendStream[Session] | None = None
 
     async def timeline(self, session: Session) -> Timeline:
@@ -45,7 +49,7 @@ class PlaybackService:
 
     async def state(self, session: Session, t: int) -> PlaybackState:
         await self.seek.ensure(session.id, ended_ms=_ms(session))
-        return await state_at(self.store, session.id, t)
+        return await state_at(self.store, session.id, t, limiter=self.builds)
 
     async def events(
         self, session: Session, *, ts_from: int, ts_to: int, after: int, limit: int

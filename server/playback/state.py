@@ -98,7 +98,11 @@ async def _gather(*calls: Callable[[], Awaitable[Any]]) -> list[Any]:
     return results
 
 
-async def state_at(store: PlaybackStore, session_id: str, t: int) -> PlaybackState:
+async def state_at(
+    store: PlaybackStore, session_id: str, t: int, *, limiter: anyio.CapacityLimiter | None = None
+) -> PlaybackState:
+    """``limiter``: how many documents may be built at once (each holds a core and the
+    document's memory while it lasts); anyio's default thread limiter if None."""
     point, upper, lower = await _gather(
         lambda: store.point_at(session_id, t),
         lambda: store.id_after(session_id, t + SKEW_MS),
@@ -111,7 +115,7 @@ async def state_at(store: PlaybackStore, session_id: str, t: int) -> PlaybackSta
         lambda: run_at(store, session_id, t, upper),
         lambda: terminal_at(store, session_id, t, upper),
     )
-    document = await anyio.to_thread.run_sync(_build, session_id, point, tail)
+    document = await anyio.to_thread.run_sync(_build, session_id, point, tail, limiter=limiter)
     return PlaybackState(
         t=t,
         files=document.files,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 
+import anyio
 import pytest
 
 from server.playback.seek import SeekIndex
@@ -213,3 +214,34 @@ async def test_events_of_a_stretch_page_by_id_and_bound_their_size(settings: Set
                 assert base64.b64decode(shown.data) == stored.data
             else:
                 assert shown.data == json.loads(stored.data)
+
+
+async def test_states_wait_for_a_free_builder(settings: Settings) -> None:
+    async with running_services(settings) as svc:
+        org = await svc.accounts.default_organization()
+        session, _ = await svc.sessions.create(org_id=org.id, title="t", language="python", created_by=None)
+        recorded = record_session(session.id, start_ms=T0, updates=50, duration_ms=10_000)
+        await svc.recording.append(recorded.events)
+        end = recorded.updates[-1][0]
+        done = anyio.Event()
+
+        async def ask() -> None:
+            await svc.playback.state(session, end)
+            done.set()
+
+        limiter = svc.playback.builds
+        async with anyio.create_task_group() as tg:
+            held = [object() for _ in range(int(limiter.total_tokens))]
+            for token in held:
+                await limiter.acquire_on_behalf_of(token)  # every builder busy
+            tg.start_soon(ask)
+            with anyio.fail_after(30):  # until the state's build queues for a builder
+                while True:
+                    if limiter.statistics().tasks_waiting:
+                        break
+                    await anyio.sleep(0.01)
+            assert not done.is_set()  # the state waits for a builder...
+            for token in held:
+                limiter.release_on_behalf_of(token)
+            with anyio.fail_after(30):
+                await done.wait()  # ...and gets one as soon as one is free
