@@ -34,6 +34,10 @@ async def test_a_recorded_session_plays_seeks_links_and_diffs(browser: Browser, 
     grace = await guest_pad(browser, session.join["candidate"], "Grace")
     await type_at_end(grace, "first_line = 1\n")
     await expect(editor(ada)).to_contain_text("first_line")
+    # a cursor move of her own (typing at the very end leaves her cursor's relative position
+    # as it was, and the pad records a state that changed within 250 ms only at its next change)
+    await anyio.sleep(0.5)
+    await grace.keyboard.press("ArrowUp")
     await anyio.sleep(1.5)
     middle = time.time_ns() // 1_000_000  # the server's clock: the same host
     await anyio.sleep(1.5)
@@ -80,6 +84,23 @@ async def test_a_recorded_session_plays_seeks_links_and_diffs(browser: Browser, 
     await expect(root).to_have_attribute("data-t", str(middle))
     await expect(editor(ada)).to_contain_text("first_line")
     await expect(editor(ada)).not_to_contain_text("second_line")
+    # Grace's cursor where it was, named, in the colour the timeline gives her (the pad's)
+    await expect(ada.locator(".cm-ySelectionInfo", has_text="Grace")).to_have_count(1)
+    same_colour = await ada.evaluate(
+        """async () => {
+          const timeline = await (await fetch(location.pathname + '/timeline')).json();
+          const grace = timeline.participants.find((p) => p.name === 'Grace');
+          const probe = document.createElement('span');
+          probe.style.backgroundColor = grace.color;
+          document.body.append(probe);
+          const expected = getComputedStyle(probe).backgroundColor;
+          probe.remove();
+          const caret = [...document.querySelectorAll('.cm-ySelectionCaret')]
+            .find((c) => c.textContent.includes('Grace'));
+          return caret !== undefined && getComputedStyle(caret).backgroundColor === expected;
+        }"""
+    )
+    assert same_colour
     # the diff between that moment and the end
     start = int(await ada.evaluate("Number(document.querySelector('#playback-root').dataset.t)"))
     assert start == middle

@@ -41,5 +41,8 @@ export class ReplayEditor {
         extensions: [readOnlyExtensions(language), text ? yCollab(text, awareness) : []],
       }),
     );
+    // y-codemirror draws remote cursors when the awareness changes: tell it about those already there
+    const clients = [...awareness.getStates().keys()];
+    if (clients.length) awareness.emit("change", [{ added: clients, updated: [], removed: [] }, "playback"]);
   }
 }
