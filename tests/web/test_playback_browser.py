@@ -57,6 +57,10 @@ async def test_a_recorded_session_plays_seeks_links_and_diffs(browser: Browser, 
     await expect(ada.locator(".timeline-markers .marker[data-kind=join]")).to_have_count(2)
     await expect(ada.locator(".timeline-markers .marker[data-kind='session.ended']")).to_have_count(1)
     await expect(ada.locator("#marker-list")).to_contain_text("Grace joined")
+    await ada.get_by_label("Key events only").check()  # joins are not key events; the end is
+    await expect(ada.locator(".timeline-markers .marker[data-kind=join]")).to_have_count(0)
+    await expect(ada.locator(".timeline-markers .marker[data-kind='session.ended']")).to_have_count(1)
+    await ada.get_by_label("Key events only").uncheck()
     # at the start nothing is typed yet; the end key seeks to the end, where both lines are
     await expect(ada.get_by_test_id("active-file")).to_have_text("main.py")
     await expect(editor(ada)).not_to_contain_text("first_line")
