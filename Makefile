@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 export DUET_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export DUET_TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test setup-run setup-test venv venv-test web run-packages test-packages runtime docker-engine check format clean bench-exec bench-sync bench-recording bench-hostile bench-deps chaos chaos-packages
+.PHONY: run test setup-run setup-test venv venv-test web run-packages test-packages runtime docker-engine check format clean bench-exec bench-sync bench-recording bench-hostile bench-playback bench-deps chaos chaos-packages
 
 run: setup-run
 	$(VENV)/bin/duet serve
@@ -62,6 +62,10 @@ bench-sync: setup-test bench-deps
 # What full recording (cursors, joins) costs the live pad against recording the edits only.
 bench-recording: setup-test bench-deps
 	PYTHONPATH=. $(PY) -m bench.sync_bench --parts recording
+
+# Playback on a generated two-hour session, SQLite and PostgreSQL (DUET_TEST_DATABASE_URL).
+bench-playback: venv-test
+	PYTHONPATH=. $(PY) -m bench.playback_bench --postgres
 
 # Duet against itself before the hostile-participant checks: their cost, and what attacks cost.
 bench-hostile: setup-test bench-deps

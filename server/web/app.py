@@ -16,10 +16,12 @@ from server import __version__
 from server.settings import Settings
 from server.web import problems
 from server.web.api import audit, executions, health, recordings, scorecards
+from server.web.api import playback as playback_api
 from server.web.api import sessions as sessions_api
 from server.web.http_protocol import http_protocol
 from server.web.middleware import AccessLog, BodyLimit, SecurityHeaders
 from server.web.pages import account_settings, dashboard, join, login, pad
+from server.web.pages import playback as playback_pages
 from server.web.pages import scorecards as scorecard_pages
 from server.web.services import Services, running_services
 from server.web.ws.routes import LiveWebSocketProtocol
@@ -97,10 +99,12 @@ def create_app(settings: Settings, *, static_dir: Path = STATIC) -> FastAPI:
     app.include_router(scorecards.router)
     app.include_router(recordings.router)
     app.include_router(audit.router)
+    app.include_router(playback_api.router)
     app.include_router(login.router)
     app.include_router(dashboard.router)
     app.include_router(join.router)
     app.include_router(pad.router)
+    app.include_router(playback_pages.router)
     app.include_router(account_settings.router)
     app.include_router(scorecard_pages.router)
     static_dir.mkdir(parents=True, exist_ok=True)

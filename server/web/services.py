@@ -21,6 +21,7 @@ from server.errors import Forbidden, Unauthenticated
 from server.exec.dispatch.choice import open_runner
 from server.exec.executor import Executor, limits_from
 from server.exec.runtime.languages import load_catalogue
+from server.playback.service import PlaybackService
 from server.recording.budget import RecordingBudget
 from server.recording.writer import EventWriter
 from server.reviews.service import ReviewService
@@ -34,6 +35,7 @@ from server.store.audit_repository import SqlAuditLog
 from server.store.database import Database
 from server.store.erasure_repository import SqlRecordingEraser
 from server.store.migrate import upgrade
+from server.store.playback_repository import SqlPlaybackStore
 from server.store.recording_repository import SqlRecordingLog
 from server.store.review_repository import SqlScorecardRepository
 from server.store.session_repository import SqlSessionRepository
@@ -63,6 +65,7 @@ class Services:
     audit: AuditService
     eraser: RecordingEraser
     archives: ArchiveService
+    playback: PlaybackService
 
     async def end_session(self, session_id: str, *, org_id: str) -> Session:
         """End a session: its room becomes read-only and nobody runs code on any node; its
@@ -70,6 +73,7 @@ class Services:
         session = await self.sessions.end(session_id, org_id=org_id)
         self.sync.session_ended(session.id)
         self.control.session_ended(session.id)
+        self.playback.session_ended(session)
         return session
 
 
@@ -124,6 +128,7 @@ async def running_services(settings: Settings, *, migrate: bool = True) -> Async
         control = await stack.enter_async_context(
             ControlHub(executor, rooms, events, recording, fanout, settings, budget).running()
         )
+        playback = await stack.enter_async_context(PlaybackService(SqlPlaybackStore(db)).running())
         accounts = AccountService(
             SqlAccountRepository(db), login_ttl=timedelta(hours=settings.login_ttl_hours), access=revoker
         )
@@ -154,6 +159,7 @@ async def running_services(settings: Settings, *, migrate: bool = True) -> Async
             audit=AuditService(SqlAuditLog(db)),
             eraser=RecordingEraser(SqlRecordingEraser(db)),
             archives=ArchiveService(SqlArchiveStore(db), max_document_bytes=settings.sync_max_document_bytes),
+            playback=playback,
         )
         control.ends_sessions_with(services)  # `session.end` on the control channel
         yield services

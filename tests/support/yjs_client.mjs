@@ -56,6 +56,27 @@ lines.on("line", (line) => {
     provider.awareness.setLocalStateField("user", { name, color: "#30a14e" });
     provider.awareness.setLocalStateField("cursor", command.cursor);
     emit({ event: "awareness-set" });
+  } else if (command.op === "edit") {
+    // `count` random edits (inserts, deletes) at random places of `path`, `gapMs` apart
+    let left = command.count;
+    const step = () => {
+      if (left-- <= 0) return emit({ event: "edited" });
+      doc.transact(() => {
+        if (!files.has(command.path)) files.set(command.path, new Y.Text());
+        const target = files.get(command.path);
+        if (Math.random() < 0.3 && target.length > 2) {
+          const at = Math.floor(Math.random() * (target.length - 1));
+          target.delete(at, Math.min(target.length - at, 1 + Math.floor(Math.random() * 3)));
+        } else {
+          const at = Math.floor(Math.random() * (target.length + 1));
+          target.insert(at, `${name[0]}${Math.floor(Math.random() * 10)}`);
+        }
+      });
+      setTimeout(step, command.gapMs ?? 0);
+    };
+    step();
+  } else if (command.op === "files") {
+    emit({ event: "files", files: Object.fromEntries([...files.keys()].map((path) => [path, text(path)])) });
   } else if (command.op === "quit") {
     provider.destroy();
     process.exit(0);

@@ -1,0 +1,132 @@
+"""Seek points, built incrementally from the log: one every ``every_updates`` document updates or
+``every_ms`` of session time, so the state at any moment is one point plus a short tail.
+
+Building extends from the last stored point: its state, then the updates after it, in id order.
+A point only covers events older than ``margin_ms`` (ids are allocated before commit, so a
+younger event with a smaller id could still be in flight on another node; the rooms' snapshots
+follow the same rule, docs/sync.md); the rest is the tail every query replays. Two nodes may
+build at once: points are stored only if new, and any point is right by itself.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+from pycrdt import Doc
+
+from server.playback.document import apply
+from server.playback.store import PlaybackStore
+from server.recording.events import EventKind, now_ms
+from server.recording.playback import SeekPoint
+
+EVERY_UPDATES = 500
+EVERY_MS = 30_000
+MARGIN_MS = 60_000
+PAGE = 5_000
+SAVE_BATCH = 20
+#: A session is extended at most this often (seconds) by the queries; an ended one, once done.
+MIN_INTERVAL = 5.0
+REMEMBERED = 4096
+
+
+class SeekIndex:
+    def __init__(
+        self,
+        store: PlaybackStore,
+        *,
+        every_updates: int = EVERY_UPDATES,
+        every_ms: int = EVERY_MS,
+        margin_ms: int = MARGIN_MS,
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
+        self._store = store
+        self._every_updates = every_updates
+        self._every_ms = every_ms
+        self._margin_ms = margin_ms
+        self._clock = clock
+        self._locks: dict[str, anyio.Lock] = {}
+        self._extended: dict[str, float] = {}  # session -> monotonic time of the last extension
+        self._complete: set[str] = set()  # ended sessions whose every update is covered
+
+    async def ensure(self, session_id: str, *, ended_ms: int | None) -> None:
+        """Extend the session's points unless that was done moments ago (or is complete)."""
+        if session_id in self._complete:
+            return
+        last = self._extended.get(session_id)
+        if last is not None and time.monotonic() - last < MIN_INTERVAL:
+            return
+        await self.extend(session_id, ended_ms=ended_ms)
+
+    async def extend(self, session_id: str, *, ended_ms: int | None) -> int:
+        """Store the points due since the last one; returns how many. ``ended_ms``: when the
+        session ended, if it did (once that is past the margin, a last point covers the end)."""
+        lock = self._locks.setdefault(session_id, anyio.Lock())
+        try:
+            async with lock:
+                return await self._extend(session_id, ended_ms)
+        finally:
+            self._extended[session_id] = time.monotonic()
+            if len(self._extended) > REMEMBERED:
+                self._extended.clear()
+            if not lock.locked() and lock.statistics().tasks_waiting == 0:
+                self._locks.pop(session_id, None)
+
+    async def _extend(self, session_id: str, ended_ms: int | None) -> int:
+        horizon = self._clock() - self._margin_ms
+        last = await self._store.last_point(session_id)
+        doc: Doc[Any] = Doc()
+        if last is not None:
+            doc.apply_update(last.state)
+        after = last.upto_id if last is not None else 0
+        since_ts: int | None = last.ts_ms if last is not None else None
+        max_ts = last.ts_ms if last is not None else 0
+        upto = after
+        count = 0
+        saved = 0
+        points: list[SeekPoint] = []
+
+        def point() -> None:
+            nonlocal count, since_ts
+            points.append(SeekPoint(session_id, upto, max_ts, doc.get_update()))
+            count = 0
+            since_ts = max_ts
+
+        reached_horizon = False
+        while not reached_horizon:
+            page = await self._store.window(
+                session_id, kinds=[EventKind.DOC_UPDATE], after_id=after, limit=PAGE
+            )
+            with doc.transaction():
+                for event in page:
+                    if event.ts_ms >= horizon:
+                        reached_horizon = True
+                        break
+                    if count and since_ts is not None and event.ts_ms - since_ts >= self._every_ms:
+                        point()
+                    apply(doc, event.data, session_id=session_id, event_id=event.id)
+                    upto, count = event.id, count + 1
+                    max_ts = max(max_ts, event.ts_ms)
+                    if since_ts is None:
+                        since_ts = event.ts_ms
+                    if count >= self._every_updates:
+                        point()
+            if len(points) >= SAVE_BATCH:
+                await self._store.save_points(points)
+                saved, points = saved + len(points), []
+            if len(page) < PAGE:
+                break
+            after = page[-1].id
+        complete = ended_ms is not None and ended_ms < horizon and not reached_horizon
+        if complete and count:
+            point()
+        if points:
+            await self._store.save_points(points)
+            saved += len(points)
+        if complete:
+            self._complete.add(session_id)
+            if len(self._complete) > REMEMBERED:
+                self._complete.clear()
+        return saved
