@@ -50,7 +50,7 @@ async def test_a_reviewer_submits_then_sees_the_others(browser: Browser, site: S
         assert (await api.post(f"/api/v1/sessions/{session.id}/scorecards/mine/submit")).status_code == 200
 
     rita = await signed_in(browser, site, "rita@example.com")
-    await rita.goto(f"{site.server.url}/s/{session.id}/review")
+    await rita.goto(f"{site.server.url}/s/{session.id}/playback")
     root = rita.locator("#scorecard-root")
     await expect(root.get_by_role("heading", name="Your scorecard")).to_be_visible()
     await expect(root).to_contain_text("appear once you submit yours")
@@ -75,7 +75,7 @@ async def test_a_reviewer_submits_then_sees_the_others(browser: Browser, site: S
 
     # another reviewer who has not submitted still sees nobody's
     rob = await signed_in(browser, site, "rob@example.com")
-    await rob.goto(f"{site.server.url}/s/{session.id}/review")
+    await rob.goto(f"{site.server.url}/s/{session.id}/playback")
     await expect(rob.locator("#scorecard-root").get_by_role("button", name="Save draft")).to_be_visible()
     await expect(rob.locator("#scorecard-root")).not_to_contain_text("ADMIN-NOTE")
     await expect(rob.locator("#scorecard-root")).not_to_contain_text("Clear thinking")
@@ -89,5 +89,6 @@ async def test_a_candidate_cannot_reach_the_scorecard(browser: Browser, site: Si
     await candidate.get_by_role("button", name="Join session").click()
     response = await candidate.request.get(f"{site.server.url}/s/{session.id}/scorecards/mine")
     assert response.status == 401
-    page = await candidate.goto(f"{site.server.url}/s/{session.id}/review")
-    assert page is not None and "/login" in page.url
+    page = await candidate.goto(f"{site.server.url}/s/{session.id}/playback")  # the scorecard's page
+    assert page is not None and page.status == 403
+    assert await candidate.locator("#scorecard-root").count() == 0

@@ -9,13 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request
 from starlette.responses import JSONResponse, Response
 
-from server.reviews.rules import require_write
 from server.web import csrf
 from server.web.api.scorecard_schemas import ScorecardDraft
 from server.web.api.scorecards import everyone, my_scorecard, save_draft, submit
 from server.web.api.sessions import SessionId
 from server.web.auth import PagePrincipal, ServicesDep
-from server.web.pages.rendering import render
 from server.web.services import Services
 
 router = APIRouter(include_in_schema=False)
@@ -76,13 +74,3 @@ async def page_list(
 ) -> Response:
     cards = await everyone(svc, principal, session_id)
     return _json(request, svc, cards.model_dump(mode="json"))
-
-
-@router.get("/s/{session_id}/review")
-async def review_page(
-    request: Request, session_id: SessionId, principal: PagePrincipal, svc: ServicesDep
-) -> Response:
-    """The scorecard on a page of its own (the playback page carries it too)."""
-    session = await svc.sessions.get(session_id, org_id=principal.org_id)
-    require_write(principal.role, session.state)
-    return render(request, svc, "review.html", {"session": session}, principal=principal)
