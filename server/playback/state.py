@@ -55,7 +55,8 @@ class _Document:
 
 def _build(session_id: str, point: SeekPoint | None, tail: list[Event]) -> _Document:
     """The document from a point and the updates after it: CPU only (pycrdt), run in a worker
-    thread so that decoding a large state never holds up the event loop's live sockets."""
+    thread (pycrdt holds the GIL while it decodes, so this bounds how many run at once but does not
+    free the event loop: docs/playback.md)."""
     doc: Doc[Any] = Doc()
     if point is not None:
         doc.apply_update(point.state)
