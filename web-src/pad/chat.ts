@@ -5,7 +5,7 @@
 
 import type { PadConfig } from "./config";
 import type { ChannelEvent, ControlChannel } from "./control";
-import { clock, element, watched } from "./dom";
+import { clock, composer, element, watched } from "./dom";
 import type { ChatPosted } from "./protocol";
 
 const MAX_CHARS = 4000;
@@ -34,17 +34,16 @@ export function mountChat(root: HTMLElement, config: PadConfig, channel: Control
     "aria-live": "polite",
     "aria-label": "Chat messages",
   });
-  const form = element("form", { class: "pane-form", "aria-label": "Send a chat message" });
-  const input = element("textarea", {
-    rows: "2",
-    maxlength: String(MAX_CHARS),
-    "aria-label": "Chat message",
+  const box = composer({
+    formLabel: "Send a chat message",
+    inputLabel: "Chat message",
     placeholder: "Message everyone (Enter sends)",
+    button: "Send",
+    maxChars: MAX_CHARS,
+    offline: "Not connected: your message was not sent.",
+    send: (text) => channel.send({ type: "chat", text }),
   });
-  const send = element("button", { type: "submit", class: "small" }, "Send");
-  const problem = element("p", { class: "flash error small", role: "alert", hidden: "" });
-  form.append(input, send);
-  body.append(messages, form, problem);
+  body.append(messages, box.form, box.problem);
   root.append(heading, body);
 
   let count = 0;
@@ -76,38 +75,13 @@ export function mountChat(root: HTMLElement, config: PadConfig, channel: Control
       showUnread();
     }
   };
-  const fail = (message: string | null): void => {
-    problem.hidden = message === null;
-    problem.textContent = message ?? "";
-  };
-
   channel.on((event: ChannelEvent) => {
     if (event.type === "hello") {
       for (const past of event.history) if (past.type === "chat") show(past, false);
     } else if (event.type === "chat") {
       show(event, true);
     } else if (event.type === "error" && event.request === "chat") {
-      fail(event.message);
-    }
-  });
-  const submit = (): void => {
-    const text = input.value.trim();
-    if (!text) return;
-    if (!channel.send({ type: "chat", text })) {
-      fail("Not connected: your message was not sent.");
-      return;
-    }
-    fail(null);
-    input.value = "";
-  };
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    submit();
-  });
-  input.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-      event.preventDefault();
-      submit();
+      box.fail(event.message);
     }
   });
   toggle.addEventListener("click", () => {
@@ -117,15 +91,15 @@ export function mountChat(root: HTMLElement, config: PadConfig, channel: Control
     root.dataset.collapsed = String(!open);
     if (open) {
       caughtUp();
-      input.focus();
+      box.input.focus();
     }
   });
   window.addEventListener("focus", caughtUp);
   document.addEventListener("visibilitychange", caughtUp);
   return {
     close(): void {
-      input.disabled = send.disabled = true;
-      input.placeholder = "The chat is closed.";
+      box.input.disabled = box.button.disabled = true;
+      box.input.placeholder = "The chat is closed.";
     },
   };
 }

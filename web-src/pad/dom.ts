@@ -23,3 +23,60 @@ export function clock(ts: number): HTMLTimeElement {
 export function watched(): boolean {
   return !document.hidden && document.hasFocus();
 }
+
+export interface Composer {
+  form: HTMLFormElement;
+  input: HTMLTextAreaElement;
+  button: HTMLButtonElement;
+  problem: HTMLParagraphElement;
+  /** Show a problem under the form (null: clear it). */
+  fail(message: string | null): void;
+}
+
+/** A message box: a form with a textarea (Enter sends, Shift+Enter starts a new line), its button
+ * and the place its problems show. `send` returns false when the text could not go out. */
+export function composer(options: {
+  formLabel: string;
+  inputLabel: string;
+  placeholder: string;
+  button: string;
+  maxChars: number;
+  offline: string;
+  send: (text: string) => boolean;
+}): Composer {
+  const form = element("form", { class: "pane-form", "aria-label": options.formLabel });
+  const input = element("textarea", {
+    rows: "2",
+    maxlength: String(options.maxChars),
+    "aria-label": options.inputLabel,
+    placeholder: options.placeholder,
+  });
+  const button = element("button", { type: "submit", class: "small" }, options.button);
+  const problem = element("p", { class: "flash error small", role: "alert", hidden: "" });
+  form.append(input, button);
+  const fail = (message: string | null): void => {
+    problem.hidden = message === null;
+    problem.textContent = message ?? "";
+  };
+  const submit = (): void => {
+    const text = input.value.trim();
+    if (!text) return;
+    if (!options.send(text)) {
+      fail(options.offline);
+      return;
+    }
+    fail(null);
+    input.value = "";
+  };
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    submit();
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      submit();
+    }
+  });
+  return { form, input, button, problem, fail };
+}

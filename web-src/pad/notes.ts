@@ -3,7 +3,7 @@
 // pane exists only on interviewers' pages.
 
 import type { ChannelEvent, ControlChannel } from "./control";
-import { clock, element } from "./dom";
+import { clock, composer, element } from "./dom";
 import type { NotePosted, SignalRaised } from "./protocol";
 
 const MAX_CHARS = 8000;
@@ -38,17 +38,16 @@ export function mountNotes(root: HTMLElement, channel: ControlChannel): NotesPan
     "aria-live": "polite",
     "aria-label": "Notes and signals",
   });
-  const form = element("form", { class: "pane-form", "aria-label": "Write a private note" });
-  const input = element("textarea", {
-    rows: "2",
-    maxlength: String(MAX_CHARS),
-    "aria-label": "Private note",
+  const box = composer({
+    formLabel: "Write a private note",
+    inputLabel: "Private note",
     placeholder: "A note only interviewers see (Enter saves)",
+    button: "Save note",
+    maxChars: MAX_CHARS,
+    offline: "Not connected: your note was not saved.",
+    send: (text) => channel.send({ type: "note", text }),
   });
-  const save = element("button", { type: "submit", class: "small" }, "Save note");
-  const problem = element("p", { class: "flash error small", role: "alert", hidden: "" });
-  form.append(input, save);
-  root.append(heading, hint, list, form, problem);
+  root.append(heading, hint, list, box.form, box.problem);
 
   const seen = new Set<string>();
   const add = (event: NotePosted | SignalRaised): void => {
@@ -62,43 +61,19 @@ export function mountNotes(root: HTMLElement, channel: ControlChannel): NotesPan
     list.append(item);
     list.scrollTop = list.scrollHeight;
   };
-  const fail = (message: string | null): void => {
-    problem.hidden = message === null;
-    problem.textContent = message ?? "";
-  };
   channel.on((event: ChannelEvent) => {
     if (event.type === "hello") {
       for (const past of event.history) if (past.type === "note" || past.type === "signal") add(past);
     } else if (event.type === "note" || event.type === "signal") {
       add(event);
     } else if (event.type === "error" && event.request === "note") {
-      fail(event.message);
-    }
-  });
-  const submit = (): void => {
-    const text = input.value.trim();
-    if (!text) return;
-    if (!channel.send({ type: "note", text })) {
-      fail("Not connected: your note was not saved.");
-      return;
-    }
-    fail(null);
-    input.value = "";
-  };
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    submit();
-  });
-  input.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-      event.preventDefault();
-      submit();
+      box.fail(event.message);
     }
   });
   return {
     close(): void {
-      input.disabled = save.disabled = true;
-      input.placeholder = "The session has ended.";
+      box.input.disabled = box.button.disabled = true;
+      box.input.placeholder = "The session has ended.";
     },
   };
 }
