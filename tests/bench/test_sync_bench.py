@@ -20,12 +20,18 @@ pytestmark = [pytest.mark.slow, pytest.mark.node]
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_quick_sync_benchmark_measures_every_server() -> None:
+def quick_run(*parts: str) -> subprocess.CompletedProcess[str]:
+    """``bench.sync_bench --quick``, of ``parts`` if any; fails the test unless it succeeds."""
     if not (ROOT / "bench" / "sync" / "node_modules" / ".installed").exists() or not shutil.which("taskset"):
         missing("the benchmark's Node packages are not installed (make bench-deps)")
-    before = (ROOT / "docs" / "benchmarks.md").read_text()
     result = subprocess.run(
-        [sys.executable, "-m", "bench.sync_bench", "--quick"],
+        [
+            sys.executable,
+            "-m",
+            "bench.sync_bench",
+            "--quick",
+            *(("--parts", ",".join(parts)) if parts else ()),
+        ],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,
@@ -34,6 +40,12 @@ def test_quick_sync_benchmark_measures_every_server() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def test_quick_sync_benchmark_measures_every_server() -> None:
+    before = (ROOT / "docs" / "benchmarks.md").read_text()
+    result = quick_run()
     rows = re.findall(
         r"^\| 5 \| (.+?) \| ([\d.]+) \| ([\d.]+) \| [\d.]+–[\d.]+ \| 0 of (\d+) \|",
         result.stdout,
@@ -54,18 +66,7 @@ def test_quick_sync_benchmark_measures_every_server() -> None:
 
 def test_quick_recording_comparison_runs_both_duets() -> None:
     """Full recording against edits only: both record, and full records more (cursors, joins)."""
-    if not (ROOT / "bench" / "sync" / "node_modules" / ".installed").exists() or not shutil.which("taskset"):
-        missing("the benchmark's Node packages are not installed (make bench-deps)")
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.sync_bench", "--quick", "--parts", "recording"],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    result = quick_run("recording")
     rows = dict(
         re.findall(
             r"^\| (full|edits only) \| [\d.]+ \| [\d.]+ \| [^|]+ \| 0 of \d+ \| \d+ \| ([\d,]+) \|$",
