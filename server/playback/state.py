@@ -53,13 +53,18 @@ class _Document:
     update: str
 
 
-def _build(session_id: str, point: SeekPoint | None, tail: list[Event]) -> _Document:
-    """The document from a point and the updates after it: CPU only (pycrdt), run in a worker
-    thread (pycrdt holds the GIL while it decodes, so this bounds how many run at once but does not
-    free the event loop: docs/playback.md)."""
+def _decode(point: SeekPoint | None) -> Doc[Any]:
+    """The document at a seek point: nearly all of a state's CPU (pycrdt), in a worker thread
+    while the other reads of the state go on (pycrdt holds the GIL while it decodes, so this
+    bounds how many run at once but does not free the event loop: docs/playback.md)."""
     doc: Doc[Any] = Doc()
     if point is not None:
         doc.apply_update(point.state)
+    return doc
+
+
+def _finish(session_id: str, doc: Doc[Any], tail: list[Event]) -> _Document:
+    """The updates after the point applied, the files read, the state encoded for the browser."""
     with doc.transaction():
         for event in tail:
             apply(doc, event.data, session_id=session_id, event_id=event.id)
@@ -110,13 +115,14 @@ async def state_at(
         lambda: store.id_at(session_id, t - AWARENESS_MS - SKEW_MS),
     )
     after = point.upto_id if point is not None else 0
-    tail, cursors, run, terminal = await _gather(
+    doc, tail, cursors, run, terminal = await _gather(
+        lambda: anyio.to_thread.run_sync(_decode, point, limiter=limiter),
         lambda: _tail(store, session_id, after, t, upper),
         lambda: cursors_at(store, session_id, t, upper, lower),
         lambda: run_at(store, session_id, t, upper),
         lambda: terminal_at(store, session_id, t, upper),
     )
-    document = await anyio.to_thread.run_sync(_build, session_id, point, tail, limiter=limiter)
+    document = await anyio.to_thread.run_sync(_finish, session_id, doc, tail, limiter=limiter)
     return PlaybackState(
         t=t,
         files=document.files,
