@@ -32,7 +32,8 @@ class PlaybackParticipant(_Shape):
 
 class Marker(_Shape):
     """Something worth jumping to. ``kind``: run, paste, focus, visibility, chat, note, join,
-    leave, session.ended, terminal.opened, terminal.closed."""
+    leave, session.ended, terminal.opened, terminal.closed, file.created, file.deleted,
+    file.renamed, file.language."""
 
     id: int = Field(description="the event's id (an ``after`` for the events query)")
     ts: int = Field(description="server time, ms")
@@ -49,6 +50,9 @@ class Marker(_Shape):
     chars: int | None = Field(default=None, description="pastes: size")
     external: bool | None = Field(default=None, description="pastes: not copied in the editor")
     state: str | None = Field(default=None, description="focus: lost|regained; visibility: hidden|visible")
+    path: str | None = Field(default=None, description="file markers: the file (a rename: its old name)")
+    renamed_to: str | None = Field(default=None, description="file.renamed: the new name")
+    language: str | None = Field(default=None, description="file.created, file.language: the language")
 
 
 class Timeline(_Shape):

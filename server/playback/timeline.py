@@ -24,6 +24,12 @@ MAX_MARKER_EVENTS = 20_000
 LARGE_PASTE_CHARS = 200
 MAX_TEXT = 2_000
 
+FILE_KINDS: tuple[str, ...] = (
+    EventKind.FILE_CREATED,
+    EventKind.FILE_DELETED,
+    EventKind.FILE_RENAMED,
+    EventKind.FILE_LANGUAGE,
+)
 MARKER_KINDS = (
     EventKind.JOIN,
     EventKind.LEAVE,
@@ -35,6 +41,7 @@ MARKER_KINDS = (
     "signal",
     "terminal.opened",
     "terminal.closed",
+    *FILE_KINDS,
 )
 
 
@@ -127,6 +134,13 @@ def _marker(
         return Marker(**base, name=name)
     if kind in {EventKind.LEAVE, EventKind.SESSION_ENDED, "terminal.opened", "terminal.closed"}:
         return Marker(**base, name=_str(data.get("by")))
+    if kind in FILE_KINDS:
+        return Marker(
+            **base,
+            path=_str(data.get("path")) or _str(data.get("from")),
+            renamed_to=_str(data.get("to")),
+            language=_str(data.get("language")),
+        )
     if kind in {"chat", "note"}:
         text = _str(data.get("text")) or ""
         return Marker(**base, name=_str(data.get("from")), text=text[:MAX_TEXT])

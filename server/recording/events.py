@@ -15,6 +15,11 @@ class EventKind(StrEnum):
     JOIN = "join"  # {"participant_id", "name", "role"}
     LEAVE = "leave"  # {"participant_id"}
     SESSION_ENDED = "session.ended"
+    # what a document update did to the files (derived by the node that accepted it), JSON
+    FILE_CREATED = "file.created"  # {"path", "language"}
+    FILE_DELETED = "file.deleted"  # {"path"}
+    FILE_RENAMED = "file.renamed"  # {"from", "to"}
+    FILE_LANGUAGE = "file.language"  # {"path", "language"}
 
 
 def now_ms() -> int:

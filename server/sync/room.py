@@ -12,6 +12,7 @@ from pycrdt import Doc
 from server.sync import protocol
 from server.sync.awareness import accept_state
 from server.sync.connection import Connection
+from server.sync.file_changes import FileChange, FileWatch
 from server.sync.protocol import AwarenessEntry, ProtocolError
 
 logger = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ class Room:
     def __init__(self, session_id: str, doc: Doc[Any], *, size: int = 0) -> None:
         self.session_id = session_id
         self.doc = doc
+        self._files = FileWatch(doc)  # watches from here on: what loading replayed is not news
         #: The bytes of every update the document was built from (its snapshot, then each update
         #: since): an upper bound of its encoded size, kept without encoding it.
         self.size = size
@@ -105,14 +107,17 @@ class Room:
         except Exception as exc:  # pycrdt raises plain exceptions on undecodable input
             raise ProtocolError("sync step 1 carries an invalid state vector") from exc
 
-    def apply(self, update: bytes) -> None:
-        """Integrate an update; raises ProtocolError (and changes nothing) if it does not decode."""
+    def apply(self, update: bytes) -> list[FileChange]:
+        """Integrate an update; raises ProtocolError (and changes nothing) if it does not decode.
+        Returns what it did to the files (for the recording of the node it came to)."""
         protocol.check_update(update)
+        self._files.clear()
         try:
             self.doc.apply_update(update)
         except Exception as exc:
             raise ProtocolError("the update failed to apply") from exc
         self.size += len(update)
+        return self._files.take()
 
     # ---- awareness -----------------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ from server.recording.writer import EventWriter
 from server.settings import Settings
 from server.sync import protocol
 from server.sync.connection import ClientInfo, Connection
+from server.sync.file_changes import FileChange
 from server.sync.protocol import AwarenessEntry, AwarenessMessage, ProtocolError, QueryAwareness, SyncType
 from server.sync.room import Room
 from server.sync.rooms import RoomRegistry
@@ -179,7 +180,7 @@ class SyncService:
         limit = self._settings.sync_max_document_bytes
         if room.size + len(update) > limit:
             raise CloseRequest(4413, f"the document would grow past {limit} bytes")
-        room.apply(update)
+        file_changes = room.apply(update)
         frame = protocol.sync_update(update)
         room.broadcast(frame, skip=conn)  # the room's other clients see it at once...
         try:
@@ -190,6 +191,17 @@ class SyncService:
         except Unavailable:  # the node is shutting down: the client reconnects elsewhere
             self._reset(room)
             raise CloseRequest(4503, "the server is shutting down") from None
+        for change in file_changes:  # queued behind the update they come from
+            self._record_file_change(conn.info, change)
+
+    def _record_file_change(self, info: ClientInfo, change: FileChange) -> None:
+        """A file created, deleted, renamed or given another language: a fact on the timeline,
+        within the session's recording allowance (the update itself is recorded regardless)."""
+        data = change.encoded()
+        if self.budget.try_take(info.session_id, len(data)):
+            self._writer.append_nowait(
+                NewEvent(info.session_id, change.kind, data, author=info.participant_id)
+            )
 
     def _committed(
         self, room: Room, conn: Connection, update: bytes, frame: bytes, error: BaseException | None

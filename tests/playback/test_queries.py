@@ -84,6 +84,8 @@ async def test_timeline_markers_participants_and_active_spans(settings: Settings
                 file="main.py",
                 language="python",
             ),
+            _json(session.id, EventKind.FILE_RENAMED, end + 5, a, **{"from": "main.py", "to": "app.py"}),
+            _json(session.id, EventKind.FILE_LANGUAGE, end + 5, b, path="app.py", language="ruby"),
             NewEvent(session.id, EventKind.LEAVE, json.dumps({"participant_id": b}).encode(), b, end + 6),
             NewEvent(session.id, "chat", b"not json", b, end + 7),  # read, never trusted
             NewEvent(session.id, EventKind.SESSION_ENDED, b"{}", None, end + 8),
@@ -110,6 +112,10 @@ async def test_timeline_markers_participants_and_active_spans(settings: Settings
         note = next(m for m in shown.markers if m.kind == "note")
         assert note.text == "strong start" and note.name == "p0"
         assert kinds.count("join") == 3 and "leave" in kinds and kinds[-1] == "session.ended"
+        renamed = next(m for m in shown.markers if m.kind == EventKind.FILE_RENAMED)
+        assert (renamed.path, renamed.renamed_to, renamed.author) == ("main.py", "app.py", a)
+        language = next(m for m in shown.markers if m.kind == EventKind.FILE_LANGUAGE)
+        assert (language.path, language.language, language.author) == ("app.py", "ruby", b)
         # the idle pause of two minutes splits the activity in two spans
         assert len(shown.active_spans) == 2
         assert shown.active_spans[0][0] <= T0 + 2 and shown.active_spans[-1][1] >= end

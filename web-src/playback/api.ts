@@ -24,6 +24,9 @@ export interface Marker {
   chars: number | null;
   external: boolean | null;
   state: string | null;
+  path: string | null;
+  renamed_to: string | null;
+  language: string | null;
 }
 
 export interface Timeline {

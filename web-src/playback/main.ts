@@ -9,7 +9,19 @@ import { showDiff } from "./diff";
 import { ReplayEditor } from "./editor";
 import { consoleText, Moment } from "./player";
 
-const KEY_KINDS = new Set(["run", "paste", "focus", "visibility", "chat", "note", "session.ended"]);
+const KEY_KINDS = new Set([
+  "run",
+  "paste",
+  "focus",
+  "visibility",
+  "chat",
+  "note",
+  "session.ended",
+  "file.created",
+  "file.deleted",
+  "file.renamed",
+  "file.language",
+]);
 const SPEEDS = [1, 2, 4, 8, 16, 32];
 const TICK_MS = 100;
 const CHUNK_MS = 10_000;
@@ -77,6 +89,14 @@ function label(marker: Marker): string {
       return `${who} left`;
     case "session.ended":
       return "session ended";
+    case "file.created":
+      return `${who} created ${marker.path}${marker.language ? ` (${marker.language})` : ""}`;
+    case "file.deleted":
+      return `${who} deleted ${marker.path}`;
+    case "file.renamed":
+      return `${who} renamed ${marker.path} to ${marker.renamed_to}`;
+    case "file.language":
+      return `${who} set ${marker.path} to ${marker.language ?? "no language"}`;
     default:
       return marker.kind;
   }
