@@ -31,7 +31,8 @@ def test_quick_playback_benchmark_reports_both_databases() -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     rows = [line for line in result.stdout.splitlines() if "(2,001) |" in line]
     assert [row.split("|")[1].strip() for row in rows] == ["SQLite", "PostgreSQL"], result.stdout
-    assert not any("missed" in row for row in rows), result.stdout  # far within the targets
+    # each row gives its verdict (speed is the benchmark's to judge, never a test's: CI shares its machine)
+    assert all("timeline < 300 ms:" in row and "state p99 < 50 ms:" in row for row in rows), result.stdout
     assert "the seek points take" in result.stdout
     assert "markers" in result.stdout
     assert (ROOT / "docs" / "benchmarks.md").read_text() == before  # quick mode never writes the page
