@@ -8,6 +8,7 @@ import os
 import secrets
 import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -76,9 +77,10 @@ def test_a_sandboxed_process_and_a_bwrap_are_named(base: Path) -> None:
 @pytest.mark.anyio
 async def test_a_container_is_named(base: Path, docker: DockerEngine) -> None:
     owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
-    container = docker.client.containers.create(
-        docker.image, command=["true"], labels={LABEL: "1", "duet.owner": owner}
-    )
+    # labelled as the engine labels its own (a fresh `duet.created`): without it, any Docker
+    # engine's janitor on this host, another test session's included, reaps it as too old
+    labels = {LABEL: "1", "duet.owner": owner, "duet.created": str(int(time.time()))}
+    container = docker.client.containers.create(docker.image, command=["true"], labels=labels)
     try:
         assert named(base, f"container {container.short_id}")
     finally:
