@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response, status
 
 from server.accounts.models import Principal
 from server.accounts.permissions import can_create_sessions, require
-from server.errors import BadRequest
 from server.sessions.lifecycle import SessionState
 from server.sessions.models import IssuedLink, Session
 from server.sessions.roles import Role
+from server.web.api.cursors import decode_cursor, encode_cursor
 from server.web.api.schemas import (
     JoinUrls,
     LinkOut,
@@ -71,23 +69,6 @@ async def session_out(svc: Services, principal: Principal, session: Session) -> 
     )
 
 
-def _encode_cursor(session: Session) -> str:
-    raw = f"{session.created_at.isoformat()}|{session.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at, session_id = raw.split("|", 1)
-        parsed = datetime.fromisoformat(at)
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise BadRequest("cursor is not one this API issued", details={"field": "cursor"}) from exc
-    if parsed.tzinfo is None:
-        raise BadRequest("cursor is not one this API issued", details={"field": "cursor"})
-    return parsed, session_id
-
-
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a live session")
 async def create_session(
     body: SessionCreate, principal: ApiPrincipal, svc: ServicesDep, response: Response
@@ -113,13 +94,13 @@ async def list_sessions(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> SessionPage:
-    before = _decode_cursor(cursor) if cursor else None
+    before = decode_cursor(cursor) if cursor else None
     sessions = await svc.sessions.list_sessions(
         org_id=principal.org_id, state=state, limit=limit + 1, before=before
     )
     page = list(sessions[:limit])
     items = [await session_out(svc, principal, s) for s in page]
-    next_cursor = _encode_cursor(page[-1]) if len(sessions) > limit else None
+    next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if len(sessions) > limit else None
     return SessionPage(items=items, next_cursor=next_cursor)
 
 
