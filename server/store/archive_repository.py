@@ -13,7 +13,8 @@ from server.store.audit_repository import add_record
 from server.store.database import Database
 from server.store.recording_repository import SqlRecordingLog
 from server.store.recording_tables import DocSnapshotRow, RecordingSnapshotRow, SessionEventRow
-from server.store.tables import ParticipantRow, SessionRow
+from server.store.session_repository import session_row
+from server.store.tables import ParticipantRow
 
 #: Events inserted per statement when importing.
 _INSERT_BATCH = 2_000
@@ -46,19 +47,7 @@ class SqlArchiveStore:
         record: AuditRecord,
     ) -> None:
         async with self._db.transaction() as tx:
-            tx.add(
-                SessionRow(
-                    id=session.id,
-                    org_id=session.org_id,
-                    title=session.title,
-                    language=session.language,
-                    state=session.state.value,
-                    created_by=session.created_by,
-                    created_at=session.created_at,
-                    started_at=session.started_at,
-                    ended_at=session.ended_at,
-                )
-            )
+            tx.add(session_row(session))
             await tx.flush()
             tx.add_all(
                 [

@@ -84,17 +84,7 @@ class SqlSessionRepository:
 
     async def add_session(self, session: Session, links: Sequence[JoinLink]) -> None:
         async with self._db.transaction() as tx:
-            tx.add(
-                SessionRow(
-                    id=session.id,
-                    org_id=session.org_id,
-                    title=session.title,
-                    language=session.language,
-                    state=session.state.value,
-                    created_by=session.created_by,
-                    created_at=session.created_at,
-                )
-            )
+            tx.add(session_row(session))
             await tx.flush()
             tx.add_all([_link_row(link) for link in links])
 
@@ -250,3 +240,17 @@ class SqlSessionRepository:
         )
         async with self._db.session() as tx:
             return [_participant(row) for row in (await tx.execute(stmt)).scalars()]
+
+
+def session_row(session: Session) -> SessionRow:
+    return SessionRow(
+        id=session.id,
+        org_id=session.org_id,
+        title=session.title,
+        language=session.language,
+        state=session.state.value,
+        created_by=session.created_by,
+        created_at=session.created_at,
+        started_at=session.started_at,
+        ended_at=session.ended_at,
+    )
