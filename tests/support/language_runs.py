@@ -43,8 +43,9 @@ async def run_tests(
     expected: Sequence[str] | None,
     *,
     limits: Limits | None = None,
+    key: bytes | None = None,
 ) -> tuple[RunResult, TestReport]:
     """A test run scored as the Executor scores it: with its key, so the seal is checked."""
-    key = new_run_key()
+    key = key or new_run_key()
     result = await run_language(engine, language, files, mode="test", limits=limits, key=key)
     return result, read_test_report(language, result.collected, expected, key=key, run_status=result.status)
