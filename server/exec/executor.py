@@ -110,7 +110,12 @@ class Executor:
         execution = Execution(language.id, request.mode, result, spec.limits)
         if request.mode == "test" and result.status not in {"compile_error", "internal_error"}:
             execution.tests = read_test_report(
-                language, result.collected, request.expected_tests, key=key, run_status=result.status
+                language,
+                result.collected,
+                request.expected_tests,
+                key=key,
+                run_status=result.status,
+                stopped=result.stopped,
             )
         return execution
 

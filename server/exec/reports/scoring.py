@@ -26,7 +26,9 @@ from server.exec.sandbox.model import Status
 
 MISSING_MESSAGE = "no result was reported for this test (the run ended before it finished)"
 TAMPERED_MESSAGE = "not scored: the run was tampered with (see the evidence)"
-UNVERIFIED_MESSAGE = "not scored: the run ended at its limit ({status}) before its report could be verified"
+UNVERIFIED_MESSAGE = "not scored: the run ended ({status}) before its report could be verified"
+#: Evidence lines kept (names of files and processes come from the program: bounded).
+MAX_EVIDENCE = 50
 _RANK = {"passed": 0, "failed": 1, "error": 2}
 #: A run that ended like this was stopped by the host: the guard had no chance to seal.
 _STOPPED_BY_HOST: frozenset[Status] = frozenset({"time_limit", "memory_limit", "output_limit"})
@@ -60,20 +62,21 @@ def read_test_report(
     *,
     key: bytes | None = None,
     run_status: Status = "ok",
+    stopped: bool = False,
 ) -> TestReport:
     """Parse what a test run left in its results directory and score it (the one call to make).
 
     ``key`` is the run's key (``seal.new_run_key``, given to the run as ``seal.keyed_stdin``);
     without it nothing is verified (only for callers that ran the steps without the key).
-    ``run_status`` is the run's status: a run the host stopped at a limit is unverified, not
-    tampered, when it left no seal.
+    ``run_status`` is the run's status and ``stopped`` whether someone stopped it: a run the host
+    ended (a limit, or Stop) is unverified, not tampered, when it left no seal.
     """
     harness = language.test
     if key is None:
         return score(parse_report(harness.report, collected, harness.report_files), expected)
     seal, evidence = open_seal(key, collected)
-    if seal is None and not evidence and run_status in _STOPPED_BY_HOST:
-        return _unverified(language, collected, expected, run_status)
+    if seal is None and not evidence and (stopped or run_status in _STOPPED_BY_HOST):
+        return _unverified(language, collected, expected, "stopped" if stopped else run_status)
     if seal is None and not evidence:
         evidence = ["the harness did not finish: it left no seal (its guard was killed, or never ran)"]
     if seal is not None:
@@ -91,6 +94,8 @@ def read_test_report(
     report = score(parsed, expected)
     if not evidence:
         return report
+    if len(evidence) > MAX_EVIDENCE:
+        evidence = [*evidence[:MAX_EVIDENCE], f"... and {len(evidence) - MAX_EVIDENCE} more"]
     return _tampered(report, tuple(evidence))
 
 
@@ -118,7 +123,7 @@ def _tampered(report: TestReport, evidence: tuple[str, ...]) -> TestReport:
 
 
 def _unverified(
-    language: Language, collected: Mapping[str, bytes], expected: Sequence[str] | None, status: Status
+    language: Language, collected: Mapping[str, bytes], expected: Sequence[str] | None, status: str
 ) -> TestReport:
     harness = language.test
     report = score(parse_report(harness.report, collected, harness.report_files), expected)

@@ -258,3 +258,25 @@ async def test_python_cannot_read_the_key(engine: Engine, catalogue: LanguageCat
     }, tries
     nothing_passed(report)
     assert not report.tampered, report  # an honest (wrong) run is not flagged
+
+
+async def test_a_fork_bomb_left_behind_is_ended_by_the_guard(
+    engine: Engine, catalogue: LanguageCatalogue
+) -> None:
+    """Processes forking as fast as they can when the tests end: the guard still ends every one
+    (its kill is repeated after each reap) and seals, within the wall limit."""
+    solution = (
+        "import os\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        "    while True:\n"
+        "        try:\n"
+        "            os.fork()\n"
+        "        except OSError:\n"
+        "            pass\n" + WRONG_PYTHON
+    )
+    limits = Limits(wall_seconds=60, cpu_seconds=30, processes=32)
+    result, report = await score(engine, catalogue, "python", solution, limits)
+    assert result.status == "runtime_error", result  # the tests failed; no limit ended the run
+    nothing_passed(report)
+    assert report.tampered and any("outlived the tests" in line for line in report.evidence), report

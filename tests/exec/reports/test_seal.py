@@ -154,6 +154,22 @@ def test_no_seal_after_a_limit_is_unverified_not_tampered() -> None:
     assert "time_limit" in report.results[0].message
 
 
+def test_no_seal_after_a_stop_is_unverified_not_tampered() -> None:
+    key = new_run_key()
+    collected = {"report.jsonl": line("test_a") + line("test_b")}
+    report = read_test_report(PYTHON, collected, NAMES, key=key, run_status="runtime_error", stopped=True)
+    assert (report.tampered, report.verified, report.passed) == (False, False, 0)
+    assert "stopped" in report.results[0].message
+
+
+def test_evidence_is_bounded() -> None:
+    key = new_run_key()
+    files = {f"planted-{n}": b"x" for n in range(200)}
+    collected = {**sealed(key, {"report.jsonl": ended(key, line("test_a"))}), **files}
+    report = read_test_report(PYTHON, collected, NAMES, key=key)
+    assert report.tampered and len(report.evidence) == 51 and report.evidence[-1] == "... and 150 more"
+
+
 def test_frameworks_with_their_own_report_need_only_the_seal() -> None:
     key = new_run_key()
     xml = b'<testsuites><testsuite name="x"><testcase name="add"/></testsuite></testsuites>'

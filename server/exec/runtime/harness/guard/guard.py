@@ -90,9 +90,11 @@ def others() -> list[int]:
 def end_the_rest() -> list[str]:
     """Everything but this process and the sandbox's pid 1 is left over: describe, kill, reap."""
     outlived = [f"{describe(pid)} was still there when the tests' process ended" for pid in others()]
-    with contextlib.suppress(ProcessLookupError):  # ESRCH: nobody else is there
-        os.kill(-1, signal.SIGKILL)  # every process this uid may signal, but us and the pid-1
     while True:
+        # Every process this uid may signal but this one and pid 1, again after each one reaped
+        # (the kernel refuses a fork to a process with SIGKILL pending, and the pids limit holds).
+        with contextlib.suppress(ProcessLookupError):  # ESRCH: nobody else is there
+            os.kill(-1, signal.SIGKILL)
         try:
             pid, _ = os.waitpid(-1, 0)
         except ChildProcessError:
