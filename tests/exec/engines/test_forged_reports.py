@@ -280,3 +280,38 @@ async def test_a_fork_bomb_left_behind_is_ended_by_the_guard(
     assert result.status == "runtime_error", result  # the tests failed; no limit ended the run
     nothing_passed(report)
     assert report.tampered and any("outlived the tests" in line for line in report.evidence), report
+
+
+# ---- what stays open (docs/exec-languages.md, "What remains possible"): pinned so the docs stay true
+
+
+async def test_open_route_python_code_driving_the_reporter_itself(
+    engine: Engine, catalogue: LanguageCatalogue
+) -> None:
+    """Code in pytest's process finds Duet's reporter and has it write, MAC and end the lines."""
+    solution = (
+        "import gc, os\n"
+        "reporter = next(o for o in gc.get_objects() if type(o).__name__ == 'DuetReporter')\n"
+        f"for line in {PASSING['python']!r}.splitlines(keepends=True):\n"
+        "    reporter.write(line.encode())\n"
+        "reporter.end()\n"
+        "os._exit(0)\n" + WRONG_PYTHON
+    )
+    _, report = await score(engine, catalogue, "python", solution)
+    assert (report.tampered, report.passed) == (False, 4), report
+
+
+async def test_open_route_java_report_written_then_exit(engine: Engine, catalogue: LanguageCatalogue) -> None:
+    """A framework that writes its own report at the end: the solution writes it first and exits."""
+    java = catalogue.get("java")
+    fake = fake_reports(java, SAMPLES["java"].names)["TEST-junit-jupiter.xml"]
+    solution = (
+        "import java.nio.file.*;\npublic class Main {\n    static {\n"
+        '        try { Files.writeString(Path.of("/results/TEST-junit-jupiter.xml"),\n'
+        f"            {json.dumps(fake)}); }}\n"
+        "        catch (Exception e) {}\n        System.exit(0);\n    }\n"
+        + "".join(f"    static int {n}(int a, int b) {{ return 0; }}\n" for n in ("add", "sub", "mul", "div"))
+        + "    public static void main(String[] args) {}\n}\n"
+    )
+    _, report = await score(engine, catalogue, "java", solution)
+    assert (report.tampered, report.passed) == (False, 4), report
