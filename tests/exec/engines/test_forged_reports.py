@@ -32,7 +32,7 @@ PASSING = {
         json.dumps({"name": n, "status": "passed", "message": "", "duration_ms": 1}) + "\n"
         for n in SAMPLES[name].names
     )
-    for name in ("python", "javascript", "ruby")
+    for name in ("python", "javascript", "ruby", "php")
 }
 #: What a solution that gets add, sub, mul and div wrong returns (each language's sample tests).
 WRONG_PYTHON = "".join(f"\ndef {name}(a, b):\n    return 0\n" for name in ("add", "sub", "mul", "div"))
@@ -113,6 +113,20 @@ async def test_ruby_lines_appended_to_the_report_then_exit(
         "def add(a, b) = 0\ndef sub(a, b) = 0\ndef mul(a, b) = 0\ndef div(a, b) = 0\n"
     )
     _, report = await score(engine, catalogue, "ruby", solution)
+    nothing_passed(report)
+    assert report.tampered and any("not finished" in line for line in report.evidence), report
+
+
+async def test_php_lines_appended_to_the_report_then_exit(
+    engine: Engine, catalogue: LanguageCatalogue
+) -> None:
+    solution = (
+        "<?php\n"
+        f"file_put_contents('/results/report.jsonl', {json.dumps(PASSING['php'])}, FILE_APPEND);\n"
+        "exit(0);\n"
+        + "".join(f"function {n}($a, $b) {{ return 0; }}\n" for n in ("add", "sub", "mul", "div"))
+    )
+    _, report = await score(engine, catalogue, "php", solution)
     nothing_passed(report)
     assert report.tampered and any("not finished" in line for line in report.evidence), report
 
