@@ -131,6 +131,27 @@ async def test_php_lines_appended_to_the_report_then_exit(
     assert report.tampered and any("not finished" in line for line in report.evidence), report
 
 
+async def test_java_report_written_then_exit(engine: Engine, catalogue: LanguageCatalogue) -> None:
+    """Java reports through Duet's JUnit listener: a static initializer that writes passing lines
+    and exits leaves the report unfinished."""
+    lines = "".join(
+        json.dumps({"name": n, "status": "passed", "message": "", "duration_ms": 1}) + "\n"
+        for n in SAMPLES["java"].names
+    )
+    solution = (
+        "import java.nio.file.*;\npublic class Main {\n    static {\n"
+        '        try { Files.writeString(Path.of("/results/report.jsonl"),\n'
+        f"            {json.dumps(lines)}, StandardOpenOption.APPEND); }}\n"
+        "        catch (Exception e) {}\n        System.exit(0);\n    }\n"
+        + "".join(f"    static int {n}(int a, int b) {{ return 0; }}\n" for n in ("add", "sub", "mul", "div"))
+        + "    public static void main(String[] args) {}\n}\n"
+    )
+    result, report = await score(engine, catalogue, "java", solution)
+    assert result.collected["report.jsonl"] == lines.encode(), result  # it did write them
+    nothing_passed(report)
+    assert report.tampered and any("not finished" in line for line in report.evidence), report
+
+
 # ---- a process that outlives the harness and rewrites the report ---------------------------------
 
 #: Waits (spinning on a builtin, no fork) until the tests' process is gone, then copies the fake
@@ -315,17 +336,19 @@ async def test_open_route_python_code_driving_the_reporter_itself(
     assert (report.tampered, report.passed) == (False, 4), report
 
 
-async def test_open_route_java_report_written_then_exit(engine: Engine, catalogue: LanguageCatalogue) -> None:
+async def test_open_route_c_report_written_then_exit(engine: Engine, catalogue: LanguageCatalogue) -> None:
     """A framework that writes its own report at the end: the solution writes it first and exits."""
-    java = catalogue.get("java")
-    fake = fake_reports(java, SAMPLES["java"].names)["TEST-junit-jupiter.xml"]
+    c = catalogue.get("c")
+    fake = fake_reports(c, SAMPLES["c"].names)["report.xml"]
     solution = (
-        "import java.nio.file.*;\npublic class Main {\n    static {\n"
-        '        try { Files.writeString(Path.of("/results/TEST-junit-jupiter.xml"),\n'
-        f"            {json.dumps(fake)}); }}\n"
-        "        catch (Exception e) {}\n        System.exit(0);\n    }\n"
-        + "".join(f"    static int {n}(int a, int b) {{ return 0; }}\n" for n in ("add", "sub", "mul", "div"))
-        + "    public static void main(String[] args) {}\n}\n"
+        "#include <stdio.h>\n#include <unistd.h>\n"
+        "__attribute__((constructor)) static void forge(void) {\n"
+        '    FILE *f = fopen("/results/report.xml", "w");\n'
+        f"    fputs({json.dumps(fake)}, f);\n"
+        "    fclose(f);\n    _exit(0);\n}\n"
+        "int add(int a, int b) { return 0; }\nint sub(int a, int b) { return 0; }\n"
+        "int mul(int a, int b) { return 0; }\nint div_(int a, int b) { return 0; }\n"
+        "int main(void) { return 0; }\n"
     )
-    _, report = await score(engine, catalogue, "java", solution)
+    _, report = await score(engine, catalogue, "c", solution)
     assert (report.tampered, report.passed) == (False, 4), report

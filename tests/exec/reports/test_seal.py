@@ -16,7 +16,7 @@ from server.exec.reports.seal import SEAL_FILE, keyed_stdin, new_run_key, report
 from server.exec.runtime.languages import load_catalogue
 
 PYTHON = load_catalogue().get("python")
-JAVA = load_catalogue().get("java")
+BASH = load_catalogue().get("bash")
 NAMES = ["test_a", "test_b"]
 
 
@@ -173,9 +173,9 @@ def test_evidence_is_bounded() -> None:
 def test_frameworks_with_their_own_report_need_only_the_seal() -> None:
     key = new_run_key()
     xml = b'<testsuites><testsuite name="x"><testcase name="add"/></testsuite></testsuites>'
-    report = read_test_report(JAVA, sealed(key, {"TEST-junit-jupiter.xml": xml}), ["add"], key=key)
+    report = read_test_report(BASH, sealed(key, {"report.xml": xml}), ["add"], key=key)
     assert (report.tampered, [r.status for r in report.results]) == (False, ["passed"])
-    report = read_test_report(JAVA, {"TEST-junit-jupiter.xml": xml}, ["add"], key=key)
+    report = read_test_report(BASH, {"report.xml": xml}, ["add"], key=key)
     assert report.tampered and report.passed == 0
 
 
