@@ -6,7 +6,7 @@ before anything else of the run exists and keeps it in its own (non-dumpable) me
 framework has exited, the guard ends and reaps every process left, then writes
 ``/results/duet-seal.json``: the framework's exit status, the processes that outlived it and
 every result file's SHA-256, MACed with the key. Duet's own in-process reporters (pytest,
-minitest, node:test, the SQL harness) get a key derived from it on fd 3 and end their report
+minitest, node:test, JUnit, PHPUnit, the SQL harness) get a key derived from it on fd 3 and end their report
 with a record MACed over every line they wrote.
 
 The checks here return *evidence*: sentences a reviewer reads. Any evidence makes the run

@@ -49,7 +49,7 @@ BASE_ENV: tuple[tuple[str, str], ...] = (
 class ReportFormat(StrEnum):
     """The machine-readable report a test harness writes into ``RESULTS_DIR``."""
 
-    #: JUnit/Ant XML (Java JUnit 5 console launcher, PHPUnit ``--log-junit``, bats).
+    #: JUnit/Ant XML (bats' JUnit formatter).
     JUNIT_XML = "junit-xml"
     #: GoogleTest ``--gtest_output=json:``.
     GTEST_JSON = "gtest-json"
@@ -58,7 +58,8 @@ class ReportFormat(StrEnum):
     #: Rust libtest: ``--logfile`` verdicts plus the JSON event stream for failure messages.
     LIBTEST = "libtest"
     #: Duet's own reporter lines ``{"name", "status", "message", "duration_ms"}`` (pytest plugin,
-    #: node:test reporter, minitest reporter, SQL harness).
+    #: node:test reporter, minitest reporter, JUnit listener, PHPUnit hooks, SQL harness), ended by
+    #: a MACed ``{"duet_end": ...}`` record.
     DUET_JSONL = "duet-jsonl"
     #: cmocka's JUnit-like XML (``CMOCKA_MESSAGE_OUTPUT=xml``).
     CMOCKA_XML = "cmocka-xml"
@@ -84,7 +85,7 @@ class TestHarness:
     #: False when the framework has no notion of an error distinct from a failure (bats).
     reports_errors: bool = True
     #: True when Duet's own reporter runs in the framework's process (pytest, minitest, node:test,
-    #: the SQL harness): the guard gives it a key on fd 3, and it ends its report with a MACed
+    #: JUnit, PHPUnit, the SQL harness): the guard gives it a key on fd 3, and it ends its report with a MACed
     #: end record (``server/exec/reports/seal.py``).
     reporter_key: bool = False
 
