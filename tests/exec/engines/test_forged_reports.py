@@ -352,3 +352,25 @@ async def test_open_route_c_report_written_then_exit(engine: Engine, catalogue: 
     )
     _, report = await score(engine, catalogue, "c", solution)
     assert (report.tampered, report.passed) == (False, 4), report
+
+
+async def test_the_tests_process_gets_default_signal_dispositions(
+    engine: Engine, catalogue: LanguageCatalogue
+) -> None:
+    """The guard is a Python process, which ignores SIGPIPE and SIGXFSZ; the framework it starts
+    must not inherit that (a write past the file-size limit must still kill, as without it)."""
+    solution = (
+        "#include <stdio.h>\n#include <string.h>\n"
+        "__attribute__((constructor)) static void dump(void) {\n"
+        '    FILE *in = fopen("/proc/self/status", "r"), *out = fopen("/results/sigign.txt", "w");\n'
+        "    char line[256];\n"
+        '    while (fgets(line, sizeof line, in)) if (!strncmp(line, "SigIgn:", 7)) fputs(line + 7, out);\n'
+        "    fclose(in);\n    fclose(out);\n}\n"
+        "int add(int a, int b) { return 0; }\nint sub(int a, int b) { return 0; }\n"
+        "int mul(int a, int b) { return 0; }\nint div_(int a, int b) { return 0; }\n"
+        "int main(void) { return 0; }\n"
+    )
+    result, report = await score(engine, catalogue, "c", solution)
+    ignored = int(result.collected["sigign.txt"].strip(), 16)
+    assert ignored & (1 << (13 - 1) | 1 << (25 - 1)) == 0, hex(ignored)  # SIGPIPE, SIGXFSZ
+    assert not report.tampered, report
