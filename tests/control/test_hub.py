@@ -123,7 +123,9 @@ async def test_a_forged_test_report_is_shown_tampered(settings: Settings) -> Non
             "main.py",
             f"import os\nopen('/results/report.jsonl', 'a').write({forged!r} + '\\n')\nos._exit(0)\n",
         )
-        await write_file(app, people, "test_main.py", "import main\n\n\ndef test_wrong():\n    assert False\n")
+        await write_file(
+            app, people, "test_main.py", "import main\n\n\ndef test_wrong():\n    assert False\n"
+        )
         async with control_client(events_url(app, people, "ada")) as ada:
             await ada.send(type="run.start", mode="test", file="main.py")
             result = (await ada.expect("run.finished"))["result"]
