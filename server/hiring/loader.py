@@ -44,12 +44,11 @@ def load_challenge(files: Mapping[str, bytes], catalogue: LanguageCatalogue | No
     if spec_text is None:
         raise ContentInvalid(problems)
     spec = check_yaml(CHALLENGE_SCHEMA, spec_text, SPEC_FILE)
-    for name, content in files.items():
-        if name.endswith((".yaml", ".md", ".py", ".js", ".go", ".rb", ".rs", ".in", ".out")):
-            try:
-                content.decode()
-            except UnicodeDecodeError:
-                problems.append(ContentProblem(name, None, "not UTF-8 text"))
+    for name, content in files.items():  # content is text: it is stored and served as such
+        try:
+            content.decode()
+        except UnicodeDecodeError:
+            problems.append(ContentProblem(name, None, "not UTF-8 text"))
     rest = {name: content for name, content in files.items() if name not in {SPEC_FILE, INSTRUCTIONS_FILE}}
     languages: dict[str, LanguageFiles] = {}
     cases: tuple[IOCase, ...] = ()
