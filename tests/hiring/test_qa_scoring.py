@@ -16,7 +16,7 @@ from server.hiring.qa_scoring import matcher_holds, score_answers, score_questio
 
 def choice_question(kind: str = "multiple", values: tuple[float, ...] = (1, 1, -1), **more: Any) -> Question:
     choices = [Choice(id=f"c{i}", text=f"choice {i}", value=v) for i, v in enumerate(values)]
-    return Question(id="q", kind=kind, prompt="?", choices=choices, **more)  # type: ignore[arg-type]
+    return Question(id="q", kind=kind, prompt="?", choices=choices, **more)
 
 
 def text_question(*matchers: Matcher, **more: Any) -> Question:
@@ -145,4 +145,7 @@ def test_adding_a_negative_choice_never_raises_a_score(choice_values: list[int],
     question = choice_question("multiple", (*choice_values, -1))
     ids = data.draw(st.sets(st.sampled_from([f"c{i}" for i in range(len(choice_values))])))
     penalty = f"c{len(choice_values)}"
-    assert score_question(question, picked(*ids, penalty)).earned <= score_question(question, picked(*ids)).earned
+    assert (
+        score_question(question, picked(*ids, penalty)).earned
+        <= score_question(question, picked(*ids)).earned
+    )

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from server.exec.reports import TestReport, TestResult
-from server.hiring.assessment_scoring import ChallengeOutcome, score_assessment
 from server.hiring.assessment_schema import AssessmentItem, AssessmentSpec
+from server.hiring.assessment_scoring import ChallengeOutcome, score_assessment
 from server.hiring.code_scoring import ItemResult, score_cases, score_tests
 
 
@@ -47,7 +47,7 @@ def assessment(scoring: str = "mean") -> AssessmentSpec:
         title="A",
         time_limit_minutes=30,
         passing_score=60,
-        scoring=scoring,  # type: ignore[arg-type]
+        scoring=scoring,
         languages=["python"],
         challenges=[AssessmentItem(challenge="qa", weight=1), AssessmentItem(challenge="code", weight=3)],
     )

@@ -95,7 +95,10 @@ questions:
 
 
 def test_a_qa_challenge_loads_with_defaults() -> None:
-    text = "id: q\ntitle: Q\ntype: qa\nquestions:\n  - {id: a, kind: text, prompt: P, matchers: [{type: equals, pattern: x}]}\n"
+    text = (
+        "id: q\ntitle: Q\ntype: qa\nquestions:\n"
+        "  - {id: a, kind: text, prompt: P, matchers: [{type: equals, pattern: x}]}\n"
+    )
     spec = check_yaml(CHALLENGE_SCHEMA, text, "challenge.yaml")
     assert isinstance(spec, QAChallengeSpec) and spec.shuffle
     question = spec.questions[0]
