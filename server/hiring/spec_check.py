@@ -22,6 +22,6 @@ def check_yaml(adapter: TypeAdapter[T], text: str, file: str) -> T:
         problems = []
         for error in exc.errors(include_url=False):
             location = error["loc"]
-            where = ".".join(str(part) for part in location) or "(document)"
+            where = document.shown(location)
             problems.append(ContentProblem(file, document.line_of(location), f"{where}: {error['msg']}"))
         raise ContentInvalid(problems) from None

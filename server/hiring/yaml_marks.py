@@ -36,6 +36,19 @@ class MarkedDocument:
         return line
 
 
+    def shown(self, location: Location) -> str:
+        """``location`` as a dotted path of the document's own keys: pydantic's union tags (a
+        part naming no node, before the last part) are left out."""
+        node, parts = self.root, []
+        for index, part in enumerate(location):
+            child = _child(node, part) if node is not None else None
+            if child is None and index < len(location) - 1:
+                continue
+            parts.append(str(part))
+            node = child
+        return ".".join(parts) or "(document)"
+
+
 def _child(node: yaml.Node, part: str | int) -> yaml.Node | None:
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
