@@ -35,7 +35,6 @@ class MarkedDocument:
             line = node.start_mark.line + 1
         return line
 
-
     def shown(self, location: Location) -> str:
         """``location`` as a dotted path of the document's own keys: pydantic's union tags (a
         part naming no node, before the last part) are left out."""
