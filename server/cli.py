@@ -192,7 +192,7 @@ async def _challenge_validate(settings: Settings, args: argparse.Namespace) -> i
     catalogue = load_catalogue()
     check = await anyio.to_thread.run_sync(scan_path, Path(args.path), catalogue)
     runs = 0
-    if not args.no_run:
+    if not args.no_run and check.runnable:
         async with local_judge(settings, catalogue, args.jobs) as judge:
             await prove(check, judge)
         runs = sum(challenge.runs for challenge in check.challenges)
@@ -219,7 +219,7 @@ async def _challenge_import(settings: Settings, args: argparse.Namespace) -> int
 
     catalogue = load_catalogue()
     check = await anyio.to_thread.run_sync(scan_path, Path(args.path), catalogue)
-    if check.ok:  # nothing is imported that was not proven in the sandbox
+    if check.ok and check.runnable:  # nothing is imported that was not proven in the sandbox
         async with local_judge(settings, catalogue, args.jobs) as judge:
             await prove(check, judge)
     if not check.ok:

@@ -48,8 +48,10 @@ class LibraryCheck:
     def ok(self) -> bool:
         return all(c.ok for c in self.challenges) and all(a.spec and not a.problems for a in self.assessments)
 
-    def loaded(self) -> dict[str, Challenge]:
-        return {c.challenge.id: c.challenge for c in self.challenges if c.challenge is not None}
+    @property
+    def runnable(self) -> bool:
+        """Some loaded code challenge has something to prove in the sandbox."""
+        return any(c.challenge is not None and c.challenge.spec.type == "code" for c in self.challenges)
 
 
 def _line(path: Path, problem: ContentProblem) -> str:

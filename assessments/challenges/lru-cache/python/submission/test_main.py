@@ -42,10 +42,11 @@ def test_capacity_one():
 
 
 def test_constant_time():
-    cache = LRUCache(50_000)
-    started = time.perf_counter()
-    for i in range(100_000):
+    # CPU time, not wall time: a loaded machine does not fail a right answer
+    cache = LRUCache(100_000)
+    started = time.process_time()
+    for i in range(200_000):
         cache.put(i, i)
         cache.get(i // 2)
-    assert time.perf_counter() - started < 5
-    assert cache.get(99_999) == 99_999 and cache.get(0) is None
+    assert time.process_time() - started < 3
+    assert cache.get(199_999) == 199_999 and cache.get(0) is None
