@@ -76,9 +76,11 @@ class CodeChallengeSpec(_Strict):
     languages: Annotated[list[Language], Field(min_length=1)]
     scoring: Annotated[TestsScoring | IOScoring, Field(discriminator="type")]
     #: Per-file access of the starter files, first match wins; unmatched files are editable.
-    files: list[FileRule] = []
+    files: Annotated[list[FileRule], Field(max_length=200)] = []
     #: Paths (patterns) never taken from a submission: tests a candidate writes never score.
-    ignore_at_submission: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] = []
+    ignore_at_submission: Annotated[
+        list[Annotated[str, StringConstraints(min_length=1, max_length=200)]], Field(max_length=100)
+    ] = []
 
     @field_validator("languages")
     @classmethod
@@ -136,8 +138,8 @@ class Question(_Strict):
     deal_breaker: bool = False
     #: Off: all or nothing.
     partial_credit: bool = True
-    choices: list[Choice] = []
-    matchers: list[Matcher] = []
+    choices: Annotated[list[Choice], Field(max_length=50)] = []
+    matchers: Annotated[list[Matcher], Field(max_length=50)] = []
     #: code answers: the editor's language.
     language: Language | None = None
 
