@@ -58,6 +58,11 @@ class Judge:
             return TestRun(
                 None, f"{result.status} in the {result.step} step: {result.message}".strip(), output
             )
+        # a run the host found tampered with (branch forge16's TestReport.tampered and evidence):
+        # its score is void, and the evidence is the reason reviewers see
+        if getattr(execution.tests, "tampered", False):
+            evidence = "; ".join(getattr(execution.tests, "evidence", ()))
+            return TestRun(execution.tests, f"tampered: {evidence}".rstrip(": "), output)
         return TestRun(execution.tests, "", output)
 
     async def case_run(
