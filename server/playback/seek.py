@@ -2,6 +2,8 @@
 ``every_ms`` of session time, so the state at any moment is one point plus a short tail.
 
 Building extends from the last stored point: its state, then the updates after it, in id order.
+Each point also keeps its files as text and the text edits of the updates since the previous
+point (server/playback/text_index.py), so a state needs no decoding.
 A point only covers events older than ``margin_ms`` (ids are allocated before commit, so a
 younger event with a smaller id could still be in flight on another node; the rooms' snapshots
 follow the same rule, docs/sync.md); the rest is the tail every query replays. Two nodes may
@@ -19,6 +21,7 @@ from pycrdt import Doc
 
 from server.playback.document import apply
 from server.playback.store import PlaybackStore
+from server.playback.text_index import EditRecorder, UpdateEdits, encode_edits, encode_text, text_of
 from server.recording.events import EventKind, now_ms
 from server.recording.playback import SeekPoint
 
@@ -80,6 +83,8 @@ class SeekIndex:
         doc: Doc[Any] = Doc()
         if last is not None:
             doc.apply_update(last.state)
+        recorder = EditRecorder(doc)
+        segment: list[UpdateEdits] = []
         after = last.upto_id if last is not None else 0
         since_ts: int | None = last.ts_ms if last is not None else None
         max_ts = last.ts_ms if last is not None else 0
@@ -89,9 +94,10 @@ class SeekIndex:
         points: list[SeekPoint] = []
 
         def point() -> None:
-            nonlocal count, since_ts
-            points.append(SeekPoint(session_id, upto, max_ts, doc.get_update()))
-            count = 0
+            nonlocal count, since_ts, segment
+            text, edits = encode_text(text_of(doc)), encode_edits(segment)
+            points.append(SeekPoint(session_id, upto, max_ts, doc.get_update(), text, edits))
+            count, segment = 0, []
             since_ts = max_ts
 
         reached_horizon = False
@@ -99,20 +105,20 @@ class SeekIndex:
             page = await self._store.window(
                 session_id, kinds=[EventKind.DOC_UPDATE], after_id=after, limit=PAGE
             )
-            with doc.transaction():
-                for event in page:
-                    if event.ts_ms >= horizon:
-                        reached_horizon = True
-                        break
-                    if count and since_ts is not None and event.ts_ms - since_ts >= self._every_ms:
-                        point()
-                    apply(doc, event.data, session_id=session_id, event_id=event.id)
-                    upto, count = event.id, count + 1
-                    max_ts = max(max_ts, event.ts_ms)
-                    if since_ts is None:
-                        since_ts = event.ts_ms
-                    if count >= self._every_updates:
-                        point()
+            for event in page:  # each in its own transaction: the recorder sees each one's edits
+                if event.ts_ms >= horizon:
+                    reached_horizon = True
+                    break
+                if count and since_ts is not None and event.ts_ms - since_ts >= self._every_ms:
+                    point()
+                apply(doc, event.data, session_id=session_id, event_id=event.id)
+                segment.append(UpdateEdits(event.id, recorder.take()))
+                upto, count = event.id, count + 1
+                max_ts = max(max_ts, event.ts_ms)
+                if since_ts is None:
+                    since_ts = event.ts_ms
+                if count >= self._every_updates:
+                    point()
             if len(points) >= SAVE_BATCH:
                 await self._store.save_points(points)
                 saved, points = saved + len(points), []
