@@ -129,3 +129,28 @@ async def test_bad_signalling_is_refused(settings: Settings) -> None:
         await ada.send(type="media.offer", pc="../../etc", sdp="v=0")
         closed = await ada.wait_closed()
         assert closed.rcvd is not None and closed.rcvd.code == 4400
+
+
+async def test_who_drops_and_rejoins_gets_video_back(settings: Settings) -> None:
+    """A receiver that reconnects starts at a keyframe the server asked the publisher for; a
+    publisher that reconnects is offered again to the others."""
+    people = await provision(settings, ada=Role.INTERVIEWER, bob=Role.CANDIDATE)
+    async with live_app(settings) as app, media_peer(events_url(app, people, "ada")) as ada:
+        await publish(ada)
+        ada_id = ada.control.events[0]["you"]["participant"]
+        async with media_peer(events_url(app, people, "bob")) as bob:
+            await bob.join()
+            await bob.frames_from(ada_id, "video", 10)
+        before = ada.keyframe_requests
+        async with media_peer(events_url(app, people, "bob")) as bob:
+            await bob.join()
+            await bob.frames_from(ada_id, "video", 10)
+            assert ada.keyframe_requests > before
+            bob_id = bob.control.events[0]["you"]["participant"]
+            await publish(bob)
+            await ada.frames_from(bob_id, "video", 10)
+        # bob's connection ended: ada is told, then bob comes back and publishes again
+        await ada.control.expect("media.closed")
+        async with media_peer(events_url(app, people, "bob")) as bob:
+            await publish(bob)
+            await ada.frames_from(bob_id, "video", 10)

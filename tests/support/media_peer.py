@@ -54,6 +54,7 @@ class MediaPeer:
         self.published: dict[str, RTCPeerConnection] = {}
         self.received: dict[str, Received] = {}
         self._handled = 0
+        self.keyframe_requests = 0
         self.offered = anyio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -68,7 +69,14 @@ class MediaPeer:
         if audio:
             pc.addTransceiver(AudioStreamTrack(), direction="sendonly")
         if video:
-            pc.addTransceiver(MovingPicture(), direction="sendonly")
+            sender = pc.addTransceiver(MovingPicture(), direction="sendonly").sender
+            encode_keyframe = sender._send_keyframe
+
+            def asked() -> None:  # the server passed a receiver's keyframe request on
+                self.keyframe_requests += 1
+                encode_keyframe()
+
+            sender._send_keyframe = asked  # type: ignore[method-assign]
         await pc.setLocalDescription(await pc.createOffer())
         self.published[pc_id] = pc
         await self.control.send(type="media.offer", pc=pc_id, stream=stream, sdp=pc.localDescription.sdp)
