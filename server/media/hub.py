@@ -183,6 +183,20 @@ class MediaHub:
 
         self._queue(line, close)
 
+    async def settled(self, session_id: str) -> None:
+        """Wait until the session's media operations queued so far are done."""
+        line = self._lines.get(session_id)
+        if line is None:
+            return
+        done = anyio.Event()
+
+        async def mark() -> None:
+            done.set()
+
+        self._queue(line, mark)
+        if self._lines.get(session_id) is line:
+            await done.wait()
+
     # ---- inside ---------------------------------------------------------------------------------
 
     def _queue(self, line: _Line, op: Op) -> None:

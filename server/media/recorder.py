@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import cast
 
 import av
-from av.container import OutputContainer
 from av.audio.stream import AudioStream
+from av.container import OutputContainer
 from av.video.stream import VideoStream
 
 from server.media.frames import CLOCK_RATE, EncodedFrame, Kind, vp8_size

@@ -33,12 +33,12 @@ from server.media.messages import (
 from server.media.peers import Publisher, Subscription, kinds_in, peer_connection, prefer_forwarded_codec
 from server.media.published import PublishedTrack
 from server.media.recorder import Segment, TrackRecorder
-from server.recording.events import NewEvent, now_ms
+from server.recording.events import EventKind, NewEvent, now_ms
 from server.recording.writer import EventWriter
 
 logger = logging.getLogger(__name__)
 
-SEGMENT_EVENT = "media.segment"
+SEGMENT_EVENT = EventKind.MEDIA_SEGMENT.value
 #: ICE candidates one peer connection takes from a browser.
 MAX_CANDIDATES = 64
 #: Tracks one published stream may carry, per kind.

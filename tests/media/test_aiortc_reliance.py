@@ -10,8 +10,7 @@ from pathlib import Path
 import aiortc
 import anyio
 import pytest
-from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender
-from aiortc import rtcrtpreceiver, rtcrtpsender
+from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, rtcrtpreceiver, rtcrtpsender
 from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.mediastreams import MediaStreamTrack
 

@@ -71,7 +71,7 @@ async def test_an_observer_receives_and_cannot_publish(settings: Settings) -> No
         assert "does not publish" in refusal["message"]
         assert not any(e.get("type") == "media.answer" and e["pc"] == pc_id for e in olga.control.events)
         assert all(r.publisher != olga.control.events[0]["you"]["participant"] for r in ada.received.values())
-        assert len(app.services.media._lines[people.session_id].room.publishers) == 1  # noqa: SLF001
+        assert len(app.services.media._lines[people.session_id].room.publishers) == 1
 
 
 async def test_nothing_flows_after_the_session_ends(settings: Settings) -> None:
@@ -85,14 +85,14 @@ async def test_nothing_flows_after_the_session_ends(settings: Settings) -> None:
         await bob.join()
         ada_id = ada.control.events[0]["you"]["participant"]
         await bob.frames_from(ada_id, "video", 10)
-        room = app.services.media._lines[people.session_id].room  # noqa: SLF001
+        room = app.services.media._lines[people.session_id].room
         forwarded = [t for s in room.subscriptions.values() for t in s.tracks]
         await app.services.end_session(people.session_id, org_id=people.org_id)
         await bob.control.wait_closed()  # a guest's socket closes at the end
         assert all(t.readyState == "ended" for t in forwarded)
         with anyio.fail_after(20):
-            while room.publishers or room.subscriptions:
-                await anyio.sleep(0.05)
+            await app.services.media.settled(people.session_id)
+        assert not room.publishers and not room.subscriptions
         # a new command is refused: the session is over
         await ada.control.send(type="media.join")
         refusal = await ada.control.expect("error", lambda e: e["request"] == "media.join")
@@ -107,7 +107,7 @@ async def test_a_closed_connection_stops_its_streams(settings: Settings) -> None
             await ada.join()
             bob_id = bob.control.events[0]["you"]["participant"]
             await ada.frames_from(bob_id, "video", 10)
-            room = app.services.media._lines[people.session_id].room  # noqa: SLF001
+            room = app.services.media._lines[people.session_id].room
             forwarded = [t for s in room.subscriptions.values() for t in s.tracks]
         closed = await ada.control.expect("media.closed")
         assert closed["reason"] == "left"

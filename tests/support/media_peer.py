@@ -162,5 +162,3 @@ async def media_peer(url: str) -> AsyncIterator[MediaPeer]:
         finally:
             await peer.close()
             tg.cancel_scope.cancel()
-
-
