@@ -192,8 +192,9 @@ class MediaRoom:
         if peer is None:
             raise Refused("no such media connection")
         line = message.candidate.removeprefix("candidate:")
-        if not line:
-            return  # the end of the candidates
+        if not line:  # the end of the candidates
+            await peer.pc.addIceCandidate(None)
+            return
         peer.candidates += 1
         if peer.candidates > MAX_CANDIDATES:
             raise Refused("too many ICE candidates for one connection")
@@ -205,6 +206,8 @@ class MediaRoom:
             return  # an mDNS name: resolving it would take multicast, and the host's others do
         candidate.sdpMid = message.sdp_mid
         candidate.sdpMLineIndex = message.sdp_mline_index
+        if candidate.sdpMid is None and candidate.sdpMLineIndex is None:
+            raise Refused("an ICE candidate names its media section (sdp_mid or sdp_mline_index)")
         await peer.pc.addIceCandidate(candidate)
 
     async def unpublish(self, conn: MediaConnection, pc_id: str) -> None:
