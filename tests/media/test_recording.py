@@ -58,7 +58,9 @@ async def test_tracks_are_recorded_exported_and_erased(settings: Settings) -> No
                 await svc.media.settled(people.session_id)
         events = [e for e in await svc.recording.read(people.session_id) if e.kind == EventKind.MEDIA_SEGMENT]
         segments = [json.loads(e.data) for e in events]
-        assert sorted((s["stream"], s["kind"]) for s in segments) == sorted([("camera", "audio"), ("camera", "video")] * 2)
+        assert sorted((s["stream"], s["kind"]) for s in segments) == sorted(
+            [("camera", "audio"), ("camera", "video")] * 2
+        )
         directory = media_root(settings) / people.session_id
         for event, segment in zip(events, segments, strict=True):
             assert event.author == segment["participant_id"]
@@ -76,7 +78,9 @@ async def test_tracks_are_recorded_exported_and_erased(settings: Settings) -> No
         archive = await svc.archives.export(principal, session, await svc.sessions.participants(session))
         with zipfile.ZipFile(io.BytesIO(archive)) as z:
             manifest = json.loads(z.read("manifest.json"))
-            assert sorted(m["file"] for m in manifest["media"]) == sorted(f"media/{s['file']}" for s in segments)
+            assert sorted(m["file"] for m in manifest["media"]) == sorted(
+                f"media/{s['file']}" for s in segments
+            )
             for segment in segments:
                 assert z.read(f"media/{segment['file']}") == (directory / segment["file"]).read_bytes()
 

@@ -119,9 +119,13 @@ async def test_two_browsers_see_and_hear_each_other_and_are_recorded(site: Site)
         for segment in segments:
             assert joined_at <= segment["start_ms"] <= ended_at
             assert str(segment["start_ms"]) in segment["file"]
-            with av.open(io.BytesIO(archive.read(f"media/{segment['file']}"))) as container:
+            with av.open(io.BytesIO(archive.read(f"media/{segment['file']}")), "r") as container:
                 stream = container.streams[0]
-                assert stream.codec_context.name == segment["codec"] == {"audio": "opus", "video": "vp8"}[segment["kind"]]
+                assert (
+                    stream.codec_context.name
+                    == segment["codec"]
+                    == {"audio": "opus", "video": "vp8"}[segment["kind"]]
+                )
                 assert container.duration is not None
                 duration = container.duration / 1_000_000
                 assert abs(duration - (segment["end_ms"] - segment["start_ms"]) / 1000) < 1.0

@@ -38,7 +38,12 @@ export function mountMedia(root: HTMLElement, config: PadConfig, channel: Contro
   const mayPublish = config.role === "interviewer" || config.role === "candidate";
   const heading = element("h2", {}, "Audio and video");
   const status = element("p", { class: "muted small", role: "status", "data-testid": "media-status" });
-  const problem = element("p", { class: "flash error small", role: "alert", hidden: "", "data-testid": "media-problem" });
+  const problem = element("p", {
+    class: "flash error small",
+    role: "alert",
+    hidden: "",
+    "data-testid": "media-problem",
+  });
   const preview = element("video", { class: "media-preview", "data-testid": "media-preview", hidden: "" });
   preview.muted = true;
   preview.autoplay = true;
@@ -102,9 +107,7 @@ export function mountMedia(root: HTMLElement, config: PadConfig, channel: Contro
       [micSelect, microphones, "Microphone"],
     ] as const) {
       const current = select.value;
-      select.replaceChildren(
-        ...devices.map((d, i) => new Option(d.label || `${label} ${i + 1}`, d.deviceId)),
-      );
+      select.replaceChildren(...devices.map((d, i) => new Option(d.label || `${label} ${i + 1}`, d.deviceId)));
       if (current) select.value = current;
       select.hidden = devices.length < 2;
     }
@@ -187,7 +190,11 @@ export function mountMedia(root: HTMLElement, config: PadConfig, channel: Contro
       const video = element("video", { "data-testid": "media-video" });
       video.autoplay = true;
       video.playsInline = true;
-      const label = element("span", { class: "media-name" }, event.stream === "screen" ? `${event.name} (screen)` : event.name);
+      const label = element(
+        "span",
+        { class: "media-name" },
+        event.stream === "screen" ? `${event.name} (screen)` : event.name,
+      );
       const box = element("figure", {
         class: "media-tile",
         "data-testid": "media-tile",
@@ -276,11 +283,13 @@ export function mountMedia(root: HTMLElement, config: PadConfig, channel: Contro
         const peer = tile.peer;
         if (peer === null) continue;
         void peer.pc.getStats().then((report) => {
-          report.forEach((stat: { type: string; kind?: string; framesDecoded?: number; totalSamplesReceived?: number }) => {
-            if (stat.type !== "inbound-rtp") return;
-            if (stat.kind === "video") tile.root.dataset.frames = String(stat.framesDecoded ?? 0);
-            if (stat.kind === "audio") tile.root.dataset.audioSamples = String(stat.totalSamplesReceived ?? 0);
-          });
+          report.forEach(
+            (stat: { type: string; kind?: string; framesDecoded?: number; totalSamplesReceived?: number }) => {
+              if (stat.type !== "inbound-rtp") return;
+              if (stat.kind === "video") tile.root.dataset.frames = String(stat.framesDecoded ?? 0);
+              if (stat.kind === "audio") tile.root.dataset.audioSamples = String(stat.totalSamplesReceived ?? 0);
+            },
+          );
         });
       }
     }, 1000);
