@@ -12,7 +12,9 @@ import anyio
 import pytest
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, rtcrtpreceiver, rtcrtpsender
 from aiortc.codecs.vpx import Vp8Encoder
+from aiortc.jitterbuffer import JitterBuffer
 from aiortc.mediastreams import MediaStreamTrack
+from aiortc.rtp import RtpPacket
 
 from server.media import aiortc_taps
 from server.media.frames import vp8_is_keyframe
@@ -37,6 +39,36 @@ def test_the_receiver_hands_whole_encoded_frames_to_its_decoder_queue() -> None:
     assert "input_q.get()" in worker and "if task is None" in worker, "the decoder thread's stop changed"
     assert "self.__decoder_queue.put(None)" in inspect.getsource(RTCRtpReceiver), "the decoder's stop moved"
     assert callable(getattr(RTCRtpReceiver, aiortc_taps.PLI))
+    assert "self.__jitter_buffer.add(packet)" in handle, "the receiver's jitter buffer moved"
+    assert "packet._data = depayload(codec, packet.payload)" in handle
+
+
+def test_the_jitter_buffer_keeps_the_fields_the_prompt_one_reads() -> None:
+    buffer = JitterBuffer(capacity=128, is_video=True)
+    for name in ("_origin", "_packets", "_capacity", "_is_video"):
+        assert hasattr(buffer, name), f"JitterBuffer.{name} is gone"
+    assert inspect.signature(JitterBuffer.remove).parameters.keys() == {"self", "count"}
+    assert inspect.signature(JitterBuffer.add).parameters.keys() == {"self", "packet"}
+
+
+def test_a_video_frame_goes_on_at_its_marked_last_packet() -> None:
+    buffer = aiortc_taps.PromptJitterBuffer(128, is_video=True)
+    frames = []
+    for seq, (ts, marker, data) in enumerate(
+        [(100, 0, b"a"), (100, 1, b"b"), (200, 0, b"c"), (200, 1, b"d")]
+    ):
+        packet = RtpPacket(sequence_number=seq, timestamp=ts, marker=marker)
+        packet._data = data  # type: ignore[attr-defined]
+        _, frame = buffer.add(packet)
+        frames.append(None if frame is None else (frame.timestamp, frame.data))
+    assert frames == [None, (100, b"ab"), None, (200, b"cd")]
+    audio = aiortc_taps.PromptJitterBuffer(16, is_video=False)
+    out = []
+    for seq, ts in enumerate([960, 1920, 960, 2880]):  # the third came late: dropped
+        packet = RtpPacket(sequence_number=seq, timestamp=ts)
+        packet._data = b"o"  # type: ignore[attr-defined]
+        out.append(audio.add(packet)[1] is not None)
+    assert out == [True, True, False, True]
 
 
 def test_the_sender_packs_packets_and_asks_the_track_for_keyframes_through_one_method() -> None:
