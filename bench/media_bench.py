@@ -440,9 +440,10 @@ async def main(quick: bool) -> None:
     direct = await direct_latency(video, seconds)
     added50 = statistics.median(via_server) - statistics.median(direct)
     added99 = pct(via_server, 0.99) - pct(direct, 0.99)
+    v50, v99 = statistics.median(via_server), pct(via_server, 0.99)
+    d50, d99 = statistics.median(direct), pct(direct, 0.99)
     print(
-        f"latency via server p50 {statistics.median(via_server):.1f} ms p99 {pct(via_server, 0.99):.1f}; direct p50 {statistics.median(direct):.1f} p99 {pct(direct, 0.99):.1f}",
-        flush=True,
+        f"latency via server p50 {v50:.1f} ms p99 {v99:.1f}; direct p50 {d50:.1f} p99 {d99:.1f}", flush=True
     )
     steps = [1, 2] if quick else [1, 2, 4, 6, 8, 10, 12, 16]
     with tempfile.TemporaryDirectory() as tmp:
@@ -454,7 +455,7 @@ async def main(quick: bool) -> None:
         for k, r in rows
     )
     duet_cpu, duet_delivered = forwarded["cpu"] / n * 100, forwarded["delivered"] * 100
-    relay_cpu, relay_delivered = relayed["cpu"] / n * 100, relayed["delivered"] * 100
+    relay_cpu_, relay_delivered = relayed["cpu"] / n * 100, relayed["delivered"] * 100
     failed = "" if not rows or rows[-1][0] in carried else f", and dropped frames at {rows[-1][0]}"
     body = f"""Command: `make bench-media` (`.venv/bin/python -m bench.media_bench`). Machine: {load};
 load average at the end {end_load}. The server process is pinned to CPU 0 and every client to
@@ -468,7 +469,7 @@ target at most 5 % of one core):
 | server | CPU per stream (one core = 100 %) | video frames delivered |
 |---|---|---|
 | Duet (`duet serve`, encoded frames forwarded) | {duet_cpu:.1f} % | {duet_delivered:.1f} % |
-| aiortc `MediaRelay` (decode, then encode for the receiver) | {relay_cpu:.1f} % | {relay_delivered:.1f} % |
+| aiortc `MediaRelay` (decode, then encode for the receiver) | {relay_cpu_:.1f} % | {relay_delivered:.1f} % |
 
 **Added end-to-end latency** (publisher's send to receiver's reassembled frame, through Duet's
 server minus a direct connection between the same two clients, same run; target at most 50 ms):
@@ -484,7 +485,7 @@ delivered or over 95 % of the server's core):
 {table}
 
 One `duet serve` process is one event loop: it uses one core whatever the machine has. It
-carried {max(carried) if carried else 0} sessions here{"" if not rows or rows[-1][0] in carried else f", and dropped frames at {rows[-1][0]}"};
+carried {max(carried) if carried else 0} sessions here{failed};
 a 2-core node runs two processes only behind a load balancer that keeps a session's
 participants on one of them (docs/media.md, "Cluster").
 """
