@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from server.errors import ConfigurationError
+from server.media.hub import ice_servers
 from server.settings import Settings, load_or_create_secret
 
 
@@ -65,9 +66,10 @@ def test_bad_values_are_clear_errors(tmp_path: Path, environ: dict[str, str]) ->
 
 
 def test_ice_servers_reach_the_browser_as_given(tmp_path: Path) -> None:
-    from server.media.hub import ice_servers
-
-    raw = '[{"urls": "stun:s.example.org:3478"}, {"urls": ["turn:t.example.org"], "username": "u", "credential": "p"}]'
+    raw = (
+        '[{"urls": "stun:s.example.org:3478"},'
+        ' {"urls": ["turn:t.example.org"], "username": "u", "credential": "p"}]'
+    )
     settings = Settings.from_environ({"DUET_VAR_DIR": str(tmp_path), "DUET_MEDIA_ICE_SERVERS": raw})
     servers = ice_servers(settings)
     assert [s.urls for s in servers] == [["stun:s.example.org:3478"], ["turn:t.example.org"]]
