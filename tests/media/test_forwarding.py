@@ -12,9 +12,9 @@ import pytest
 from server.sessions.roles import Role
 from server.settings import Settings
 from tests.support.control_client import control_client
-from tests.support.live_app import LiveApp, live_app
-from tests.support.media_peer import MediaPeer, media_peer
-from tests.support.provisioning import SessionFixture, provision
+from tests.support.live_app import live_app
+from tests.support.media_peer import events_url, media_peer, publish
+from tests.support.provisioning import provision
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -22,17 +22,6 @@ pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'duet.db'}"
-
-
-def events_url(app: LiveApp, people: SessionFixture, name: str) -> str:
-    return f"{app.base}/sessions/{people.session_id}/events?token={people.tokens[name]}"
-
-
-async def publish(peer: MediaPeer) -> str:
-    await peer.join()
-    pc_id = await peer.publish()
-    await peer.answered(pc_id)
-    return pc_id
 
 
 async def test_two_participants_receive_each_other(settings: Settings) -> None:

@@ -11,10 +11,9 @@ from aiortc import RTCPeerConnection
 
 from server.sessions.roles import Role
 from server.settings import Settings
-from tests.media.test_forwarding import events_url, publish
 from tests.support.control_client import control_client
 from tests.support.live_app import live_app
-from tests.support.media_peer import MediaPeer, MovingPicture, media_peer
+from tests.support.media_peer import MediaPeer, MovingPicture, events_url, media_peer, publish
 from tests.support.provisioning import provision
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]

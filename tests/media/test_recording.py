@@ -17,9 +17,8 @@ from server.media.hub import media_root
 from server.recording.events import EventKind, now_ms
 from server.sessions.roles import Role
 from server.settings import Settings
-from tests.media.test_forwarding import events_url, publish
 from tests.support.live_app import live_app
-from tests.support.media_peer import media_peer
+from tests.support.media_peer import events_url, media_peer, publish
 from tests.support.provisioning import provision
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]

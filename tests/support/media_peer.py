@@ -17,6 +17,13 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, MediaStreamTrack, VideoStreamTrack
 
 from tests.support.control_client import DEADLINE, ControlClient, control_client
+from tests.support.live_app import LiveApp
+from tests.support.provisioning import SessionFixture
+
+
+def events_url(app: LiveApp, people: SessionFixture, name: str) -> str:
+    """The control channel's URL for participant ``name`` of ``people``."""
+    return f"{app.base}/sessions/{people.session_id}/events?token={people.tokens[name]}"
 
 
 class MovingPicture(VideoStreamTrack):
@@ -162,3 +169,11 @@ async def media_peer(url: str) -> AsyncIterator[MediaPeer]:
         finally:
             await peer.close()
             tg.cancel_scope.cancel()
+
+
+async def publish(peer: MediaPeer) -> str:
+    """Join, publish camera and microphone, and take the server's answer."""
+    await peer.join()
+    pc_id = await peer.publish()
+    await peer.answered(pc_id)
+    return pc_id
