@@ -107,6 +107,7 @@ async def test_two_browsers_see_and_hear_each_other_and_are_recorded(site: Site)
         await expect(ada.get_by_test_id("session-state")).to_have_text("ended")
         ended_at = int(time.time() * 1000)
         await expect(ada.get_by_test_id("media-tile")).to_have_count(0)
+        await plays_in_step(ada, site.server.url, session.id)
 
     async with httpx.AsyncClient(base_url=site.server.url, headers=site.api) as client:
         exported = await client.get(f"/api/v1/sessions/{session.id}/recording/archive")
@@ -133,6 +134,41 @@ async def test_two_browsers_see_and_hear_each_other_and_are_recorded(site: Site)
         # the tracks still going at the end last until the session's end
         last = [s for s in segments if s["end_ms"] > ended_at - 5_000]
         assert len(last) == 4 and all(abs(s["end_ms"] - ended_at) < 1000 + 2000 for s in last)
+
+
+ALIGNED = """([file, t]) => {
+    const media = document.querySelector(`[data-file="${file}"]`);
+    const start = Number(media.dataset.start);
+    const at = (Number(document.querySelector('#playback-root').dataset.t) - start) / 1000;
+    return media.readyState >= 1 && Math.abs(media.currentTime - at) < t;
+}"""
+
+
+async def plays_in_step(page: Page, base: str, session_id: str) -> None:
+    """The playback page places each recorded file on the session clock: sought, paused and
+    playing, its time is the player's."""
+    await page.wait_for_function(
+        f"async () => (await (await fetch('/s/{session_id}/playback/media')).json()).length === 6",
+        timeout=WAIT_MS,
+    )
+    segments = await page.evaluate(f"async () => (await fetch('/s/{session_id}/playback/media')).json()")
+    video = next(s for s in segments if s["kind"] == "video")
+    moment = video["start_ms"] + 2000
+    await page.goto(f"{base}/s/{session_id}/playback?t={moment}")
+    await expect(page.locator("#playback-root")).to_have_attribute("data-ready", "true")
+    element = page.locator(f'[data-file="{video["file"]}"]')
+    await expect(element).to_be_visible()
+    await page.wait_for_function(ALIGNED, arg=[video["file"], 0.1], timeout=WAIT_MS)  # paused, sought
+    await page.get_by_role("button", name="Play").click()
+    await page.wait_for_function(
+        '(file) => !document.querySelector(`[data-file="${file}"]`).paused',
+        arg=video["file"],
+        timeout=WAIT_MS,
+    )
+    await page.wait_for_function(ALIGNED, arg=[video["file"], 0.6], timeout=WAIT_MS)  # playing along
+    await page.get_by_role("button", name="Pause").click()
+    await page.get_by_role("button", name="Forward 1 s").click()
+    await page.wait_for_function(ALIGNED, arg=[video["file"], 0.1], timeout=WAIT_MS)  # sought together
 
 
 BLOCKED = """navigator.mediaDevices.getUserMedia = () =>

@@ -8,6 +8,7 @@ session has ended; guests never (they hold no API key, and the page refuses thei
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -86,3 +87,21 @@ async def events(
     limit: Limit = 500,
 ) -> EventPage:
     return await events_of(svc, principal, session_id, ts_from=ts_from, ts_to=ts_to, after=after, limit=limit)
+
+
+#: Recorded files one session lists at most (a reconnect starts new ones).
+MAX_SEGMENTS = 1000
+
+
+async def recorded_media(svc: Services, session_id: str) -> list[dict[str, object]]:
+    """The ``media.segment`` events of a session: one recorded file each, oldest first."""
+    events = await svc.recording.read_latest(session_id, kinds=("media.segment",), limit=MAX_SEGMENTS)
+    segments = []
+    for event in events:
+        try:
+            segment = json.loads(event.data)
+        except ValueError:
+            continue
+        if isinstance(segment, dict):
+            segments.append(segment)
+    return segments

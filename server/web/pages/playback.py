@@ -7,10 +7,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 
 from server.accounts.models import Principal
-from server.errors import DuetError, Forbidden, Unauthenticated
+from server.errors import DuetError, Forbidden, NotFound, Unauthenticated
+from server.media.files import NAME as MEDIA_NAME
 from server.playback.model import EventPage, PlaybackState, Timeline
 from server.web.api.playback import (
     MAX_MS,
@@ -19,6 +20,7 @@ from server.web.api.playback import (
     Moment,
     events_of,
     playback_session,
+    recorded_media,
     state_of,
     timeline_of,
 )
@@ -81,3 +83,28 @@ async def events(
 ) -> EventPage:
     who = await viewer(request, svc, principal, session_id)
     return await events_of(svc, who, session_id, ts_from=ts_from, ts_to=ts_to, after=after, limit=limit)
+
+
+@router.get("/s/{session_id}/playback/media")
+async def media_segments(
+    request: Request, svc: ServicesDep, principal: OptionalPagePrincipal, session_id: str
+) -> list[dict[str, object]]:
+    """The session's recorded audio/video files (its ``media.segment`` events), oldest first."""
+    who = await viewer(request, svc, principal, session_id)
+    session = await playback_session(svc, who, session_id)
+    return await recorded_media(svc, session.id)
+
+
+@router.get("/s/{session_id}/playback/media/{name}")
+async def media_file(
+    request: Request, svc: ServicesDep, principal: OptionalPagePrincipal, session_id: str, name: str
+) -> Response:
+    """One recorded file (WebM), seekable (range requests)."""
+    who = await viewer(request, svc, principal, session_id)
+    session = await playback_session(svc, who, session_id)
+    if not MEDIA_NAME.match(name):
+        raise NotFound("no such recording")
+    path = svc.media.root / session.id / name
+    if not path.is_file():
+        raise NotFound("no such recording")
+    return FileResponse(path, media_type="video/webm" if "-video-" in name else "audio/webm")
