@@ -10,17 +10,18 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import FileResponse, Response
 
 from server.accounts.models import Principal
-from server.errors import DuetError, Forbidden, NotFound, Unauthenticated
-from server.media.files import NAME as MEDIA_NAME
+from server.errors import DuetError, Forbidden, Unauthenticated
 from server.playback.model import EventPage, PlaybackState, Timeline
 from server.web.api.playback import (
     MAX_MS,
     After,
     Limit,
+    MediaSegmentOut,
     Moment,
     events_of,
+    media_file_of,
+    media_of,
     playback_session,
-    recorded_media,
     state_of,
     timeline_of,
 )
@@ -88,23 +89,12 @@ async def events(
 @router.get("/s/{session_id}/playback/media")
 async def media_segments(
     request: Request, svc: ServicesDep, principal: OptionalPagePrincipal, session_id: str
-) -> list[dict[str, object]]:
-    """The session's recorded audio/video files (its ``media.segment`` events), oldest first."""
-    who = await viewer(request, svc, principal, session_id)
-    session = await playback_session(svc, who, session_id)
-    return await recorded_media(svc, session.id)
+) -> list[MediaSegmentOut]:
+    return await media_of(svc, await viewer(request, svc, principal, session_id), session_id)
 
 
 @router.get("/s/{session_id}/playback/media/{name}")
 async def media_file(
     request: Request, svc: ServicesDep, principal: OptionalPagePrincipal, session_id: str, name: str
-) -> Response:
-    """One recorded file (WebM), seekable (range requests)."""
-    who = await viewer(request, svc, principal, session_id)
-    session = await playback_session(svc, who, session_id)
-    if not MEDIA_NAME.match(name):
-        raise NotFound("no such recording")
-    path = svc.media.root / session.id / name
-    if not path.is_file():
-        raise NotFound("no such recording")
-    return FileResponse(path, media_type="video/webm" if "-video-" in name else "audio/webm")
+) -> FileResponse:
+    return await media_file_of(svc, await viewer(request, svc, principal, session_id), session_id, name)
