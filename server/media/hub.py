@@ -68,6 +68,13 @@ def media_root(settings: Settings) -> Path:
     return Path(settings.media_dir) if settings.media_dir else settings.var_dir / "media"
 
 
+def _closing(room: MediaRoom) -> Op:
+    async def close() -> None:
+        await room.close_all("the server stopped")
+
+    return close
+
+
 @dataclass(eq=False)
 class _Line:
     room: MediaRoom
@@ -99,9 +106,8 @@ class MediaHub:
             finally:
                 for line in list(self._lines.values()):
                     line.room.cut_all()
-                    room = line.room
-                    line.send.send_nowait(lambda room=room: room.close_all("the server stopped"))  # type: ignore[misc]
-                    line.send.close()
+                    self._queue(line, _closing(line.room))
+                    line.send.close()  # each room's task ends once its queue is done
                 self._tg = None
 
     def handle(self, conn: MediaConnection, command: MediaCommand) -> str | None:
