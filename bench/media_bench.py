@@ -480,7 +480,8 @@ async def main(quick: bool) -> None:
         estimate = f" about {int(0.9 / slope)} sessions" if slope > 0 else " more sessions than measured"
         verdict = (
             f"Frames dropped at {last[0]} sessions with the server at {last[1]['cpu'] * 100:.0f} % of its"
-            " core: the clients (one process, one core) gave out first, so the server's own limit was not"
+            " core: not its CPU. The clients (one process on the other core, publishing and receiving every"
+            " stream; its CPU is not measured) most likely gave out first, so the server's own limit was not"
             f" reached on this 2-core machine. It carried {max(carried) if carried else 0}; from its CPU per"
             f" added session ({slope * 100:.1f} % between the first and last passing step) one core would"
             f" carry{estimate}: an estimate, not a measurement."
@@ -508,7 +509,8 @@ a loaded machine.
 
 **Two-person sessions on one server process** (each person publishes camera and microphone
 and receives the other's; {step_seconds:.0f} s a step; a step fails under 99 % of video frames
-delivered (a frame may take {IN_FLIGHT} s) or over 95 % of the server's core):
+delivered (a frame may take {IN_FLIGHT} s) or over 95 % of the server's core; over 100 %: frames
+sent before the window arrived in it, the clients lagging):
 
 | sessions | server CPU (one core) | video fps sent (all) | video frames delivered | gave out |
 |---|---|---|---|---|
