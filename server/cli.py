@@ -1,4 +1,5 @@
-"""The `duet` command: serve, migrate, user, apikey. Logging is configured here and only here."""
+"""The `duet` command: serve, worker, migrate, user, apikey, runtime, challenge. Logging is configured
+here and only here."""
 
 from __future__ import annotations
 
@@ -181,6 +182,116 @@ def _runtime_dockerfile(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _challenge_validate(settings: Settings, args: argparse.Namespace) -> int:
+    import anyio
+
+    from server.exec.runtime.languages import load_catalogue
+    from server.hiring.judging import local_judge
+    from server.hiring.library import prove, scan_path
+
+    catalogue = load_catalogue()
+    check = await anyio.to_thread.run_sync(scan_path, Path(args.path), catalogue)
+    runs = 0
+    if not args.no_run and check.runnable:
+        async with local_judge(settings, catalogue, args.jobs) as judge:
+            await prove(check, judge)
+        runs = sum(challenge.runs for challenge in check.challenges)
+    for line in check.lines():
+        print(line, file=sys.stderr)
+    for challenge in check.challenges:
+        ran = "" if args.no_run else f" ({challenge.runs} sandbox runs)"
+        print(f"  {challenge.folder.name}: {'ok' if challenge.ok else 'FAILED'}{ran}")
+    for assessment in check.assessments:
+        print(
+            f"  {assessment.path.name}: {'ok' if assessment.spec and not assessment.problems else 'FAILED'}"
+        )
+    problems = len(check.lines())
+    print(
+        f"{len(check.challenges)} challenge(s), {len(check.assessments)} assessment(s), "
+        f"{runs} sandbox run(s): " + ("valid" if check.ok else f"{problems} problem(s)")
+    )
+    return 0 if check.ok else 1
+
+
+async def _challenge_import(settings: Settings, args: argparse.Namespace) -> int:
+    import anyio
+
+    from server.exec.runtime.languages import load_catalogue
+    from server.hiring.content_repository import ContentRepository
+    from server.hiring.judging import local_judge
+    from server.hiring.library import prove, scan_path
+    from server.store.account_repository import SqlAccountRepository
+    from server.store.database import Database
+    from server.store.migrate import upgrade
+
+    catalogue = load_catalogue()
+    check = await anyio.to_thread.run_sync(scan_path, Path(args.path), catalogue)
+    if check.ok and check.runnable:  # nothing is imported that was not proven in the sandbox
+        async with local_judge(settings, catalogue, args.jobs) as judge:
+            await prove(check, judge)
+    if not check.ok:
+        for line in check.lines():
+            print(line, file=sys.stderr)
+        print(
+            "nothing imported: fix the problems above (`duet challenge validate` says the same)",
+            file=sys.stderr,
+        )
+        return 1
+    async with Database(settings.effective_database_url) as db:
+        await upgrade(db)
+        org = await SqlAccountRepository(db).first_organization()
+        if org is None:
+            print("duet: no organization yet: create a member first (duet user create)", file=sys.stderr)
+            return 1
+        content = ContentRepository(db)
+        for challenge in check.challenges:
+            assert challenge.challenge is not None
+            done = await content.import_challenge(
+                org.id, challenge.challenge, challenge.files, challenge.expected_tests
+            )
+            print(f"challenge {done.slug}: version {done.number}" + ("" if done.created else " (unchanged)"))
+        for assessment in check.assessments:
+            assert assessment.spec is not None
+            done = await content.import_assessment(org.id, assessment.spec, assessment.text)
+            print(f"assessment {done.slug}: version {done.number}" + ("" if done.created else " (unchanged)"))
+    return 0
+
+
+def _challenge_schema(settings: Settings, args: argparse.Namespace) -> int:
+    import json
+
+    from server.hiring.assessment_schema import ASSESSMENT_SCHEMA
+    from server.hiring.challenge_schema import CHALLENGE_SCHEMA
+
+    adapter = ASSESSMENT_SCHEMA if args.assessment else CHALLENGE_SCHEMA
+    print(json.dumps(adapter.json_schema(), indent=2))
+    return 0
+
+
+def _add_challenge_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    challenge = commands.add_parser(
+        "challenge", help="assessment content: challenges and assessments as files (docs/assessments.md)"
+    ).add_subparsers(dest="challenge_command", required=True)
+    validate = challenge.add_parser(
+        "validate",
+        help="check a library, a challenge folder or an assessment file: schema, layout, and in the sandbox "
+        "every reference solution passes while every starter fails",
+    )
+    validate.add_argument("path")
+    validate.add_argument("--jobs", type=int, default=2, help="sandbox runs at once (default 2)")
+    validate.add_argument("--no-run", action="store_true", help="check files only; run nothing")
+    validate.set_defaults(run=_challenge_validate, is_async=True)
+    imported = challenge.add_parser(
+        "import", help="validate, then store as new versions (content-hashed) in the default organization"
+    )
+    imported.add_argument("path")
+    imported.add_argument("--jobs", type=int, default=2, help="sandbox runs at once (default 2)")
+    imported.set_defaults(run=_challenge_import, is_async=True)
+    schema = challenge.add_parser("schema", help="print the JSON Schema of challenge.yaml")
+    schema.add_argument("--assessment", action="store_true", help="the assessment file's schema instead")
+    schema.set_defaults(run=_challenge_schema, is_async=False)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="duet", description="Duet technical-interview server")
     parser.add_argument("--version", action="version", version=f"duet {__version__}")
@@ -241,6 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dockerfile.add_argument("--check", action="store_true", help="only check that the file is up to date")
     dockerfile.set_defaults(run=_runtime_dockerfile, is_async=False)
+    _add_challenge_commands(commands)
     return parser
 
 

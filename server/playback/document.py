@@ -1,4 +1,4 @@
-"""Reading a session's document (pycrdt): its files, their languages, ``main`` and ``active``.
+"""A session's document (pycrdt) as playback reads it.
 
 The shapes are the pad's (docs/pad.md): Y.Map ``files`` (path -> Y.Text) and Y.Map ``meta``
 (``lang:<path>``, ``main``, ``active``).
@@ -9,9 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pycrdt import Doc, Map
-
-from server.playback.model import FileState
+from pycrdt import Doc
 
 logger = logging.getLogger(__name__)
 
@@ -28,22 +26,3 @@ def apply(doc: Doc[Any], update: bytes, *, session_id: str, event_id: int) -> No
         logger.warning(
             "skipping an undecodable doc.update %d: %s", event_id, exc, extra={"session_id": session_id}
         )
-
-
-def files_of(doc: Doc[Any]) -> list[FileState]:
-    files = doc.get(FILES, type=Map)
-    meta = doc.get(META, type=Map)
-    out = []
-    for path in sorted(files.keys()):
-        language = meta.get(f"lang:{path}")
-        out.append(
-            FileState(
-                path=path, text=str(files[path]), language=language if isinstance(language, str) else None
-            )
-        )
-    return out
-
-
-def meta_value(doc: Doc[Any], key: str) -> str | None:
-    value = doc.get(META, type=Map).get(key)
-    return value if isinstance(value, str) else None

@@ -115,7 +115,10 @@ class PlaybackState(_Shape):
     files: list[FileState]
     main: str | None
     active: str | None
-    update: str = Field(description="the document at t as one Yjs v1 update, base64")
+    updates: list[str] = Field(
+        description="the document at t: Yjs v1 updates, base64, to apply in order (a seek point, then"
+        " the updates after it up to t)"
+    )
     cursors: list[Cursor]
     console: Console
 

@@ -1,6 +1,10 @@
 """The state of a session at a moment ``t``: the document (one seek point plus the updates after it
 up to ``t``), every participant's last cursor, the console.
 
+The files' text comes from the points' text index (text_index.py) when it can tell, else from
+the document decoded; either way the browser gets the point and the updates after it, to apply
+in order (it never needs the server to decode or encode a document).
+
 "At ``t``" means every event with ``ts_ms <= t``. Ids order the log, times nearly do: events that
 different nodes stamped are out of time order by at most their commit delay and the nodes'
 clock skew, assumed under ``SKEW_MS``. So the events of a moment are looked for between two seek
@@ -12,14 +16,13 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import anyio
 from pycrdt import Doc
 
-from server.playback.document import apply, files_of, meta_value
+from server.playback.document import apply
 from server.playback.model import (
     Console,
     ConsoleOutput,
@@ -30,6 +33,7 @@ from server.playback.model import (
     PlaybackState,
 )
 from server.playback.store import PlaybackStore
+from server.playback.text_index import PointText, UpdateEdits, decode_edits, decode_text, replay, text_of
 from server.playback.timeline import json_of
 from server.recording.events import Event, EventKind
 from server.recording.playback import SeekPoint
@@ -45,35 +49,30 @@ MAX_TERMINAL_EVENTS = 1_000
 TERMINAL_KINDS = ("terminal.opened", "terminal.output", "terminal.closed")
 
 
-@dataclass(frozen=True, slots=True)
-class _Document:
-    files: list[FileState]
-    main: str | None
-    active: str | None
-    update: str
-
-
-def _decode(point: SeekPoint | None) -> Doc[Any]:
-    """The document at a seek point: nearly all of a state's CPU (pycrdt), in a worker thread
-    while the other reads of the state go on (pycrdt holds the GIL while it decodes, so this
-    bounds how many run at once but does not free the event loop: docs/playback.md)."""
+def _decoded(session_id: str, point: SeekPoint | None, tail: list[Event]) -> PointText:
+    """The text at the moment by the document itself: the point decoded, the updates after it
+    applied. Most of a state's CPU when it is needed (pycrdt holds the GIL while it decodes: a
+    worker thread bounds how many run at once but does not free the event loop)."""
     doc: Doc[Any] = Doc()
     if point is not None:
         doc.apply_update(point.state)
-    return doc
-
-
-def _finish(session_id: str, doc: Doc[Any], tail: list[Event]) -> _Document:
-    """The updates after the point applied, the files read, the state encoded for the browser."""
     with doc.transaction():
         for event in tail:
             apply(doc, event.data, session_id=session_id, event_id=event.id)
-    return _Document(
-        files=files_of(doc),
-        main=meta_value(doc, "main"),
-        active=meta_value(doc, "active"),
-        update=base64.b64encode(doc.get_update()).decode(),
-    )
+    return text_of(doc)
+
+
+def _indexed(point: SeekPoint | None, edits: Sequence[bytes | None], tail: list[Event]) -> PointText | None:
+    """The text at the moment from the points' text index, if it can tell (text_index.py)."""
+    if point is not None and point.text is None:
+        return None
+    base = decode_text(point.text) if point is not None and point.text is not None else PointText({}, {})
+    known: list[UpdateEdits] = []
+    for blob in edits:
+        if blob is None:
+            break
+        known += decode_edits(blob)
+    return replay(base, known, [event.id for event in tail])
 
 
 async def _tail(store: PlaybackStore, session_id: str, after: int, t: int, upper: int | None) -> list[Event]:
@@ -115,20 +114,26 @@ async def state_at(
         lambda: store.id_at(session_id, t - AWARENESS_MS - SKEW_MS),
     )
     after = point.upto_id if point is not None else 0
-    doc, tail, cursors, run, terminal = await _gather(
-        lambda: anyio.to_thread.run_sync(_decode, point, limiter=limiter),
+    tail, edits, cursors, run, terminal = await _gather(
         lambda: _tail(store, session_id, after, t, upper),
+        lambda: store.edits_after(session_id, after, upper),
         lambda: cursors_at(store, session_id, t, upper, lower),
         lambda: run_at(store, session_id, t, upper),
         lambda: terminal_at(store, session_id, t, upper),
     )
-    document = await anyio.to_thread.run_sync(_finish, session_id, doc, tail, limiter=limiter)
+    text = _indexed(point, edits, tail)
+    if text is None:
+        text = await anyio.to_thread.run_sync(_decoded, session_id, point, tail, limiter=limiter)
+    updates = ([point.state] if point is not None else []) + [event.data for event in tail]
     return PlaybackState(
         t=t,
-        files=document.files,
-        main=document.main,
-        active=document.active,
-        update=document.update,
+        files=[
+            FileState(path=path, text=text.files[path], language=text.meta.get(f"lang:{path}"))
+            for path in sorted(text.files)
+        ],
+        main=text.meta.get("main"),
+        active=text.meta.get("active"),
+        updates=[base64.b64encode(update).decode() for update in updates],
         cursors=cursors,
         console=Console(run=run, terminal=terminal),
     )

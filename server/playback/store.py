@@ -27,6 +27,13 @@ class PlaybackStore(Protocol):
         """The smallest ``upto_id`` of a point with ``ts_ms > ts_ms`` (None: no such point)."""
         ...
 
+    async def edits_after(
+        self, session_id: str, after_id: int, upto_id: int | None
+    ) -> Sequence[bytes | None]:
+        """The ``edits`` of the points with ``after_id < upto_id <= upto_id`` (None: no bound), in
+        order (server/playback/text_index.py)."""
+        ...
+
     async def save_points(self, points: Sequence[SeekPoint]) -> None:
         """Keep ``points``; a point already stored (same session and ``upto_id``) stays as it is."""
         ...

@@ -16,6 +16,10 @@ class SeekPoint:
     upto_id: int
     ts_ms: int
     state: bytes
+    #: The files' text at the point, and the text edits of the updates since the previous point
+    #: (server/playback/text_index.py); None on points stored without them (imported).
+    text: bytes | None = None
+    edits: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)

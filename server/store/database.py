@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import asyncpg
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -23,6 +24,18 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import PoolProxiedConnection
 
 from server.errors import ConfigurationError, Unavailable
+
+#: Connections kept for ``fetch`` on PostgreSQL, beside SQLAlchemy's pool for the rest.
+READ_POOL_SIZE = 10
+#: What a read on a pooled connection the server ended raises (a restart, an idle timeout,
+#: ``pg_terminate_backend``): the server's notice, or the connection found closed.
+_LOST_CONNECTION = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,  # a statement sent while the notice was handled
+    OSError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +99,7 @@ class Database:
         self._writer_lock = anyio.Lock()
         self._reader: tuple[AsyncConnection, PoolProxiedConnection] | None = None
         self._reader_lock = anyio.Lock()
+        self._read_pool: asyncpg.Pool | None = None  # PostgreSQL's reads (``fetch``)
 
     @property
     def is_sqlite(self) -> bool:
@@ -161,18 +175,41 @@ class Database:
         return list(rows)
 
     async def _fetch_postgres(self, sql: str, parameters: Sequence[Any]) -> list[Sequence[Any]]:
+        """Through asyncpg's own pool, kept for these reads: a checkout there costs no round trip,
+        where SQLAlchemy's pinged the connection and rolled back on return (about 0.8 ms a read
+        against 0.2 ms, measured with ``SELECT 1``). A read runs outside any transaction and
+        leaves nothing to reset; a connection whose read fails (or is cancelled) is closed."""
         numbered = sql.split("?")
         statement = numbered[0] + "".join(f"${i}{rest}" for i, rest in enumerate(numbered[1:], 1))
-        with unavailable_on_connection_errors():
-            async with self.engine.connect() as connection:
-                pooled = await connection.get_raw_connection()
-                driver: Any = pooled.driver_connection
-                try:
-                    return list(await driver.fetch(statement, *parameters))
-                except Exception as exc:
-                    pooled.invalidate(exc)
-                    logger.error("a database read failed: %s", exc)
-                    raise Unavailable("the database is unavailable; try again shortly") from exc
+        try:
+            try:
+                return await self._read_postgres(statement, parameters)
+            except _LOST_CONNECTION as exc:  # a pooled connection the server closed
+                logger.warning("a database read lost its connection, trying a new one: %s", exc)
+                if self._read_pool is not None:  # the others are likely gone too (a restart)
+                    await self._read_pool.expire_connections()
+                return await self._read_postgres(statement, parameters)
+        except Exception as exc:
+            logger.error("a database read failed: %s", exc)
+            raise Unavailable("the database is unavailable; try again shortly") from exc
+
+    async def _read_postgres(self, statement: str, parameters: Sequence[Any]) -> list[Sequence[Any]]:
+        pool = self._read_pool or await self._open_read_pool()
+        async with pool.acquire() as connection:
+            try:
+                return list(await connection.fetch(statement, *parameters))
+            except BaseException:  # cancelled mid-statement, lost, or failed: not to be reused
+                connection.terminate()
+                raise
+
+    async def _open_read_pool(self) -> asyncpg.Pool:
+        async with self._reader_lock:
+            if self._read_pool is None:
+                dsn = make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
+                self._read_pool = await asyncpg.create_pool(
+                    dsn, min_size=1, max_size=READ_POOL_SIZE, reset=_nothing_to_reset
+                )
+            return self._read_pool
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
@@ -182,6 +219,10 @@ class Database:
         await self._close_writer()
         reader, self._reader = self._reader, None
         await _close_quietly(reader)
+        read_pool, self._read_pool = self._read_pool, None
+        if read_pool is not None:
+            with contextlib.suppress(Exception):
+                await read_pool.close()
         await self.engine.dispose()
 
     async def __aenter__(self) -> Database:
@@ -189,6 +230,10 @@ class Database:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+
+async def _nothing_to_reset(_connection: asyncpg.Connection) -> None:
+    """``fetch`` runs one statement outside a transaction: nothing to undo on return."""
 
 
 async def _close_quietly(kept: tuple[AsyncConnection, PoolProxiedConnection] | None) -> None:

@@ -15,9 +15,11 @@ from server.store.recording_tables import SPARSE_KINDS
 
 _EVENT_COLUMNS = "id, session_id, ts_ms, kind, author, data"
 _DENSE = {EventKind.DOC_UPDATE.value, EventKind.AWARENESS.value}
+_POINT_COLUMNS = "session_id, upto_id, ts_ms, state, files_text, edits"
 _INSERT_POINT = text(
-    "INSERT INTO recording_snapshots (session_id, upto_id, ts_ms, state)"
-    " VALUES (:session_id, :upto_id, :ts_ms, :state) ON CONFLICT (session_id, upto_id) DO NOTHING"
+    f"INSERT INTO recording_snapshots ({_POINT_COLUMNS})"
+    " VALUES (:session_id, :upto_id, :ts_ms, :state, :files_text, :edits)"
+    " ON CONFLICT (session_id, upto_id) DO NOTHING"
 )
 
 
@@ -27,7 +29,7 @@ class SqlPlaybackStore:
 
     async def last_point(self, session_id: str) -> SeekPoint | None:
         rows = await self._db.fetch(
-            "SELECT session_id, upto_id, ts_ms, state FROM recording_snapshots"
+            f"SELECT {_POINT_COLUMNS} FROM recording_snapshots"
             " WHERE session_id = ? ORDER BY upto_id DESC LIMIT 1",
             [session_id],
         )
@@ -35,7 +37,7 @@ class SqlPlaybackStore:
 
     async def point_at(self, session_id: str, ts_ms: int) -> SeekPoint | None:
         rows = await self._db.fetch(
-            "SELECT session_id, upto_id, ts_ms, state FROM recording_snapshots"
+            f"SELECT {_POINT_COLUMNS} FROM recording_snapshots"
             " WHERE session_id = ? AND ts_ms <= ? ORDER BY upto_id DESC LIMIT 1",
             [session_id, ts_ms],
         )
@@ -57,6 +59,17 @@ class SqlPlaybackStore:
         )
         return int(rows[0][0]) if rows else None
 
+    async def edits_after(
+        self, session_id: str, after_id: int, upto_id: int | None
+    ) -> Sequence[bytes | None]:
+        sql = "SELECT edits FROM recording_snapshots WHERE session_id = ? AND upto_id > ?"
+        parameters: list[Any] = [session_id, after_id]
+        if upto_id is not None:
+            sql += " AND upto_id <= ?"
+            parameters.append(upto_id)
+        rows = await self._db.fetch(sql + " ORDER BY upto_id", parameters)
+        return [row[0] for row in rows]
+
     async def save_points(self, points: Sequence[SeekPoint]) -> None:
         if not points:
             return
@@ -64,7 +77,14 @@ class SqlPlaybackStore:
             await tx.execute(
                 _INSERT_POINT,
                 [
-                    {"session_id": p.session_id, "upto_id": p.upto_id, "ts_ms": p.ts_ms, "state": p.state}
+                    {
+                        "session_id": p.session_id,
+                        "upto_id": p.upto_id,
+                        "ts_ms": p.ts_ms,
+                        "state": p.state,
+                        "files_text": p.text,
+                        "edits": p.edits,
+                    }
                     for p in points
                 ],
             )

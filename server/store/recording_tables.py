@@ -61,3 +61,7 @@ class RecordingSnapshotRow(Base):
     upto_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     ts_ms: Mapped[int] = mapped_column(BigInteger)
     state: Mapped[bytes] = mapped_column(LargeBinary)
+    #: The files as text at the point and the text edits since the previous one (JSON,
+    #: server/playback/text_index.py): a state needs no decoding. NULL on imported points.
+    files_text: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    edits: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)

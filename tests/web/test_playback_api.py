@@ -65,7 +65,7 @@ async def test_members_play_back_and_get_the_documented_shapes(
     state = (
         await app.client.get(f"/api/v1/sessions/{session_id}/playback/state?t={end}", headers=admin_headers)
     ).json()
-    assert [f["path"] for f in state["files"]] and state["main"] == "main.py" and state["update"]
+    assert [f["path"] for f in state["files"]] and state["main"] == "main.py" and state["updates"]
     assert set(state["console"]) == {"run", "terminal"}
     page = (
         await app.client.get(

@@ -70,7 +70,8 @@ export interface PlaybackState {
   files: FileState[];
   main: string | null;
   active: string | null;
-  update: string;
+  /** The document at t: a seek point, then the updates after it; applied in order. */
+  updates: string[];
   cursors: Cursor[];
   console: { run: ConsoleRun | null; terminal: { open: boolean; text: string; truncated: boolean } | null };
 }

@@ -1,8 +1,7 @@
 // The same file at two moments, side by side (@codemirror/merge).
 
 import { MergeView } from "@codemirror/merge";
-import * as Y from "yjs";
-import { decodeBase64, type PlaybackApi } from "./api";
+import type { PlaybackApi } from "./api";
 import { readOnlyExtensions } from "./editor";
 
 let current: MergeView | null = null;
@@ -15,13 +14,8 @@ export function parseOffset(text: string): number | null {
 }
 
 async function fileAt(api: PlaybackApi, t: number, path: string): Promise<{ text: string; language: string }> {
-  const state = await api.state(t);
-  const doc = new Y.Doc();
-  Y.applyUpdate(doc, decodeBase64(state.update));
-  const text = doc.getMap<Y.Text>("files").get(path)?.toString() ?? "";
-  const language = doc.getMap<string>("meta").get(`lang:${path}`) ?? "plaintext";
-  doc.destroy();
-  return { text, language };
+  const file = (await api.state(t)).files.find((f) => f.path === path);
+  return { text: file?.text ?? "", language: file?.language ?? "plaintext" };
 }
 
 export async function showDiff(

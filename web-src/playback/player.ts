@@ -12,6 +12,15 @@ export interface ConsoleView {
   terminalOpen: boolean;
 }
 
+/** A recorded update applied; one that does not decode is skipped, as the server's replay does. */
+function applyRecorded(doc: Y.Doc, update: string): void {
+  try {
+    Y.applyUpdate(doc, decodeBase64(update));
+  } catch {
+    // skipped
+  }
+}
+
 export class Moment {
   readonly doc = new Y.Doc();
   readonly awareness = new Awareness(this.doc);
@@ -20,7 +29,9 @@ export class Moment {
 
   constructor(state: PlaybackState) {
     this.awareness.setLocalState(null); // the viewer has no cursor of their own
-    Y.applyUpdate(this.doc, decodeBase64(state.update));
+    Y.transact(this.doc, () => {
+      for (const update of state.updates) applyRecorded(this.doc, update);
+    });
     for (const cursor of state.cursors) this.setCursor(cursor.client, cursor.participant, cursor.state);
     this.console = {
       run: state.console.run,
@@ -76,7 +87,7 @@ export class Moment {
     const data = event.data;
     switch (event.kind) {
       case "doc.update":
-        Y.applyUpdate(this.doc, decodeBase64(data as string));
+        applyRecorded(this.doc, data as string);
         break;
       case "awareness":
         if (data && typeof data.client === "number") this.setCursor(data.client, event.author, data.state ?? null);

@@ -1,0 +1,5 @@
+from inventory.store import Inventory
+
+
+def low_stock(inventory: Inventory) -> list[str]:
+    return []

@@ -1,0 +1,16 @@
+class LRUCache {
+  constructor(capacity) {
+    this.capacity = capacity;
+    this.items = {};
+  }
+
+  get(key) {
+    return this.items[key];
+  }
+
+  put(key, value) {
+    this.items[key] = value;
+  }
+}
+
+module.exports = { LRUCache };
