@@ -24,11 +24,6 @@ from tests.support.provisioning import provision
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'duet.db'}"
-
-
 def probe(path: Path) -> tuple[str, float, int]:
     """(codec, duration in seconds, frames decoded) of a one-stream WebM file."""
     with av.open(str(path)) as container:
