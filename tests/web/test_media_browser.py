@@ -136,6 +136,43 @@ async def test_two_browsers_see_and_hear_each_other_and_are_recorded(site: Site)
         assert len(last) == 4 and all(abs(s["end_ms"] - ended_at) < 1000 + 2000 for s in last)
 
 
+KEEP_SOCKETS = """(() => {
+    const Native = window.WebSocket;
+    window.__sockets = [];
+    window.WebSocket = class extends Native {
+        constructor(...args) { super(...args); window.__sockets.push(this); }
+    };
+})();"""
+DROP_CONTROL = "() => window.__sockets.filter((s) => s.url.includes('/events')).forEach((s) => s.close())"
+
+
+async def test_tiles_survive_a_dropped_connection(site: Site) -> None:
+    """The control channel drops (the network went away): the peer connections are rebuilt on
+    its own, into the same tiles."""
+    session = await site.create_session("python")
+    async with two_chromiums() as (first, second):
+        ada = await interviewer_pad(first, site.server.url, session.id)
+        grace = await guest_pad(second, session.join["candidate"], "Grace")
+        await grace.add_init_script(KEEP_SOCKETS)
+        await grace.reload()
+        await expect(grace.locator("#pad-root")).to_have_attribute("data-ready", "true")
+        for page in (ada, grace):
+            await page.get_by_test_id("media-join").click()
+        await receives(grace, "admin")
+        await receives(ada, "Grace")
+        await grace.get_by_test_id("media-tile").evaluate("(tile) => { tile.dataset.original = 'yes'; }")
+        await grace.evaluate(DROP_CONTROL)
+        await expect(grace.get_by_test_id("media-status")).to_contain_text(
+            "You are on camera", timeout=WAIT_MS
+        )
+        await receives(grace, "admin")
+        await receives(ada, "Grace")
+        tile = grace.get_by_test_id("media-tile")
+        await expect(tile).to_have_count(1)
+        await expect(tile).to_have_attribute("data-original", "yes")  # the same tile, not a new one
+        await expect(tile).to_have_attribute("data-state", "live")
+
+
 ALIGNED = """([file, t]) => {
     const media = document.querySelector(`[data-file="${file}"]`);
     const start = Number(media.dataset.start);
