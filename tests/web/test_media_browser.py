@@ -160,6 +160,17 @@ async def test_tiles_survive_a_dropped_connection(site: Site) -> None:
             await page.get_by_test_id("media-join").click()
         await receives(grace, "admin")
         await receives(ada, "Grace")
+        # Chromium's fake microphone beeps: the speaking indicator lights Grace's tile on Ada's page
+        await ada.wait_for_function(
+            "() => document.querySelector('[data-testid=media-tile]')?.dataset.speaking === 'true'",
+            timeout=WAIT_MS,
+        )
+        mute = grace.get_by_test_id("media-mute")
+        await mute.click()
+        await expect(mute).to_have_text("Unmute")
+        await expect(mute).to_have_attribute("aria-pressed", "true")
+        await mute.click()
+        await expect(mute).to_have_attribute("aria-pressed", "false")
         await grace.get_by_test_id("media-tile").evaluate("(tile) => { tile.dataset.original = 'yes'; }")
         await grace.evaluate(DROP_CONTROL)
         await expect(grace.get_by_test_id("media-status")).to_contain_text(
