@@ -143,3 +143,26 @@ async def test_who_drops_and_rejoins_gets_video_back(settings: Settings) -> None
         async with media_peer(events_url(app, people, "bob")) as bob:
             await publish(bob)
             await ada.frames_from(bob_id, "video", 10)
+
+
+async def test_a_screen_share_is_a_second_stream_until_unpublished(settings: Settings) -> None:
+    people = await provision(settings, ada=Role.INTERVIEWER, bob=Role.CANDIDATE)
+    async with (
+        live_app(settings) as app,
+        media_peer(events_url(app, people, "ada")) as ada,
+        media_peer(events_url(app, people, "bob")) as bob,
+    ):
+        await publish(ada)
+        screen = await ada.publish("screen", audio=False)
+        await ada.answered(screen)
+        await bob.join()
+        ada_id = ada.control.events[0]["you"]["participant"]
+        await bob.frames_from(ada_id, "video", 10, stream="screen")
+        await bob.frames_from(ada_id, "video", 10, stream="camera")
+        offered = [
+            e for e in bob.control.events if e.get("type") == "media.offer" and e["stream"] == "screen"
+        ]
+        await ada.control.send(type="media.unpublish", pc=screen)
+        closed = await bob.control.expect("media.closed", lambda e: e["pc"] == offered[0]["pc"])
+        assert closed["reason"] == "unpublished"
+        await bob.frames_from(ada_id, "video", 10, stream="camera")  # the camera goes on
