@@ -13,6 +13,9 @@ from server.web.app import create_app
 from tests.support.app_harness import AppHarness
 from tests.support.databases import fresh_database
 
+#: Fixtures for the tests that run code (tests/exec, tests/hiring): the catalogue, the rootfs.
+pytest_plugins = ["tests.support.runtime_fixtures"]
+
 TEST_SECRET = "test-secret-key-" + "x" * 32
 
 

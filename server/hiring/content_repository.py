@@ -8,7 +8,7 @@ An assessment version pins the challenge versions that were current when it was 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -87,13 +87,9 @@ class ContentRepository:
         text_files = json.dumps({path: files[path].decode() for path in sorted(files)})
         tests_json = json.dumps({lang: list(names) for lang, names in sorted(expected_tests.items())})
         digest = content_hash(files)
-        for attempt in range(3):  # two first imports of one slug at once: the loser retries
-            try:
-                return await self._import_challenge(org_id, challenge, digest, text_files, tests_json)
-            except IntegrityError:
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        return await _retried(
+            lambda: self._import_challenge(org_id, challenge, digest, text_files, tests_json)
+        )
 
     async def _import_challenge(
         self, org_id: str, challenge: Challenge, digest: str, files: str, tests: str
@@ -206,13 +202,7 @@ class ContentRepository:
             pinned[item.challenge] = (await self.current_challenge(org_id, item.challenge)).id
         pinned_json = json.dumps(pinned, sort_keys=True)
         digest = content_hash({"assessment.yaml": text.encode(), "challenges.json": pinned_json.encode()})
-        for attempt in range(3):
-            try:
-                return await self._import_assessment(org_id, spec, text, pinned_json, digest)
-            except IntegrityError:
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        return await _retried(lambda: self._import_assessment(org_id, spec, text, pinned_json, digest))
 
     async def _import_assessment(
         self, org_id: str, spec: AssessmentSpec, text: str, pinned: str, digest: str
@@ -304,3 +294,14 @@ def _challenge_version(row: ChallengeVersionRow, slug: str) -> ChallengeVersion:
         expected_tests={lang: tuple(names) for lang, names in json.loads(row.expected_tests).items()},
         created_at=row.created_at,
     )
+
+
+async def _retried(attempt: Callable[[], Awaitable[Imported]]) -> Imported:
+    """Two first imports of one slug at once: the one whose insert loses retries (three tries)."""
+    for tries_left in (2, 1, 0):
+        try:
+            return await attempt()
+        except IntegrityError:
+            if not tries_left:
+                raise
+    raise AssertionError("unreachable")

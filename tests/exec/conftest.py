@@ -3,8 +3,6 @@ and the check that nothing of a run is left on the host once the session is over
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -13,8 +11,7 @@ import pytest
 from server.exec.engines.bwrap import engine as bwrap_engine
 from server.exec.engines.bwrap.engine import BwrapEngine
 from server.exec.engines.docker.engine import DockerEngine
-from server.exec.runtime.languages import LanguageCatalogue, load_catalogue
-from server.exec.runtime.rootfs import RuntimeRootfs, build_rootfs, default_cache_dir
+from server.exec.runtime.rootfs import RuntimeRootfs
 from server.exec.sandbox import Engine
 from tests.support.docker_engine import running_docker_engine
 from tests.support.leftovers import leftovers
@@ -30,21 +27,6 @@ def nothing_of_a_run_is_left(tmp_path_factory: pytest.TempPathFactory) -> Iterat
     left = leftovers(tmp_path_factory.getbasetemp())
     if left:
         pytest.fail("runs left these on the host:\n" + "\n".join(left), pytrace=False)
-
-
-@pytest.fixture(scope="session")
-def catalogue() -> LanguageCatalogue:
-    return load_catalogue()
-
-
-@pytest.fixture(scope="session")
-def runtime(catalogue: LanguageCatalogue) -> RuntimeRootfs:
-    """The runtime rootfs in the machine's cache (the first build takes a minute or more)."""
-    if os.geteuid() != 0 or shutil.which("debootstrap") is None:
-        missing("building the runtime rootfs needs root and debootstrap")
-    if shutil.which("bwrap") is None:
-        missing("bubblewrap is not installed")
-    return build_rootfs(default_cache_dir(os.environ), catalogue=catalogue)
 
 
 @pytest.fixture(scope="session")
