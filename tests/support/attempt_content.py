@@ -76,4 +76,6 @@ async def import_duo(services: Services, org_id: str) -> None:
     for files, tests in ((ADD_FILES, {"python": list(ADD_TESTS)}), (QUIZ_FILES, {})):
         raw = as_bytes(files)
         await services.content.import_challenge(org_id, load_challenge(raw), raw, tests)
-    await services.content.import_assessment(org_id, load_assessment(ASSESSMENT_YAML, "duo.yaml"), ASSESSMENT_YAML)
+    await services.content.import_assessment(
+        org_id, load_assessment(ASSESSMENT_YAML, "duo.yaml"), ASSESSMENT_YAML
+    )

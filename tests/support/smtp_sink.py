@@ -24,7 +24,7 @@ class SmtpSink:
     refuse: bool = False  # answer every DATA with a permanent failure
     _changed: threading.Condition = field(default_factory=threading.Condition)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.refuse:
             return "554 refused by the test"
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
