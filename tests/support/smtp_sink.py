@@ -34,10 +34,10 @@ class SmtpSink:
             self._changed.notify_all()
         return "250 OK"
 
-    async def wait_for(self, count: int, timeout: float = 30.0) -> list[EmailMessage]:
+    async def wait_for(self, count: int, within: float = 30.0) -> list[EmailMessage]:
         def wait() -> bool:
             with self._changed:
-                return self._changed.wait_for(lambda: len(self.messages) >= count, timeout)
+                return self._changed.wait_for(lambda: len(self.messages) >= count, within)
 
         if not await anyio.to_thread.run_sync(wait):
             raise AssertionError(f"{count} message(s) expected, {len(self.messages)} arrived")

@@ -10,8 +10,8 @@ import io
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-import anyio
 import httpx
 import pytest
 
@@ -19,6 +19,7 @@ from server.accounts.models import OrgRole
 from server.settings import Settings
 from tests.support.app_harness import AppHarness
 from tests.support.attempt_content import ADD_SOLUTION, QUIZ_RIGHT, SECRETS, import_duo
+from tests.support.polling import until
 from tests.support.problems import assert_problem
 from tests.support.smtp_sink import SmtpSink, smtp_sink
 
@@ -77,10 +78,7 @@ async def test_the_invitation_mail_arrives_with_the_link(
     async def sent() -> list[dict[str, object]]:
         return list((await app.client.get("/api/v1/mail", headers=duo)).json()["items"])
 
-    with anyio.fail_after(30):
-        while (await sent())[0]["status"] != "sent":
-            await anyio.sleep(0.05)
-    [row] = await sent()
+    [row] = await until(sent, lambda rows: rows[0]["status"] == "sent")
     assert row["recipient"] == "ada@example.com" and row["attempts"] == 1 and row["last_error"] == ""
     # the token itself is not in the database, only its digest
     from sqlalchemy import text as sql
@@ -193,17 +191,15 @@ async def test_the_deadline_submits_and_refuses_later_work(app: AppHarness, duo:
     assert datetime.fromisoformat(started["deadline"]) == end
     await me.call("PUT", "/challenges/quiz/work", json={"answers": QUIZ_RIGHT})
     # nobody submits: the server hands the attempt in at the deadline
-    with anyio.fail_after(60):
-        while (await me.call("GET", "/attempt")).json()["state"] != "submitted":
-            await anyio.sleep(0.1)
+    await until(lambda: me.call("GET", "/attempt"), lambda r: r.json()["state"] == "submitted")
     late = await me.call("PUT", "/challenges/quiz/work", json={"answers": {}})
     assert_problem(late, 409, "conflict")
+
     # scoring follows the hand-in: the score is null until it is done
-    with anyio.fail_after(60):
-        while (result := (await app.client.get(f"/api/v1/invitations/{made['id']}", headers=duo)).json())[
-            "invitation"
-        ]["score"] is None:
-            await anyio.sleep(0.1)
+    async def result_now() -> dict[str, Any]:
+        return dict((await app.client.get(f"/api/v1/invitations/{made['id']}", headers=duo)).json())
+
+    result = await until(result_now, lambda r: r["invitation"]["score"] is not None)
     assert result["challenges"]["quiz"]["score"] == 100  # the work saved before the deadline counts
     assert datetime.fromisoformat(result["invitation"]["submitted_at"]) == end
 
