@@ -160,6 +160,7 @@ function renderIntro(): void {
     el("li", {}, `There are ${attempt.challenges.length} parts: ${attempt.challenges.map((c) => c.title).join(", ")}.`),
     el("li", {}, "Your work is saved as you type: closing the tab loses nothing, and the link brings you back."),
     el("li", {}, "When the time is up, your work is submitted as it is."),
+    el("li", {}, "In the code editor, Tab indents; press Escape, then Tab, to move on with the keyboard."),
     el("li", {}, "The attempt is recorded, including pastes and leaving the window, for the reviewers."),
   );
   const start = el("button", { type: "button", className: "primary", id: "take-start" }, "Start the assessment");
@@ -480,7 +481,8 @@ async function mountCode(panel: HTMLElement, challenge: ChallengeView, saved: Sa
     });
     tabs.append(tab);
   }
-  const main = paths.find((p) => !p.includes("test")) ?? paths[0];
+  const editable = paths.filter((p) => access.get(p) !== "read-only" && !p.includes("test"));
+  const main = editable.find((p) => /^main\./.test(p)) ?? editable[0] ?? paths[0];
   if (main !== undefined) openFile(main);
   const observer = (): void => scheduleSave(challenge.id, save);
   files.files.observeDeep(observer);
