@@ -198,6 +198,13 @@ async def _challenge_validate(settings: Settings, args: argparse.Namespace) -> i
         runs = sum(challenge.runs for challenge in check.challenges)
     for line in check.lines():
         print(line, file=sys.stderr)
+    for challenge in check.challenges:
+        ran = "" if args.no_run else f" ({challenge.runs} sandbox runs)"
+        print(f"  {challenge.folder.name}: {'ok' if challenge.ok else 'FAILED'}{ran}")
+    for assessment in check.assessments:
+        print(
+            f"  {assessment.path.name}: {'ok' if assessment.spec and not assessment.problems else 'FAILED'}"
+        )
     problems = len(check.lines())
     print(
         f"{len(check.challenges)} challenge(s), {len(check.assessments)} assessment(s), "

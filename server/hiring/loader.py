@@ -43,8 +43,13 @@ def load_challenge(files: Mapping[str, bytes], catalogue: LanguageCatalogue | No
     instructions = _text(files, INSTRUCTIONS_FILE, problems)
     if spec_text is None:
         raise ContentInvalid(problems)
-    spec = check_yaml(CHALLENGE_SCHEMA, spec_text, SPEC_FILE)
+    try:
+        spec = check_yaml(CHALLENGE_SCHEMA, spec_text, SPEC_FILE)
+    except ContentInvalid as exc:
+        raise ContentInvalid([*exc.problems, *problems]) from None
     for name, content in files.items():  # content is text: it is stored and served as such
+        if name in {SPEC_FILE, INSTRUCTIONS_FILE}:
+            continue
         try:
             content.decode()
         except UnicodeDecodeError:

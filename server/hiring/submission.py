@@ -38,6 +38,9 @@ def sample_run_files(
     spec: CodeChallengeSpec, files: LanguageFiles, written: Mapping[str, bytes]
 ) -> dict[str, bytes]:
     """An unscored sample run: the candidate's files as they are (their sample tests included,
-    edited or not), read-only and hidden files restored; the sample tests when they deleted them."""
-    fixed = {file.path: file.content for file in files.starter if file.access != "editable"}
-    return dict(files.sample_tests) | dict(written) | fixed
+    edited or not), read-only files restored; the sample tests when they deleted them. Hidden
+    files are left out: the candidate sees this run's output, and their code could print them."""
+    read_only = {file.path: file.content for file in files.starter if file.access == "read-only"}
+    hidden = {file.path for file in files.starter if file.access == "hidden"}
+    own = {path: content for path, content in written.items() if path not in hidden}
+    return dict(files.sample_tests) | own | read_only

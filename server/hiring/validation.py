@@ -130,10 +130,9 @@ async def _io_language(
         challenge.submission_cases(),
     )
     check.runs += len(reference) + len(started)
-    by_name = {case.name: case for case in challenge.cases}
-    for result in reference:
+    for case, result in zip(challenge.cases, reference, strict=True):  # a name may be in both kinds
         if not result.passed:
-            kind = "sample" if by_name[result.name].sample else "submission"
+            kind = "sample" if case.sample else "submission"
             check.problems.append(
                 ContentProblem(
                     f"cases/{kind}/{result.name}.out", None, f"{lang} reference solution: {result.message}"

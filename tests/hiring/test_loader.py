@@ -67,6 +67,12 @@ def test_schema_errors_come_with_the_file_and_line() -> None:
     assert found and all(p.startswith("challenge.yaml:7: ") for p in found)
 
 
+def test_a_schema_error_and_missing_instructions_are_both_reported() -> None:
+    files = {k: v for k, v in ADD_FILES.items() if k != "instructions.md"}
+    found = problems(files | {"challenge.yaml": ADD_YAML.replace("type: tests", "type: magic")})
+    assert found[-1] == "instructions.md: missing" and found[0].startswith("challenge.yaml:7: ")
+
+
 def test_content_must_be_utf8_text() -> None:
     with pytest.raises(ContentInvalid, match="not UTF-8"):
         load_challenge(as_bytes(ADD_FILES) | {"python/starter/blob.bin": b"\xff\xfe"}, CATALOGUE)

@@ -45,6 +45,8 @@ def test_a_sample_run_uses_the_candidates_own_tests() -> None:
     files = sample_run_files(SPEC, PYTHON, written())
     assert files["test_main.py"] == b"def test_everything():\n    pass\n"
     assert files["helpers.py"] == b"def check(value):\n    return value\n"
+    # the candidate sees a sample run's output: a hidden file is not there to be printed
+    assert "secret_numbers.txt" not in files
     assert (
         sample_run_files(SPEC, PYTHON, {"main.py": b""})["test_main.py"]
         == PYTHON.sample_tests["test_main.py"]

@@ -55,9 +55,18 @@ async def test_a_reference_that_does_not_build_is_reported(
 async def test_io_reference_mismatches_name_the_case(
     tmp_path: Path, catalogue: LanguageCatalogue, judge: Judge
 ) -> None:
-    files = ECHO_FILES | {"cases/submission/big.out": "7\n", "python/starter/main.py": "print(0)\nprint(3)\n"}
+    files = ECHO_FILES | {
+        "cases/submission/big.out": "7\n",
+        "python/starter/main.py": "print(0)\nprint(3)\n",
+        # a sample case and a scored case of the same name: the wrong one is named by its kind
+        "cases/sample/one.out": "4\n",
+        "cases/submission/one.in": "1 2\n",
+        "cases/submission/one.out": "3\n",
+    }
     found = await validated(tmp_path, files, catalogue, judge)
     assert "cases/submission/big.out: python reference solution: wrong output" in found
+    assert "cases/sample/one.out: python reference solution: wrong output" in found
+    assert not any(problem.startswith("cases/submission/one") for problem in found)
     assert not any("starter" in problem for problem in found)  # the starter fails "big"
 
 
