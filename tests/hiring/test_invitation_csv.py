@@ -42,7 +42,7 @@ def test_bad_csv_is_refused(text: str) -> None:
 def _inv(name: str, score: float | None) -> Invitation:
     now = datetime(2026, 1, 1, tzinfo=UTC)
     return Invitation(
-        id=f"id{len(name)}{name[:1]}", org_id="o", assessment_id="a", assessment_slug="s", assessment_version_id="v",
+        id=f"id{len(name)}", org_id="o", assessment_id="a", assessment_slug="s", assessment_version_id="v",
         email=f"{name}@x.io", name=name, labels=("l",), message="", state=AttemptState.SUBMITTED,
         decision=None, created_at=now, expires_at=now, window_start=None, window_end=None,
         time_limit_minutes=None, opened_at=None, started_at=None, deadline=None, submitted_at=None,

@@ -44,6 +44,7 @@ async def delete_recording(
     summary="Export a finished session's recording as one zip archive (docs/archives.md)",
     responses=NOT_FOUND
     | NOT_ENDED
+    | DELETED
     | {200: {"content": {"application/zip": {}}, "description": "The archive."}},
     response_class=Response,
 )
