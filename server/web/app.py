@@ -23,6 +23,7 @@ from server.web.http_protocol import http_protocol
 from server.web.middleware import AccessLog, BodyLimit, SecurityHeaders
 from server.web.pages import account_settings, dashboard, join, login, pad
 from server.web.pages import playback as playback_pages
+from server.web.pages import results as result_pages
 from server.web.pages import scorecards as scorecard_pages
 from server.web.pages import take as take_pages
 from server.web.services import Services, running_services
@@ -111,6 +112,7 @@ def create_app(settings: Settings, *, static_dir: Path = STATIC) -> FastAPI:
     app.include_router(account_settings.router)
     app.include_router(scorecard_pages.router)
     app.include_router(take_pages.router)
+    app.include_router(result_pages.router)
     static_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=static_dir), name="static")
 

@@ -203,12 +203,23 @@ async def test_invite_complete_score_review_and_play_back(
     assert scored["challenges"]["add"]["score"] == 100
     assert scored["challenges"]["quiz"]["score"] == pytest.approx(250 / 3)
 
-    # a reviewer signs in, sees the result and plays the attempt back
+    # a reviewer signs in, finds the attempt in the results list, reads it, approves it, and
+    # plays it back
     reviewer = await (await browser.new_context()).new_page()
-    await reviewer.goto(f"{base}/login?next={scored['playback_url'].removeprefix(base)}")
+    await reviewer.goto(f"{base}/login?next=/assessments/duo/results?sort=score")
     await reviewer.get_by_label("Email").fill("rev@example.com")
     await reviewer.get_by_label("Password").fill(PASSWORD)
     await reviewer.get_by_role("button", name="Sign in").click()
+    row = reviewer.get_by_test_id("results").locator("tbody tr")
+    await expect(row).to_have_count(1)
+    await expect(row).to_contain_text(f"{EXPECTED_SCORE:.1f} (passed)")
+    await row.get_by_role("link", name="Ada Lovelace").click()
+    await expect(reviewer.get_by_test_id("result-score")).to_contain_text(f"{EXPECTED_SCORE:.2f}")
+    await expect(reviewer.locator("main")).to_contain_text("test_hidden_file")  # hidden tests, for reviewers
+    await expect(reviewer.locator("pre.code").first).to_be_visible()
+    await reviewer.get_by_role("button", name="Approve").click()
+    await expect(reviewer.get_by_test_id("result-state")).to_contain_text("approved")
+    await reviewer.get_by_test_id("playback-link").click()
     await expect(reviewer.locator("#playback-root")).to_have_attribute("data-ready", "true")
     await reviewer.locator("#timeline").focus()
     await reviewer.keyboard.press("End")
