@@ -281,3 +281,45 @@ async def test_a_public_link_starts_attempts_up_to_its_rate(app: AppHarness, duo
     revoked = await app.client.delete(f"/api/v1/public-links/{link.json()['id']}", headers=duo)
     assert revoked.status_code == 204
     assert (await app.client.get(path)).status_code == 403
+
+
+RENAMED_SOLUTION = "from helpers import check\n\n\ndef add(x, y):\n    # mine\n    return x   +   y\n"
+
+
+async def test_copies_are_flagged_for_reviewers(app: AppHarness, duo: dict[str, str]) -> None:
+    """Two candidates hand in the same code under other names and another layout: each result
+    names the other. (Tiny code is below the similarity check's minimum: pad it alike.)"""
+    body = "\n".join(
+        f"def helper_{i}(values):\n    return [v * {i} for v in values if v > {i}]\n" for i in range(4)
+    )
+    ids = []
+    for index, (name, code) in enumerate(
+        [("Ann", ADD_SOLUTION + body), ("Bob", RENAMED_SOLUTION + body.replace("values", "xs"))]
+    ):
+        made = await invite(app, duo, email=f"c{index}@example.com", name=name)
+        me = Candidate(app.client, str(made["url"]))
+        await me.call("POST", "/start")
+        await me.call("PUT", "/challenges/add/work", json={"language": "python", "files": {"main.py": code}})
+        await me.call("POST", "/submit")
+        ids.append(str(made["id"]))
+    first = (await app.client.get(f"/api/v1/invitations/{ids[0]}", headers=duo)).json()
+    assert [(s["challenge"], s["other_name"]) for s in first["similar"]] == [("add", "Bob")]
+    assert first["similar"][0]["similarity"] >= 0.8
+
+
+async def test_work_is_bounded(app: AppHarness, duo: dict[str, str]) -> None:
+    made = await invite(app, duo)
+    me = Candidate(app.client, str(made["url"]))
+    await me.call("POST", "/start")
+    work = "/challenges/add/work"
+    too_big = {"language": "python", "files": {"main.py": "x" * (1024 * 1024 + 1)}}
+    assert_problem(await me.call("PUT", work, json=too_big), 413, "payload_too_large")
+    many = {"language": "python", "files": {f"f{i}.py": "" for i in range(51)}}
+    assert (await me.call("PUT", work, json=many)).status_code == 422
+    for path in ("../etc/passwd", "/abs.py", "a//b.py", ""):
+        bad = {"language": "python", "files": {path: "x"}}
+        assert_problem(await me.call("PUT", work, json=bad), 422, "invalid_input")
+    assert_problem(await me.call("PUT", work, json={"language": "cobol", "files": {}}), 422, "invalid_input")
+    assert_problem(await me.call("GET", "/challenges/nope"), 404, "not_found")
+    # nothing of it was stored
+    assert (await me.call("GET", "/challenges/add")).json()["saved"] is None
