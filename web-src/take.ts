@@ -122,7 +122,10 @@ async function refresh(): Promise<void> {
 
 function render(): void {
   clockSkew = Date.parse(attempt.now) - Date.now();
-  if (attempt.state === "started") {
+  if (attempt.state === "started" && attempt.session_id === null) {
+    // another tab's start is still making the attempt's session: ask again shortly
+    window.setTimeout(() => void refresh(), 1000);
+  } else if (attempt.state === "started") {
     renderWork();
   } else if (attempt.state === "submitted") {
     renderThanks();

@@ -41,6 +41,10 @@ from server.store.hiring_tables import AssessmentRow, AssessmentVersionRow
 
 log = logging.getLogger(__name__)
 
+#: Loaded challenge versions kept in memory (versions never change, so a cache never goes stale).
+MAX_CACHED_CHALLENGES = 256
+#: A started attempt still without a session this long after its start gets one (its start failed).
+SESSION_REPAIR_AFTER = timedelta(seconds=10)
 #: A hand-in whose scoring has not finished this long after is scored again (it was interrupted).
 RESCORE_AFTER = timedelta(minutes=10)
 
@@ -144,6 +148,8 @@ class AttemptService:
         cached = self._challenges.get(version_id)
         if cached is None:
             cached = (await self._content.challenge_version(version_id)).load(self._catalogue)
+            if len(self._challenges) >= MAX_CACHED_CHALLENGES:
+                self._challenges.clear()
             self._challenges[version_id] = cached
         return cached
 
@@ -169,6 +175,18 @@ class AttemptService:
 
     async def _attempt(self, loaded: _Loaded) -> CandidateAttempt:
         row, now = loaded.row, self._clock()
+        if (
+            row.state == AttemptState.STARTED
+            and row.session_id is None
+            and row.started_at is not None
+            and now - row.started_at > SESSION_REPAIR_AFTER
+        ):  # the start that claimed it failed before making the session: make it now
+            await self._attach_session(loaded)
+            async with self._db.session() as s:
+                fresh = await s.get(InvitationRow, row.id)
+            assert fresh is not None
+            loaded = await self._load_row(fresh)
+            row = loaded.row
         inv = invitation_of(row, loaded.slug, now)
         pad_token = None
         if row.session_id is not None and inv.state is AttemptState.STARTED:
@@ -219,11 +237,13 @@ class AttemptService:
         return now < row.expires_at and (row.window_end is None or now < row.window_end)
 
     async def start(self, token: str) -> CandidateAttempt:
+        """Start the clock (once: starting again changes nothing), then give the attempt its
+        recorded session. Starts that race claim the row first, so one session is made."""
         loaded = await self._load(token)
         row = loaded.row
         if row.state in (AttemptState.STARTED, AttemptState.SUBMITTED):
             await self._settle(loaded)
-            return await self._attempt(await self._load(token))  # starting twice: no new clock
+            return await self._attempt(await self._load(token))
         now = self._clock()
         if not self._live(row):
             raise Gone("this invitation has expired", details={"reason": "expired"})
@@ -232,18 +252,6 @@ class AttemptService:
                 f"this assessment opens at {row.window_start:%Y-%m-%d %H:%M} UTC",
                 details={"reason": "not_open_yet"},
             )
-        language = next(iter(loaded.spec.languages))
-        session, links = await self._sessions.create(
-            org_id=row.org_id,
-            title=f"Assessment: {loaded.spec.title} ({row.name})"[:200],
-            language=language,
-            created_by=row.created_by,
-        )
-        candidate_link = next(issued for issued in links if issued.link.role is Role.CANDIDATE)
-        await self._sessions.join(candidate_link.token, display_name=row.name[:64])
-        # nobody else enters through this session's links: revoke them all
-        for role in (Role.INTERVIEWER, Role.OBSERVER):
-            await self._sessions.revoke_link(session, role)
         deadline = deadline_for(
             now,
             assessment_minutes=loaded.spec.total_minutes,
@@ -263,13 +271,39 @@ class AttemptService:
                         opened_at=row.opened_at or now,
                         started_at=now,
                         deadline=deadline,
-                        session_id=session.id,
                     )
                 )
             )
-        if not won:  # a second start at the same moment: the first one's session stands
+        loaded = await self._load(token)
+        if won:
+            await self._attach_session(loaded)
+            loaded = await self._load(token)
+        return await self._attempt(loaded)
+
+    async def _attach_session(self, loaded: _Loaded) -> None:
+        """Create the attempt's session with the candidate as its only participant (the
+        interviewer and observer links are revoked), unless it has one by then."""
+        row = loaded.row
+        session, links = await self._sessions.create(
+            org_id=row.org_id,
+            title=f"Assessment: {loaded.spec.title} ({row.name})"[:200],
+            language=next(iter(loaded.spec.languages)),
+            created_by=row.created_by,
+        )
+        candidate_link = next(issued for issued in links if issued.link.role is Role.CANDIDATE)
+        await self._sessions.join(candidate_link.token, display_name=row.name[:64])
+        for role in (Role.INTERVIEWER, Role.OBSERVER):
+            await self._sessions.revoke_link(session, role)
+        async with self._db.transaction() as tx:
+            won = _rowcount(
+                await tx.execute(
+                    update(InvitationRow)
+                    .where(InvitationRow.id == row.id, InvitationRow.session_id.is_(None))
+                    .values(session_id=session.id)
+                )
+            )
+        if not won:
             await self._end_session(session.id, row.org_id)
-        return await self._attempt(await self._load(token))
 
     async def _started(self, token: str) -> _Loaded:
         """The attempt, which must be started and within its deadline (else it is handed in)."""

@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 
@@ -323,3 +324,32 @@ async def test_work_is_bounded(app: AppHarness, duo: dict[str, str]) -> None:
     assert_problem(await me.call("GET", "/challenges/nope"), 404, "not_found")
     # nothing of it was stored
     assert (await me.call("GET", "/challenges/add")).json()["saved"] is None
+
+
+async def test_concurrent_starts_and_submits_count_once(app: AppHarness, duo: dict[str, str]) -> None:
+    made = await invite(app, duo)
+    me = Candidate(app.client, str(made["url"]))
+    starts: list[dict[str, Any]] = []
+    async with anyio.create_task_group() as tg:
+        for _ in range(4):
+
+            async def start() -> None:
+                starts.append((await me.call("POST", "/start")).json())
+
+            tg.start_soon(start)
+    # one start claimed the attempt; the others saw it started (with its session, or not yet)
+    session_id = (await me.call("GET", "/attempt")).json()["session_id"]
+    assert session_id and {s["session_id"] for s in starts} <= {session_id, None}
+    assert len({s["deadline"] for s in starts}) == 1
+    await me.call("PUT", "/challenges/quiz/work", json={"answers": QUIZ_RIGHT})
+    states: list[str] = []
+    async with anyio.create_task_group() as tg:
+        for _ in range(4):
+
+            async def submit() -> None:
+                states.append((await me.call("POST", "/submit")).json()["state"])
+
+            tg.start_soon(submit)
+    assert states == ["submitted"] * 4
+    listed = (await app.client.get("/api/v1/sessions", headers=duo)).json()["items"]
+    assert len(listed) == 1  # one session for the attempt, however many starts raced
