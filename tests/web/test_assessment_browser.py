@@ -150,6 +150,17 @@ async def test_invite_complete_score_review_and_play_back(
     await page.keyboard.press("Enter")
     await expect(page.locator("#take-console")).to_contain_text("PASS test_small", timeout=60_000)
 
+    # a paste from outside the editor is an integrity signal, recorded as in a live session
+    # (dispatched on the editor's box: the editor itself would insert the text)
+    await page.evaluate(
+        """() => {
+          const data = new DataTransfer();
+          data.setData('text/plain', 'copied from elsewhere');
+          document.getElementById('take-editor').dispatchEvent(
+            new ClipboardEvent('paste', {clipboardData: data, bubbles: true}));
+        }"""
+    )
+
     # the questionnaire
     await tab_to(page, page.get_by_role("button", name="2. Quick quiz"))
     await page.keyboard.press("Enter")
@@ -202,6 +213,8 @@ async def test_invite_complete_score_review_and_play_back(
     assert scored["invitation"]["score"] == pytest.approx(EXPECTED_SCORE)
     assert scored["challenges"]["add"]["score"] == 100
     assert scored["challenges"]["quiz"]["score"] == pytest.approx(250 / 3)
+    pastes = [s for s in scored["integrity"] if s["kind"] == "paste"]
+    assert pastes and pastes[0]["external"] is True and pastes[0]["chars"] == len("copied from elsewhere")
 
     # a reviewer signs in, finds the attempt in the results list, reads it, approves it, and
     # plays it back
@@ -217,6 +230,7 @@ async def test_invite_complete_score_review_and_play_back(
     await expect(reviewer.get_by_test_id("result-score")).to_contain_text(f"{EXPECTED_SCORE:.2f}")
     await expect(reviewer.locator("main")).to_contain_text("test_hidden_file")  # hidden tests, for reviewers
     await expect(reviewer.locator("pre.code").first).to_be_visible()
+    await expect(reviewer.locator("main")).to_contain_text("paste · 21 characters · from outside the editor")
     await reviewer.get_by_role("button", name="Approve").click()
     await expect(reviewer.get_by_test_id("result-state")).to_contain_text("approved")
     await reviewer.get_by_test_id("playback-link").click()
