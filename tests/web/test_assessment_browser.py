@@ -240,3 +240,30 @@ async def test_invite_complete_score_review_and_play_back(
     await reviewer.locator("#file-list button", has_text="add/main.py").click()
     await expect(reviewer.locator(".cm-content")).to_contain_text("return a + b")
     await api.aclose()
+
+
+async def test_the_public_link_and_the_expired_pages_are_accessible(browser: Browser, site: LiveApp) -> None:
+    base = http_base(site.base)
+    org = (await site.services.accounts.default_organization()).id
+    await import_duo(site.services, org)
+    admin = await site.services.accounts.create_user(
+        org_id=org, email="admin@example.com", password=PASSWORD, role=OrgRole.ADMIN, display_name="Admin"
+    )
+    _, key = await site.services.accounts.create_api_key(admin, "tests")
+    async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {key}"}) as api:
+        link = (await api.post("/api/v1/assessments/duo/public-links", json={})).json()["url"]
+    page = await (await browser.new_context(bypass_csp=True)).new_page()
+    await page.goto(link)
+    assert await axe_violations(page) == []
+    # keyboard only: name, email, continue
+    await tab_to(page, page.get_by_label("Your name"))
+    await page.keyboard.type("Pat")
+    await page.keyboard.press("Tab")
+    await page.keyboard.type("pat@example.com")
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("button", name="Start the assessment")).to_be_visible()
+    assert "/take/" in page.url and "/public/" not in page.url
+    assert await axe_violations(page) == []
+    # an unknown link: the error page
+    await page.goto(f"{base}/take/{'x' * 43}")
+    assert await axe_violations(page) == []
