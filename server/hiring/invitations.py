@@ -443,3 +443,16 @@ class InvitationService:
                 )
             ).all()
         return [(i, name, result) for i, name, result in rows if result is not None]
+
+    async def assessments(self, org_id: str) -> list[tuple[str, str]]:
+        """(slug, title) of the organization's assessments, by title."""
+        async with self._db.session() as s:
+            rows = (
+                await s.execute(
+                    select(AssessmentRow.slug, AssessmentRow.title)
+                    .where(AssessmentRow.org_id == org_id)
+                    .order_by(AssessmentRow.title)
+                    .limit(1000)
+                )
+            ).all()
+        return [(slug, title) for slug, title in rows]
