@@ -65,7 +65,7 @@ SECRETS = (
 
 #: The right answer for `add`, and the quiz answered fully right.
 ADD_SOLUTION = "from helpers import check\n\n\ndef add(a, b):\n    return a + b\n"
-QUIZ_RIGHT = {
+QUIZ_RIGHT: dict[str, dict[str, object]] = {
     "authorised": {"choices": ["yes"]},
     "idempotent": {"choices": ["get", "put"]},
     "notice": {"text": "4 weeks"},
