@@ -140,7 +140,7 @@ class Api:
             "python", {"main.py": SCORING_SOLUTION, "test_main.py": SCORING_TESTS}, "test"
         )
         tests = result["tests"]
-        if tests is None or tests["passed"] != 10 or tests["failed"] or tests["errors"]:
+        if tests is None or tests["passed"] != 10 or tests["failed"] or tests["errors"] or tests["tampered"]:
             raise RuntimeError(f"scoring run did not pass 10 tests: {result}")
 
 

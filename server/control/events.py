@@ -118,16 +118,22 @@ class RunSummary(RunOutcome):
     stopped: bool
     truncated: bool
     tests: list[TestOutcome] | None = None
+    tampered: bool = Field(
+        default=False, description="a test run the harness did not finish or seal: nothing scored"
+    )
+    evidence: list[str] = Field(default_factory=list, description="why the test run is tampered")
 
     @classmethod
     def of_execution(cls, execution: Execution) -> RunSummary:
-        result = execution.result
-        tests = [TestOutcome.of(r) for r in execution.tests.results] if execution.tests is not None else None
+        result, report = execution.result, execution.tests
+        tests = [TestOutcome.of(r) for r in report.results] if report is not None else None
         return cls.of(
             result,
             stopped=result.stopped,
             truncated=result.stdout_truncated or result.stderr_truncated,
             tests=tests,
+            tampered=report is not None and report.tampered,
+            evidence=list(report.evidence) if report is not None else [],
         )
 
 

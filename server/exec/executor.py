@@ -19,6 +19,7 @@ from server.exec.dispatch.fair_queue import PositionCallback
 from server.exec.dispatch.runner import Runner
 from server.exec.reports.model import TestReport
 from server.exec.reports.scoring import read_test_report
+from server.exec.reports.seal import keyed_stdin, new_run_key
 from server.exec.runtime.languages import Language, LanguageCatalogue
 from server.exec.sandbox import Limits, Mode, OutputSink, RunResult, RunSpec, check_files
 from server.settings import Settings
@@ -60,8 +61,9 @@ class Executor:
         self.defaults = defaults.within(maxima)
         self.maxima = maxima
 
-    def prepare(self, request: ExecutionRequest) -> tuple[Language, RunSpec]:
-        """Validate a request (422/413 on bad input) and build the sandbox run."""
+    def prepare(self, request: ExecutionRequest, key: bytes = b"") -> tuple[Language, RunSpec]:
+        """Validate a request (422/413 on bad input) and build the sandbox run (a test run's stdin
+        starts with the run's ``key`` for the harness's guard)."""
         language = self.catalogue.get(request.language)
         limits = self.defaults.merged(request.limits, self.maxima)
         check_files(request.files, limits)
@@ -81,7 +83,7 @@ class Executor:
             steps=language.steps(request.mode),
             env=language.environment(),
             limits=limits,
-            stdin=request.stdin,
+            stdin=keyed_stdin(key, request.stdin) if request.mode == "test" else request.stdin,
             collect=request.mode == "test",
         )
         return language, spec
@@ -95,7 +97,8 @@ class Executor:
         stdin_stream: ByteReceiveStream | None = None,
         stop: anyio.Event | None = None,
     ) -> Execution:
-        language, spec = self.prepare(request)
+        key = new_run_key()  # only this call and the run's guard ever hold it
+        language, spec = self.prepare(request, key)
         result = await self.runner.run(
             spec,
             group=request.session_id or "api",
@@ -106,7 +109,14 @@ class Executor:
         )
         execution = Execution(language.id, request.mode, result, spec.limits)
         if request.mode == "test" and result.status not in {"compile_error", "internal_error"}:
-            execution.tests = read_test_report(language, result.collected, request.expected_tests)
+            execution.tests = read_test_report(
+                language,
+                result.collected,
+                request.expected_tests,
+                key=key,
+                run_status=result.status,
+                stopped=result.stopped,
+            )
         return execution
 
 

@@ -58,11 +58,15 @@ class Judge:
             return TestRun(
                 None, f"{result.status} in the {result.step} step: {result.message}".strip(), output
             )
-        # a run the host found tampered with (branch forge16's TestReport.tampered and evidence):
-        # its score is void, and the evidence is the reason reviewers see
-        if getattr(execution.tests, "tampered", False):
-            evidence = "; ".join(getattr(execution.tests, "evidence", ()))
+        # a run the host found tampered with: its score is void (every test failed), and the
+        # evidence is the reason reviewers see; one stopped at a limit before the seal says so
+        if execution.tests.tampered:
+            evidence = "; ".join(execution.tests.evidence)
             return TestRun(execution.tests, f"tampered: {evidence}".rstrip(": "), output)
+        if not execution.tests.verified:
+            return TestRun(
+                execution.tests, f"unverified: the run ended ({result.status}) before it was sealed", output
+            )
         return TestRun(execution.tests, "", output)
 
     async def case_run(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -103,11 +104,33 @@ async def test_test_mode_reports_tests(settings: Settings) -> None:
         )
         async with control_client(events_url(app, people, "ada")) as ada:
             await ada.send(type="run.start", mode="test", file="main.py")
-            tests = (await ada.expect("run.finished"))["result"]["tests"]
-            assert [(t["name"], t["status"]) for t in tests] == [
+            result = (await ada.expect("run.finished"))["result"]
+            assert [(t["name"], t["status"]) for t in result["tests"]] == [
                 ("test_add", "passed"),
                 ("test_wrong", "failed"),
             ]
+            assert (result["tampered"], result["evidence"]) == (False, [])
+
+
+async def test_a_forged_test_report_is_shown_tampered(settings: Settings) -> None:
+    """A solution that writes a passing report and exits: the summary says tampered, with why."""
+    people = await provision(settings, ada=Role.INTERVIEWER)
+    forged = json.dumps({"name": "test_wrong", "status": "passed", "message": ""})
+    async with live_app(settings) as app:
+        await write_file(
+            app,
+            people,
+            "main.py",
+            f"import os\nopen('/results/report.jsonl', 'a').write({forged!r} + '\\n')\nos._exit(0)\n",
+        )
+        await write_file(
+            app, people, "test_main.py", "import main\n\n\ndef test_wrong():\n    assert False\n"
+        )
+        async with control_client(events_url(app, people, "ada")) as ada:
+            await ada.send(type="run.start", mode="test", file="main.py")
+            result = (await ada.expect("run.finished"))["result"]
+            assert result["tampered"] and [t["status"] for t in result["tests"]] == ["failed"], result
+            assert any("not finished by the harness" in line for line in result["evidence"]), result
 
 
 async def test_shared_terminal(settings: Settings) -> None:

@@ -3,6 +3,7 @@ the framework on the submitted files, input/output cases compared by the host.""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -93,6 +94,34 @@ async def test_a_submission_is_scored_on_its_own_files(catalogue: LanguageCatalo
         "test_hidden_file": True,
     }
     assert (scored.earned, scored.possible) == (2, 5)  # test_negative weighs 3
+
+
+async def test_a_submission_that_forges_the_report_scores_zero_with_the_evidence(
+    catalogue: LanguageCatalogue, judge: Judge
+) -> None:
+    """Wrong code that writes a pass for every test into the report's descriptor and exits: the
+    run is tampered, the score 0, and the evidence is the reason reviewers see."""
+    challenge = load_challenge(as_bytes(ADD_FILES), catalogue)
+    expected = ["test_small", "test_negative", "test_hidden_file"]
+    lines = "".join(
+        json.dumps({"name": n, "status": "passed", "message": "", "duration_ms": 1}) + "\n" for n in expected
+    )
+    forger = (
+        "import os\n"
+        "for fd in map(int, os.listdir('/proc/self/fd')):\n"
+        "    try:\n"
+        "        target = os.readlink(f'/proc/self/fd/{fd}')\n"
+        "    except OSError:\n"
+        "        continue\n"
+        "    if target == '/results/report.jsonl':\n"
+        f"        os.write(fd, {lines!r}.encode())\n"
+        "        os._exit(0)\n"
+        "def add(a, b):\n    return 0\n"
+    )
+    files = submission_run_files(challenge.code, challenge.languages["python"], {"main.py": forger.encode()})
+    scored = await judge.score(challenge, "python", files, expected)
+    assert scored.score == 0 and not any(item.passed for item in scored.items), scored
+    assert scored.voided.startswith("tampered: "), scored
 
 
 async def test_a_submission_that_does_not_parse_scores_zero(

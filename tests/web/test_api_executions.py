@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -79,6 +80,37 @@ async def test_test_mode_reports_each_test(app: AppHarness, admin_headers: dict[
         ("test_missing", "failed"),
     ]
     assert (tests["passed"], tests["failed"], tests["errors"]) == (2, 2, 1)
+    assert (tests["tampered"], tests["evidence"], tests["verified"]) == (False, [], True)
+
+
+async def test_a_forged_test_report_is_tampered_with_its_evidence(
+    app: AppHarness, admin_headers: dict[str, str]
+) -> None:
+    """A solution that writes passing lines into the report and exits scores nothing, and the
+    execution says why (docs/exec-languages.md, "Scoring nobody can forge")."""
+    sample = SAMPLES["python"]
+    lines = "".join(
+        json.dumps({"name": n, "status": "passed", "message": "", "duration_ms": 1}) + "\n"
+        for n in sample.names
+    )
+    forger = f"import os\nopen('/results/report.jsonl', 'a').write({lines!r})\nos._exit(0)\n"
+    response = await app.client.post(
+        "/api/v1/executions",
+        json={
+            "language": "python",
+            "mode": "test",
+            "files": [
+                {"path": "main.py", "content": forger + sample.solution},
+                {"path": "test_main.py", "content": sample.tests},
+            ],
+            "expected_tests": list(sample.names),
+        },
+        headers=admin_headers,
+    )
+    assert response.status_code == 200, response.text
+    tests = response.json()["tests"]
+    assert (tests["tampered"], tests["passed"], tests["verified"]) == (True, 0, True), tests
+    assert any("was not finished by the harness" in line for line in tests["evidence"]), tests
 
 
 async def test_binary_files_in_base64(app: AppHarness, admin_headers: dict[str, str]) -> None:

@@ -100,6 +100,10 @@ export function mountConsole(
           `  ${t.status === "passed" ? "✓" : "✗"} ${t.name}${t.status === "passed" ? "" : ` — ${t.message.split("\n")[0]}`}\n`,
           t.status === "passed" ? "console-pass" : "console-fail",
         );
+      if (result.tampered) {
+        append("\nTampered: nothing scored.\n", "console-error");
+        for (const line of result.evidence ?? []) append(`  ${line}\n`, "console-error");
+      }
     }
   };
   const handle = (event: ChannelEvent, replay = false): void => {

@@ -156,6 +156,10 @@ export interface RunSummary {
   stopped: boolean;
   truncated: boolean;
   tests: TestOutcome[] | null;
+  /** a test run the harness did not finish or seal: nothing scored */
+  tampered: boolean;
+  /** why the test run is tampered */
+  evidence: string[];
 }
 
 /** End the session for everyone: interviewers only. */

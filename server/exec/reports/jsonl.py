@@ -1,6 +1,7 @@
 """Duet's own reporter lines: ``{"name": str, "status": "passed|failed|error", "message": str,
 "duration_ms": number}``, one JSON object per line (pytest plugin, node:test reporter, minitest
-reporter, SQL harness)."""
+reporter, JUnit listener, PHPUnit hooks, SQL harness). The end record is checked and removed
+before this parser sees the report (``seal.py``)."""
 
 from __future__ import annotations
 

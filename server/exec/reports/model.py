@@ -51,6 +51,14 @@ class TestReport:
     #: Names the report contained that were not expected; they are not scored.
     unexpected: tuple[str, ...] = ()
     problems: tuple[str, ...] = field(default=())
+    #: The run was tampered with (see ``evidence``): every test is failed, whatever was reported.
+    tampered: bool = False
+    #: Why the run is tampered: sentences for reviewers (a process that outlived the tests, a
+    #: report the harness did not finish or seal, lines it did not write).
+    evidence: tuple[str, ...] = ()
+    #: False when the host could not verify the report (the run ended at a limit before the harness
+    #: sealed it): every test is then failed, without blaming anyone.
+    verified: bool = True
 
     def count(self, status: TestStatus) -> int:
         return sum(1 for r in self.results if r.status == status)

@@ -79,6 +79,15 @@ class TestsOut(BaseModel):
     errors: int
     results: list[TestOutcome]
     unexpected: list[str]
+    tampered: bool = Field(
+        description="the harness did not finish or seal the report, a process outlived it, or the "
+        "report holds lines it did not write: every test failed (see evidence)"
+    )
+    evidence: list[str] = Field(description="what the host saw, for reviewers")
+    verified: bool = Field(
+        description="false when the run ended at a limit before its report could be verified: "
+        "every test failed"
+    )
 
 
 class ExecutionOut(RunOutcome):
@@ -135,6 +144,9 @@ def execution_out(execution: Execution) -> ExecutionOut:
             errors=report.errors,
             results=[TestOutcome.of(r) for r in report.results],
             unexpected=list(report.unexpected),
+            tampered=report.tampered,
+            evidence=list(report.evidence),
+            verified=report.verified,
         )
     return ExecutionOut.of(
         result,

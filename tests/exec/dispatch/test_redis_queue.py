@@ -1,10 +1,12 @@
 """The Redis run queue with real Redis and real workers (bubblewrap): fairness, positions,
 streaming, stdin, stop, terminals, several workers, a worker killed mid-run, a submitter gone
 from under its jobs, Redis restarted under a worker (idle, and in the middle of a run), and
-hostile programs run and typed through a worker, held to their limits as in-process."""
+hostile programs run and typed through a worker, held to their limits as in-process, and forged
+test reports through a worker made tampered as in-process."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -26,8 +28,11 @@ from server.exec.dispatch.wire import decode_result, encode_spec
 from server.exec.dispatch.worker import Worker
 from server.exec.engines.bwrap import engine as bwrap_engine
 from server.exec.engines.bwrap.engine import BwrapEngine
+from server.exec.executor import ExecutionRequest, Executor
+from server.exec.runtime.languages import LanguageCatalogue
 from server.exec.runtime.rootfs import RuntimeRootfs
 from server.exec.sandbox import Limits, RunResult, RunSpec, Step, Stream
+from tests.support.language_samples import SAMPLES
 from tests.support.own_redis import OwnRedis, own_redis
 from tests.support.prerequisites import missing
 from tests.support.redis_server import redis_url, unique_prefix
@@ -504,3 +509,46 @@ async def test_jobs_whose_submitter_is_gone_are_stopped_and_free_their_slots(
         with anyio.fail_after(20):
             assert (await RedisRunner(queue).run(python("print('next')"), group="s")).stdout == "next\n"
         assert worker.jobs_done >= 2
+
+
+async def test_forged_reports_through_a_worker_are_tampered(
+    queue: RunQueue, engine: BwrapEngine, catalogue: LanguageCatalogue
+) -> None:
+    """The Executor's test runs over Redis: the run's key travels with the job to the worker's
+    guard, the seal back with the results; a report written by the solution and an early exit,
+    or a child that outlives the tests to rewrite the report, make the run tampered."""
+    executor = Executor(catalogue, RedisRunner(queue))
+    sample = SAMPLES["python"]
+    wrong = "".join(f"\ndef {name}(a, b):\n    return 0\n" for name in ("add", "sub", "mul", "div"))
+    passing = "".join(
+        json.dumps({"name": n, "status": "passed", "message": "", "duration_ms": 1}) + "\n"
+        for n in sample.names
+    )
+    writes_and_exits = f"import os\nopen('/results/report.jsonl', 'a').write({passing!r})\nos._exit(0)\n"
+    straggler = (
+        "import os\nr, w = os.pipe()\nif os.fork() == 0:\n    os.close(w)\n    os.setsid()\n"
+        f"    os.read(r, 1)\n    open('/results/report.jsonl', 'w').write({passing!r})\n    os._exit(0)\n"
+        "os.close(r)\n"
+    )
+    async with workers(queue, engine, 1):
+        for solution, evidence in [(writes_and_exits, "not finished"), (straggler, "outlived the tests")]:
+            execution = await executor.run(
+                ExecutionRequest(
+                    "python",
+                    {"main.py": (solution + wrong).encode(), "test_main.py": sample.tests.encode()},
+                    mode="test",
+                    expected_tests=sample.names,
+                )
+            )
+            report = execution.tests
+            assert report is not None and report.tampered and report.passed == 0, execution
+            assert any(evidence in line for line in report.evidence), report.evidence
+        honest = await executor.run(
+            ExecutionRequest(
+                "python",
+                {"main.py": sample.solution.encode(), "test_main.py": sample.tests.encode()},
+                mode="test",
+                expected_tests=sample.names,
+            )
+        )
+        assert honest.tests is not None and not honest.tests.tampered and honest.tests.passed == 2, honest

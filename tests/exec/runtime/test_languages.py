@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from server.exec.reports import MISSING_MESSAGE, read_test_report
+from server.exec.reports import MISSING_MESSAGE
 from server.exec.runtime.languages import LanguageCatalogue, load_catalogue
 from server.exec.sandbox import Engine
-from tests.support.language_runs import run_language
+from tests.support.language_runs import run_language, run_tests
 from tests.support.language_samples import GREETING_STDIN, GREETING_STDOUT, SAMPLES
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
@@ -55,9 +55,10 @@ async def test_tests_report_passed_failed_and_error(
     language = catalogue.get(language_id)
     sample = SAMPLES[language_id]
     files = {language.source_file: sample.solution, language.test.test_file: sample.tests}
-    outcome = await run_language(engine, language, files, mode="test")
+    outcome, report = await run_tests(engine, language, files, sample.names)
     assert outcome.step == "run", outcome.stderr
-    report = read_test_report(language, outcome.collected, sample.names)
+    # the harness finished and sealed its report, and nothing outlived it
+    assert (report.tampered, report.evidence, report.verified) == (False, (), True), (report, outcome)
 
     add, sub, mul, div = report.results
     assert [r.name for r in report.results] == list(sample.names)
@@ -76,9 +77,7 @@ async def test_sample_scores_with_unknown_expected_list(catalogue: LanguageCatal
     language = catalogue.get("python")
     sample = SAMPLES["python"]
     files = {language.source_file: sample.solution, language.test.test_file: sample.tests}
-    report = read_test_report(
-        language, (await run_language(engine, language, files, mode="test")).collected, None
-    )
+    _, report = await run_tests(engine, language, files, None)
     assert [(r.name, r.status) for r in report.results] == [
         ("test_add", "passed"),
         ("test_sub", "passed"),

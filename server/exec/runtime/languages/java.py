@@ -1,6 +1,6 @@
-"""Java 17 (OpenJDK), tests with JUnit 5 through the console launcher's XML report."""
+"""Java 17 (OpenJDK), tests with JUnit 5 through the console launcher and Duet's listener."""
 
-from server.exec.runtime.languages.model import BUILD_DIR, RESULTS_DIR, Language, ReportFormat, TestHarness
+from server.exec.runtime.languages.model import BUILD_DIR, HARNESS_DIR, Language, ReportFormat, TestHarness
 
 _CLASSES = f"{BUILD_DIR}/classes"
 _JUNIT = "/usr/share/java/junit-platform-console-standalone.jar"
@@ -24,10 +24,13 @@ LANGUAGE = Language(
             "UTF-8",
             "-cp",
             _JUNIT,
+            "-proc:none",
             "-d",
             _CLASSES,
             "Main.java",
             "MainTest.java",
+            # Duet's listener, found by the launcher through META-INF/services in its directory
+            f"{HARNESS_DIR}/java/DuetListener.java",
         ),
         run=(
             "java",
@@ -35,15 +38,14 @@ LANGUAGE = Language(
             "-jar",
             _JUNIT,
             "--class-path",
-            _CLASSES,
+            f"{_CLASSES}:{HARNESS_DIR}/java",
             "--select-class",
             "MainTest",
-            "--reports-dir",
-            RESULTS_DIR,
             "--disable-banner",
             "--details=none",
         ),
-        report=ReportFormat.JUNIT_XML,
-        report_files=("TEST-junit-jupiter.xml",),
+        report=ReportFormat.DUET_JSONL,
+        report_files=("report.jsonl",),
+        reporter_key=True,
     ),
 )

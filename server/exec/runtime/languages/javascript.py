@@ -15,11 +15,13 @@ LANGUAGE = Language(
         # No --test: the file runs in this process, so no child's stdout is parsed as results.
         run=(
             "node",
+            f"--require={HARNESS_DIR}/javascript/duet-key.cjs",
             f"--test-reporter={HARNESS_DIR}/javascript/duet-reporter.mjs",
             f"--test-reporter-destination={RESULTS_DIR}/report.jsonl",
             "main.test.js",
         ),
         report=ReportFormat.DUET_JSONL,
         report_files=("report.jsonl",),
+        reporter_key=True,
     ),
 )

@@ -19,6 +19,7 @@ from server.exec.sandbox.model import RESULTS_DIR, WORK_DIR, Mode, Step
 __all__ = [
     "BASE_ENV",
     "BUILD_DIR",
+    "GUARD",
     "HARNESS_DIR",
     "RESULTS_DIR",
     "WORK_DIR",
@@ -29,6 +30,9 @@ __all__ = [
 
 #: Harness support files, installed read-only into the runtime root file system.
 HARNESS_DIR = "/opt/duet/harness"
+#: The report guard every test run step runs under (``harness/guard/guard.py``): it reads the
+#: run's key from stdin, runs the framework, ends whatever outlives it and seals /results.
+GUARD: tuple[str, ...] = ("/usr/bin/python3", "-I", "-S", f"{HARNESS_DIR}/guard/guard.py")
 #: Where compilers put what they build (inside the work directory, so it survives between steps).
 BUILD_DIR = "/work/.duet"
 
@@ -45,7 +49,7 @@ BASE_ENV: tuple[tuple[str, str], ...] = (
 class ReportFormat(StrEnum):
     """The machine-readable report a test harness writes into ``RESULTS_DIR``."""
 
-    #: JUnit/Ant XML (Java JUnit 5 console launcher, PHPUnit ``--log-junit``, bats).
+    #: JUnit/Ant XML (bats' JUnit formatter).
     JUNIT_XML = "junit-xml"
     #: GoogleTest ``--gtest_output=json:``.
     GTEST_JSON = "gtest-json"
@@ -54,7 +58,8 @@ class ReportFormat(StrEnum):
     #: Rust libtest: ``--logfile`` verdicts plus the JSON event stream for failure messages.
     LIBTEST = "libtest"
     #: Duet's own reporter lines ``{"name", "status", "message", "duration_ms"}`` (pytest plugin,
-    #: node:test reporter, minitest reporter, SQL harness).
+    #: node:test reporter, minitest reporter, JUnit listener, PHPUnit hooks, SQL harness), ended by
+    #: a MACed ``{"duet_end": ...}`` record.
     DUET_JSONL = "duet-jsonl"
     #: cmocka's JUnit-like XML (``CMOCKA_MESSAGE_OUTPUT=xml``).
     CMOCKA_XML = "cmocka-xml"
@@ -79,6 +84,10 @@ class TestHarness:
     compile: tuple[str, ...] | None = None
     #: False when the framework has no notion of an error distinct from a failure (bats).
     reports_errors: bool = True
+    #: True when Duet's own reporter runs in the framework's process (pytest, minitest, node:test,
+    #: JUnit, PHPUnit, the SQL harness): the guard gives it a key on fd 3, and it ends its report with a MACed
+    #: end record (``server/exec/reports/seal.py``).
+    reporter_key: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,5 +121,8 @@ class Language:
         steps: list[Step] = []
         if compile_argv is not None:
             steps.append(Step("compile", compile_argv))
+        if mode == "test":
+            flags = ("--reporter-key",) if self.test.reporter_key else ()
+            run_argv = (*GUARD, *flags, "--", *run_argv)
         steps.append(Step("run", run_argv))
         return tuple(steps)

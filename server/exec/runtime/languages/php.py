@@ -1,6 +1,6 @@
-"""PHP 8 (CLI), tests with PHPUnit's JUnit XML log."""
+"""PHP 8 (CLI), tests with PHPUnit and Duet's reporter (a bootstrap file and PHPUnit hooks)."""
 
-from server.exec.runtime.languages.model import RESULTS_DIR, Language, ReportFormat, TestHarness
+from server.exec.runtime.languages.model import HARNESS_DIR, Language, ReportFormat, TestHarness
 
 LANGUAGE = Language(
     id="php",
@@ -14,13 +14,13 @@ LANGUAGE = Language(
         test_file="MainTest.php",
         run=(
             "phpunit",
-            "--no-configuration",
+            "--configuration",
+            f"{HARNESS_DIR}/php/phpunit.xml",
             "--do-not-cache-result",
-            "--log-junit",
-            f"{RESULTS_DIR}/report.xml",
             "MainTest.php",
         ),
-        report=ReportFormat.JUNIT_XML,
-        report_files=("report.xml",),
+        report=ReportFormat.DUET_JSONL,
+        report_files=("report.jsonl",),
+        reporter_key=True,
     ),
 )

@@ -16,5 +16,6 @@ LANGUAGE = Language(
         run=("python3", f"{HARNESS_DIR}/python/run_tests.py", f"{RESULTS_DIR}/report.jsonl", "test_main.py"),
         report=ReportFormat.DUET_JSONL,
         report_files=("report.jsonl",),
+        reporter_key=True,
     ),
 )

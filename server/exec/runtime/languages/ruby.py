@@ -15,5 +15,6 @@ LANGUAGE = Language(
         run=("ruby", f"{HARNESS_DIR}/ruby/run_tests.rb", f"{RESULTS_DIR}/report.jsonl", "test_main.rb"),
         report=ReportFormat.DUET_JSONL,
         report_files=("report.jsonl",),
+        reporter_key=True,
     ),
 )

@@ -22,5 +22,6 @@ LANGUAGE = Language(
         ),
         report=ReportFormat.DUET_JSONL,
         report_files=("report.jsonl",),
+        reporter_key=True,
     ),
 )

@@ -46,11 +46,13 @@ LANGUAGE = Language(
         compile=(*_TSC, "main.ts", "main.test.ts"),
         run=(
             "node",
+            f"--require={HARNESS_DIR}/javascript/duet-key.cjs",
             f"--test-reporter={HARNESS_DIR}/javascript/duet-reporter.mjs",
             f"--test-reporter-destination={RESULTS_DIR}/report.jsonl",
             f"{_OUT}/main.test.js",
         ),
         report=ReportFormat.DUET_JSONL,
         report_files=("report.jsonl",),
+        reporter_key=True,
     ),
 )

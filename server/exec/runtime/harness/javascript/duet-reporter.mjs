@@ -1,6 +1,13 @@
 // node:test reporter: one JSON line per finished test, written to --test-reporter-destination.
 // Suites are not tests: only leaves are reported; a nested test is named "suite > test".
+// The report ends with {"duet_end": {"count", "mac"}}: an HMAC-SHA256, under the key the guard
+// handed duet-key.cjs (preloaded with --require, before the tests or the candidate's code), of
+// every byte before it (see server/exec/reports/seal.py).
+import { createHmac } from 'node:crypto';
+import { createRequire } from 'node:module';
+
 const MAX_MESSAGE = 4000;
+const takeKey = createRequire(import.meta.url)('./duet-key.cjs').takeKey;
 
 function isAssertion(error) {
   const cause = error && error.cause !== undefined ? error.cause : error;
@@ -17,6 +24,8 @@ function describe(error) {
 }
 
 export default async function* duetReporter(source) {
+  const mac = createHmac('sha256', Buffer.from(takeKey() || '', 'hex'));
+  let count = 0;
   const stack = [];
   for await (const event of source) {
     const data = event.data || {};
@@ -38,6 +47,10 @@ export default async function* duetReporter(source) {
       status = 'failed';
       message = 'skipped';
     }
-    yield JSON.stringify({ name: path.join(' > '), status, message, duration_ms: details.duration_ms }) + '\n';
+    const line = JSON.stringify({ name: path.join(' > '), status, message, duration_ms: details.duration_ms }) + '\n';
+    mac.update(line);
+    count += 1;
+    yield line;
   }
+  yield JSON.stringify({ duet_end: { count, mac: mac.digest('hex') } }) + '\n';
 }

@@ -1,17 +1,27 @@
 # Run a minitest file and write one JSON line per test into the results file.
 # Usage: run_tests.rb RESULTS_FILE TEST_FILE. The results file is opened (exclusively, without
 # following symlinks) before the tests or the candidate's code are loaded; each line is flushed as
-# soon as its test finishes.
+# soon as its test finishes. The guard's key (fd 3) is read and closed before anything else is
+# loaded; the report ends with {"duet_end": {"count", "mac"}}, an HMAC-SHA256 of every byte before
+# it (see ../python/run_tests.py and server/exec/reports/seal.py).
 require "json"
+require "openssl"
 require "minitest"
 
 module Minitest
   class DuetReporter < AbstractReporter
     MAX_MESSAGE = 4000
 
-    def initialize(io)
+    def initialize(io, key)
       super()
       @io = io
+      @mac = OpenSSL::HMAC.new(key, OpenSSL::Digest.new("SHA256"))
+      @count = 0
+    end
+
+    def report
+      @io.write(JSON.generate({ duet_end: { count: @count, mac: @mac.hexdigest } }) + "\n")
+      @io.flush
     end
 
     def record(result)
@@ -28,17 +38,27 @@ module Minitest
         message: message[0, MAX_MESSAGE],
         duration_ms: (result.time * 1000).round(3),
       }
-      @io.write(JSON.generate(line) + "\n")
+      data = JSON.generate(line) + "\n"
+      @mac.update(data)
+      @count += 1
+      @io.write(data)
       @io.flush
     end
   end
 
   def self.plugin_duet_init(_options)
-    reporter << DuetReporter.new(DUET_RESULTS)
+    reporter << DuetReporter.new(DUET_RESULTS, DUET_KEY)
   end
 end
 
 results_file, test_file = ARGV.shift(2)
+Minitest::DUET_KEY =
+  begin
+    key_io = IO.for_fd(3)
+    [key_io.read.strip].pack("H*").tap { key_io.close }
+  rescue StandardError
+    ""
+  end
 Minitest::DUET_RESULTS = File.open(
   results_file, File::WRONLY | File::CREAT | File::EXCL | File::NOFOLLOW | File::APPEND, 0o600
 )

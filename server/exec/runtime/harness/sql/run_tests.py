@@ -5,10 +5,13 @@ Usage: run_tests.py RESULTS_FILE TESTS_JSON QUERY_FILE. TESTS_JSON is
 Each case gets a fresh in-memory database: ``setup`` runs, then the candidate's statements; the
 rows of the last statement that returned rows are compared with ``expected`` (as a multiset unless
 ``ordered``). An SQLite error is an ``error``, a different result set a ``failed``.
+The report ends with a MACed end record, as pytest's does (see ``../python/run_tests.py``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import sqlite3
@@ -23,6 +26,15 @@ MAX_MESSAGE = 4000
 #: The candidate's SQL may not open other database files (ATTACH, VACUUM INTO) or change pragmas:
 #: a database page written into the results file could carry a forged result line.
 DENIED = {sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH, sqlite3.SQLITE_PRAGMA}
+
+
+def take_key() -> bytes:
+    """The reporter's key from the guard on fd 3, read once; empty when there is none."""
+    try:
+        with os.fdopen(3, "rb") as handle:
+            return bytes.fromhex(handle.read().decode("ascii").strip())
+    except (OSError, ValueError):
+        return b""
 
 
 def authorize(action: int, *_: object) -> int:
@@ -63,6 +75,8 @@ def normalise(rows: Rows | None, ordered: bool) -> Rows:
 
 def main() -> None:
     results, tests_file, query_file = sys.argv[1:4]
+    mac = hmac.new(take_key(), digestmod=hashlib.sha256)
+    count = 0
     fd = os.open(results, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_APPEND, 0o600)
     with open(tests_file, encoding="utf-8") as handle:
         cases = json.load(handle)["tests"]
@@ -91,7 +105,12 @@ def main() -> None:
             "message": message[:MAX_MESSAGE],
             "duration_ms": round((time.monotonic() - started) * 1000, 3),
         }
-        os.write(fd, (json.dumps(line) + "\n").encode())
+        data = (json.dumps(line) + "\n").encode()
+        mac.update(data)
+        count += 1
+        os.write(fd, data)
+    end = {"duet_end": {"count": count, "mac": mac.hexdigest()}}
+    os.write(fd, (json.dumps(end) + "\n").encode())
     os.close(fd)
     sys.exit(1 if failures else 0)
 
