@@ -318,15 +318,21 @@ function renderWork(): void {
   if (first) void openChallenge(first, panel, list);
 }
 
-async function openChallenge(summary: Summary, panel: HTMLElement, list: HTMLElement): Promise<void> {
+async function openChallenge(
+  summary: Summary,
+  panel: HTMLElement,
+  list: HTMLElement,
+  language: string | null = null,
+): Promise<void> {
   await flushSaves();
   for (const button of list.querySelectorAll<HTMLButtonElement>("button")) {
     if (button.dataset.challenge === summary.id) button.setAttribute("aria-current", "step");
     else button.removeAttribute("aria-current");
   }
+  const query = language === null ? "" : `?language=${encodeURIComponent(language)}`;
   const { challenge, saved } = await call<{ challenge: ChallengeView; saved: Saved | null }>(
     "GET",
-    `/challenges/${summary.id}`,
+    `/challenges/${summary.id}${query}`,
   );
   stopObserving?.();
   stopObserving = null;
@@ -335,8 +341,16 @@ async function openChallenge(summary: Summary, panel: HTMLElement, list: HTMLEle
   const title = el("h2", { id: "take-part-title", tabIndex: -1 }, challenge.title);
   const instructions = el("div", { className: "take-instructions" }, el("pre", {}, challenge.instructions));
   panel.replaceChildren(title, instructions);
+  if (summary.languages.length > 1) {
+    // the candidate picks the language, per challenge; each language keeps its own files
+    const picker = el("select", { id: "take-language" });
+    for (const option of summary.languages)
+      picker.append(new Option(option, option, false, option === challenge.language));
+    picker.addEventListener("change", () => void openChallenge(summary, panel, list, picker.value));
+    panel.append(el("label", { className: "take-language" }, "Language ", picker));
+  }
   if (challenge.type === "qa") mountQuestions(panel, challenge, saved);
-  else await mountCode(panel, challenge, saved);
+  else await mountCode(panel, challenge, saved, summary.languages.length > 1);
   title.focus();
 }
 
@@ -417,9 +431,14 @@ async function whenSynced(): Promise<void> {
   await new Promise<void>((resolve) => current.once("sync", () => resolve()));
 }
 
-async function mountCode(panel: HTMLElement, challenge: ChallengeView, saved: Saved | null): Promise<void> {
+async function mountCode(
+  panel: HTMLElement,
+  challenge: ChallengeView,
+  saved: Saved | null,
+  perLanguage: boolean,
+): Promise<void> {
   const language = challenge.language ?? "plaintext";
-  const prefix = `${challenge.id}/`;
+  const prefix = perLanguage ? `${challenge.id}/${language}/` : `${challenge.id}/`;
   await whenSynced();
   const files = shared;
   const ydoc = doc;
@@ -431,7 +450,8 @@ async function mountCode(panel: HTMLElement, challenge: ChallengeView, saved: Sa
   }
   // first visit: the starter (or what was saved) goes into the recorded document
   if (!files.paths().some((path) => path.startsWith(prefix))) {
-    const initial = saved?.files ?? Object.fromEntries(challenge.files.map((f) => [f.path, f.content]));
+    const mine = saved !== null && saved.language === language ? saved.files : null;
+    const initial = mine ?? Object.fromEntries(challenge.files.map((f) => [f.path, f.content]));
     ydoc.transact(() => {
       for (const [path, content] of Object.entries(initial)) files.create(prefix + path, language, content);
     });

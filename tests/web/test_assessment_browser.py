@@ -17,10 +17,14 @@ import pytest
 from playwright.async_api import Browser, Locator, Page, WebSocket, expect
 
 from server.accounts.models import OrgRole
+from server.hiring.assessment import load_assessment
+from server.hiring.invitation_model import InvitationRequest
+from server.hiring.loader import load_challenge
 from server.settings import Settings
 from tests.conftest import TEST_SECRET
 from tests.support.app_harness import PASSWORD
 from tests.support.attempt_content import ADD_SOLUTION, SECRETS, import_duo
+from tests.support.challenge_folders import LIBRARY
 from tests.support.live_app import LiveApp, http_base, live_app
 from tests.support.polling import until
 from tests.support.smtp_sink import SmtpSink, smtp_sink
@@ -267,3 +271,38 @@ async def test_the_public_link_and_the_expired_pages_are_accessible(browser: Bro
     # an unknown link: the error page
     await page.goto(f"{base}/take/{'x' * 43}")
     assert await axe_violations(page) == []
+
+
+async def test_the_candidate_picks_the_language_of_a_challenge(browser: Browser, site: LiveApp) -> None:
+    org = (await site.services.accounts.default_organization()).id
+    folder = LIBRARY / "challenges" / "fizzbuzz"
+    raw = {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    await site.services.content.import_challenge(org, load_challenge(raw), raw, {})
+    text = (
+        "id: pick\ntitle: Pick a language\ntime_limit_minutes: 10\npassing_score: 50\n"
+        "languages: [python, javascript]\nchallenges:\n  - challenge: fizzbuzz\n"
+    )
+    await site.services.content.import_assessment(org, load_assessment(text, "pick.yaml"), text)
+    admin = await site.services.accounts.create_user(
+        org_id=org, email="admin@example.com", password=PASSWORD, role=OrgRole.ADMIN, display_name="Admin"
+    )
+    [(_, link)] = await site.services.invitations.invite(
+        org, admin.id, "pick", [InvitationRequest(email="ada@example.com", name="Ada")]
+    )
+    page = await (await browser.new_context(bypass_csp=True)).new_page()
+    await page.goto(link)
+    await page.get_by_role("button", name="Start the assessment").click()
+    picker = page.get_by_label("Language")
+    await expect(picker).to_have_value("python")
+    await expect(page.get_by_role("tab", name="main.py", exact=True)).to_be_visible()
+    assert await axe_violations(page) == []
+    await tab_to(page, picker)
+    await page.keyboard.press("ArrowDown")  # a focused select changes with the arrows
+    await expect(page.get_by_role("tab", name="main.js", exact=True)).to_be_visible()
+    await expect(page.get_by_label("Language")).to_have_value("javascript")
+    await page.locator("#take-editor .cm-content").click()
+    await page.keyboard.insert_text("// mine\n")
+    await expect(page.get_by_role("status")).to_have_text("All changes saved.")
+    token = link.rsplit("/", 1)[1]
+    _, saved = await site.services.attempts.view(token, "fizzbuzz", None)
+    assert saved is not None and saved.language == "javascript" and "// mine" in saved.files["main.js"]
