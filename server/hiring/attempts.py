@@ -21,6 +21,7 @@ from server.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
 from server.exec.runtime.languages import LanguageCatalogue
 from server.hiring.assessment import load_assessment
 from server.hiring.assessment_schema import AssessmentSpec
+from server.hiring.attempt_quota import AttemptQuota
 from server.hiring.attempt_scoring import score_attempt
 from server.hiring.attempt_work import Work, checked_work
 from server.hiring.candidate_view import CandidateChallenge, candidate_view
@@ -107,8 +108,10 @@ class AttemptService:
         catalogue: LanguageCatalogue,
         *,
         end_session: EndSession,
+        quota: AttemptQuota | None = None,
         clock: Callable[[], datetime] = _now,
     ) -> None:
+        self._quota = quota or AttemptQuota()
         self._db = db
         self._content = content
         self._sessions = sessions
@@ -370,6 +373,7 @@ class AttemptService:
         else:
             language = None
         work = checked_work(language, files, answers)
+        self._quota.take("save", loaded.row.id)
         now = self._clock()
         async with self._db.transaction() as tx:
             # the state is checked again inside the write: a hand-in between the two keeps its work
@@ -410,6 +414,11 @@ class AttemptService:
         ):
             raise InvalidInput("nothing to run here", details={"field": "language"})
         work = checked_work(language, files, {})
+        with self._quota.one_run(loaded.row.id):
+            return await self._run_samples(challenge, language, work)
+
+    async def _run_samples(self, challenge: Challenge, language: str, work: Work) -> SampleRun:
+        assert isinstance(challenge.spec, CodeChallengeSpec)
         written = {path: text.encode() for path, text in work.files.items()}
         own = challenge.languages[language]
         run_files = sample_run_files(challenge.spec, own, written)

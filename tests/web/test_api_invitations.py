@@ -353,3 +353,26 @@ async def test_concurrent_starts_and_submits_count_once(app: AppHarness, duo: di
     assert states == ["submitted"] * 4
     listed = (await app.client.get("/api/v1/sessions", headers=duo)).json()["items"]
     assert len(listed) == 1  # one session for the attempt, however many starts raced
+
+
+async def test_saves_and_sample_runs_have_a_quota(app: AppHarness, duo: dict[str, str]) -> None:
+    made = await invite(app, duo)
+    me = Candidate(app.client, str(made["url"]))
+    await me.call("POST", "/start")
+    body = {"language": "python", "files": {"main.py": ADD_SOLUTION}}
+    # two sample runs at once: one runs, the other is refused
+    answers: list[int] = []
+    async with anyio.create_task_group() as tg:
+        for _ in range(2):
+
+            async def run() -> None:
+                answers.append((await me.call("POST", "/challenges/add/run", json=body)).status_code)
+
+            tg.start_soon(run)
+    assert sorted(answers) == [200, 429]
+    # a flood of saves: 240 a minute, then 429 (and the last good save is what is kept)
+    codes = [(await me.call("PUT", "/challenges/add/work", json=body)).status_code for _ in range(241)]
+    assert codes[:240] == [200] * 240 and codes[240] == 429
+    flood = {"language": "python", "files": {"main.py": "refused"}}
+    assert_problem(await me.call("PUT", "/challenges/add/work", json=flood), 429, "rate_limited")
+    assert (await me.call("GET", "/challenges/add")).json()["saved"]["files"] == body["files"]
