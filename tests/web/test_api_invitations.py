@@ -376,3 +376,30 @@ async def test_saves_and_sample_runs_have_a_quota(app: AppHarness, duo: dict[str
     flood = {"language": "python", "files": {"main.py": "refused"}}
     assert_problem(await me.call("PUT", "/challenges/add/work", json=flood), 429, "rate_limited")
     assert (await me.call("GET", "/challenges/add")).json()["saved"]["files"] == body["files"]
+
+
+async def test_the_access_window_and_the_expiry(app: AppHarness, duo: dict[str, str]) -> None:
+    later = datetime.now(UTC) + timedelta(hours=1)
+    early = await invite(app, duo, window_start=later.isoformat())
+    me = Candidate(app.client, str(early["url"]))
+    assert (await me.call("GET", "/attempt")).json()["state"] == "opened"
+    refused = await me.call("POST", "/start")
+    assert assert_problem(refused, 403, "forbidden")["details"]["reason"] == "not_open_yet"
+    assert (await me.call("GET", "/attempt")).json()["state"] == "opened"  # nothing started
+
+    past = datetime.now(UTC) - timedelta(minutes=1)
+    late = await invite(app, duo, email="late@example.com", window_end=past.isoformat())
+    assert late["state"] == "expired"
+    gone = await Candidate(app.client, str(late["url"])).call("POST", "/start")
+    assert_problem(gone, 410, "gone")
+    assert_problem(
+        await app.client.post(
+            "/api/v1/assessments/duo/invitations",
+            json={"email": "x@example.com", "name": "X", "expires_at": past.isoformat()},
+            headers=duo,
+        ),
+        422,
+        "invalid_input",
+    )
+    listed = await app.client.get("/api/v1/assessments/duo/invitations?state=expired", headers=duo)
+    assert [i["email"] for i in listed.json()["items"]] == ["late@example.com"]
