@@ -71,6 +71,7 @@ const base = `/take/${token}`;
 let attempt = JSON.parse((document.getElementById("take-attempt") as HTMLElement).textContent ?? "{}") as Attempt;
 let clockSkew = 0; // server time - local time, ms
 let timer: number | undefined;
+let partTimer: number | undefined;
 let doc: Y.Doc | null = null;
 let shared: SharedFiles | null = null;
 let provider: WebsocketProvider | null = null;
@@ -211,6 +212,8 @@ function renderThanks(): void {
 function teardown(): void {
   if (timer !== undefined) window.clearInterval(timer);
   timer = undefined;
+  window.clearInterval(partTimer);
+  partTimer = undefined;
   stopObserving?.();
   stopObserving = null;
   editor?.view.destroy();
@@ -330,10 +333,11 @@ async function openChallenge(
     else button.removeAttribute("aria-current");
   }
   const query = language === null ? "" : `?language=${encodeURIComponent(language)}`;
-  const { challenge, saved } = await call<{ challenge: ChallengeView; saved: Saved | null }>(
-    "GET",
-    `/challenges/${summary.id}${query}`,
-  );
+  const { challenge, saved, deadline } = await call<{
+    challenge: ChallengeView;
+    saved: Saved | null;
+    deadline: string | null;
+  }>("GET", `/challenges/${summary.id}${query}`);
   stopObserving?.();
   stopObserving = null;
   editor?.view.destroy();
@@ -341,6 +345,45 @@ async function openChallenge(
   const title = el("h2", { id: "take-part-title", tabIndex: -1 }, challenge.title);
   const instructions = el("div", { className: "take-instructions" }, el("pre", {}, challenge.instructions));
   panel.replaceChildren(title, instructions);
+  window.clearInterval(partTimer);
+  partTimer = undefined;
+  if (deadline !== null) {
+    // this part has a time limit of its own, running since it was first opened
+    const left = el("span", { id: "take-part-time" });
+    panel.append(
+      el(
+        "p",
+        { className: "take-timer", role: "timer", ariaLabel: "Time left for this part" },
+        "Time left for this part: ",
+        left,
+      ),
+    );
+    const end = Date.parse(deadline);
+    const tick = (): void => {
+      const ms = Math.max(0, end - (Date.now() + clockSkew));
+      left.textContent = `${Math.floor(ms / 60000)}:${String(Math.floor((ms % 60000) / 1000)).padStart(2, "0")}`;
+      if (ms <= 0) {
+        window.clearInterval(partTimer);
+        partTimer = undefined;
+        void flushSaves().finally(() => {
+          stopObserving?.();
+          stopObserving = null;
+          editor?.view.destroy();
+          editor = null;
+          panel.replaceChildren(
+            el("h2", { id: "take-part-title", tabIndex: -1 }, challenge.title),
+            el(
+              "p",
+              { role: "alert" },
+              "The time for this part is up. What you saved counts; go on with the next part.",
+            ),
+          );
+        });
+      }
+    };
+    tick();
+    partTimer = window.setInterval(tick, 1000);
+  }
   if (summary.languages.length > 1) {
     // the candidate picks the language, per challenge; each language keeps its own files
     const picker = el("select", { id: "take-language" });

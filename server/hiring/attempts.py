@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import anyio
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from server import tokens
 from server.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
@@ -36,7 +37,7 @@ from server.hiring.qa_scoring import score_answers
 from server.hiring.submission import sample_run_files, submission_run_files
 from server.sessions.roles import Role
 from server.sessions.service import SessionService
-from server.store.attempt_tables import AttemptWorkRow, InvitationRow
+from server.store.attempt_tables import AttemptPartRow, AttemptWorkRow, InvitationRow
 from server.store.database import Database
 from server.store.hiring_tables import AssessmentRow, AssessmentVersionRow
 
@@ -324,10 +325,12 @@ class AttemptService:
 
     async def view(
         self, token: str, challenge_id: str, language: str | None
-    ) -> tuple[CandidateChallenge, Work | None]:
-        """A challenge as the candidate sees it, with what they saved of it."""
+    ) -> tuple[CandidateChallenge, Work | None, datetime | None]:
+        """A challenge as the candidate sees it, with what they saved of it and, when it has a
+        time limit of its own, when its time is up (it runs from the first time it is opened)."""
         loaded = await self._started(token)
         challenge = await self._item(loaded, challenge_id)
+        part_deadline = await self._part_deadline(loaded, challenge_id)
         work = await self._work(loaded.row.id, challenge_id)
         if isinstance(challenge.spec, CodeChallengeSpec):
             language = language or (work.language if work else None) or self._languages(loaded, challenge)[0]
@@ -337,7 +340,36 @@ class AttemptService:
                 )
         else:
             language = None
-        return candidate_view(challenge, language=language, attempt_id=loaded.row.id), work
+        return candidate_view(challenge, language=language, attempt_id=loaded.row.id), work, part_deadline
+
+    async def _part_deadline(self, loaded: _Loaded, challenge_id: str) -> datetime | None:
+        """When this challenge's own time limit ends (None: it has none), never after the
+        attempt's deadline. Its clock starts the first time it is opened (or saved)."""
+        item = next(i for i in loaded.spec.challenges if i.challenge == challenge_id)
+        if item.time_limit_minutes is None:
+            return None
+        key = (loaded.row.id, challenge_id)
+        async with self._db.session() as s:
+            part = await s.get(AttemptPartRow, key)
+        if part is None:
+            try:
+                async with self._db.transaction() as tx:
+                    tx.add(AttemptPartRow(invitation_id=key[0], challenge=key[1], opened_at=self._clock()))
+            except IntegrityError:  # opened in another tab at the same moment: theirs counts
+                pass
+            async with self._db.session() as s:
+                part = await s.get(AttemptPartRow, key)
+        assert part is not None and loaded.row.deadline is not None
+        return min(part.opened_at + timedelta(minutes=item.time_limit_minutes), loaded.row.deadline)
+
+    async def _part_open(self, loaded: _Loaded, challenge_id: str) -> None:
+        """Refuse work on a challenge whose own time is up (410, nothing stored)."""
+        part_deadline = await self._part_deadline(loaded, challenge_id)
+        if part_deadline is not None and self._clock() >= part_deadline:
+            raise Gone(
+                "the time for this part is up: what you saved before counts",
+                details={"reason": "part_time_up", "challenge": challenge_id},
+            )
 
     def _languages(self, loaded: _Loaded, challenge: Challenge) -> list[str]:
         return [lang for lang in loaded.spec.languages if lang in challenge.languages]
@@ -373,6 +405,7 @@ class AttemptService:
         else:
             language = None
         work = checked_work(language, files, answers)
+        await self._part_open(loaded, challenge_id)
         self._quota.take("save", loaded.row.id)
         now = self._clock()
         async with self._db.transaction() as tx:
@@ -414,6 +447,7 @@ class AttemptService:
         ):
             raise InvalidInput("nothing to run here", details={"field": "language"})
         work = checked_work(language, files, {})
+        await self._part_open(loaded, challenge_id)
         with self._quota.one_run(loaded.row.id):
             return await self._run_samples(challenge, language, work)
 

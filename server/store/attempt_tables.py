@@ -83,6 +83,18 @@ class AttemptWorkRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class AttemptPartRow(Base):
+    """When the candidate first opened a challenge: its own time limit runs from then."""
+
+    __tablename__ = "attempt_parts"
+
+    invitation_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("assessment_invitations.id", ondelete="CASCADE"), primary_key=True
+    )
+    challenge: Mapped[str] = mapped_column(String(64), primary_key=True)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class MailRow(Base):
     """One message of the mail outbox: queued (maybe with the last error, retrying), sent, failed."""
 

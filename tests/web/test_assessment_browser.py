@@ -304,5 +304,5 @@ async def test_the_candidate_picks_the_language_of_a_challenge(browser: Browser,
     await page.keyboard.insert_text("// mine\n")
     await expect(page.get_by_role("status")).to_have_text("All changes saved.")
     token = link.rsplit("/", 1)[1]
-    _, saved = await site.services.attempts.view(token, "fizzbuzz", None)
+    _, saved, _ = await site.services.attempts.view(token, "fizzbuzz", None)
     assert saved is not None and saved.language == "javascript" and "// mine" in saved.files["main.js"]

@@ -104,7 +104,7 @@ async def challenge(
     svc: ServicesDep,
     language: Annotated[str | None, Field(max_length=32)] = None,
 ) -> dict[str, Any]:
-    view, work = await svc.attempts.view(token, challenge_id, language)
+    view, work, part_deadline = await svc.attempts.view(token, challenge_id, language)
     saved = None
     if work is not None:
         saved = {
@@ -112,7 +112,9 @@ async def challenge(
             "files": dict(work.files),
             "answers": {q: {"choices": list(a.choices), "text": a.text} for q, a in work.answers.items()},
         }
-    return challenge_json(view, saved)
+    body = challenge_json(view, saved)
+    body["deadline"] = part_deadline.isoformat() if part_deadline is not None else None
+    return body
 
 
 @router.put("/take/{token}/challenges/{challenge_id}/work")

@@ -1,4 +1,4 @@
-"""assessment invitations (the attempts), public links, saved work, the mail outbox
+"""assessment invitations (the attempts), public links, saved work, parts opened, the mail outbox
 
 Revision ID: 0007
 Revises: 0006
@@ -114,6 +114,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("invitation_id", "challenge", name=op.f("pk_attempt_work")),
     )
     op.create_table(
+        "attempt_parts",
+        _id("invitation_id"),
+        sa.Column("challenge", sa.String(length=64), nullable=False),
+        _at("opened_at"),
+        sa.ForeignKeyConstraint(
+            ["invitation_id"],
+            ["assessment_invitations.id"],
+            name=op.f("fk_attempt_parts_invitation_id_assessment_invitations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("invitation_id", "challenge", name=op.f("pk_attempt_parts")),
+    )
+    op.create_table(
         "mail_outbox",
         _id("id"),
         _id("org_id"),
@@ -136,6 +149,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_mail_outbox_due", table_name="mail_outbox")
     op.drop_table("mail_outbox")
+    op.drop_table("attempt_parts")
     op.drop_table("attempt_work")
     op.drop_index("ix_assessment_invitations_assessment", table_name="assessment_invitations")
     op.drop_table("assessment_invitations")
