@@ -18,11 +18,11 @@ from server.store.account_repository import SqlAccountRepository
 from server.store.database import Database
 from server.store.migrate import upgrade
 from server.tokens import new_id
-from tests.conftest import TEST_SECRET
 from tests.support.smtp_sink import SmtpSink, smtp_sink
 
 pytestmark = pytest.mark.anyio
 
+SECRET = "outbox-test-secret-" + "z" * 32
 START = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 
 
@@ -61,7 +61,7 @@ async def queue_one(db: Database) -> str:
 
 
 def outbox(db: Database, host: str, port: int, clock: Clock) -> MailOutbox:
-    settings = Settings(secret_key=TEST_SECRET, smtp_host=host, smtp_port=port, smtp_timeout_seconds=5)
+    settings = Settings(secret_key=SECRET, smtp_host=host, smtp_port=port, smtp_timeout_seconds=5)
     return MailOutbox(db, SmtpMailer(settings), max_attempts=3, retry_seconds=30, clock=clock)
 
 

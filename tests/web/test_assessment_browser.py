@@ -21,11 +21,11 @@ from server.hiring.assessment import load_assessment
 from server.hiring.invitation_model import InvitationRequest
 from server.hiring.loader import load_challenge
 from server.settings import Settings
-from tests.conftest import TEST_SECRET
 from tests.support.app_harness import PASSWORD
 from tests.support.attempt_content import ADD_SOLUTION, SECRETS, import_duo
 from tests.support.challenge_folders import LIBRARY
 from tests.support.live_app import LiveApp, http_base, live_app
+from tests.support.live_server import LIVE_SECRET
 from tests.support.polling import until
 from tests.support.smtp_sink import SmtpSink, smtp_sink
 
@@ -51,7 +51,7 @@ def database_url(tmp_path: Path) -> str:
 @pytest.fixture
 async def site(tmp_path: Path, database_url: str, sink: SmtpSink) -> AsyncIterator[LiveApp]:
     settings = Settings(
-        secret_key=TEST_SECRET,
+        secret_key=LIVE_SECRET,
         var_dir=tmp_path,
         database_url=database_url,
         sandbox="bwrap",

@@ -8,7 +8,7 @@ import pytest
 from server.accounts.models import OrgRole
 from tests.support.app_harness import AppHarness
 from tests.support.attempt_content import QUIZ_RIGHT, import_duo
-from tests.web.test_pages_http import HTML, csrf_from, signed_in
+from tests.support.member_pages import HTML, csrf_from, sign_in
 
 pytestmark = pytest.mark.anyio
 
@@ -19,7 +19,7 @@ async def _duo(app: AppHarness) -> None:
 
 async def test_an_interviewer_invites_and_reviews_from_the_pages(app: AppHarness) -> None:
     await _duo(app)
-    await signed_in(app, "int@example.com", OrgRole.INTERVIEWER)
+    await sign_in(app, "int@example.com", OrgRole.INTERVIEWER)
     listing = await app.client.get("/assessments", headers=HTML)
     assert listing.status_code == 200 and "/assessments/duo/results" in listing.text
     page = await app.client.get("/assessments/duo/results", headers=HTML)
@@ -87,7 +87,7 @@ async def test_reviewers_read_but_do_not_invite_and_strangers_sign_in(app: AppHa
     await _duo(app)
     anonymous = await app.client.get("/assessments/duo/results", headers=HTML)
     assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login")
-    await signed_in(app, "rev@example.com", OrgRole.REVIEWER)
+    await sign_in(app, "rev@example.com", OrgRole.REVIEWER)
     page = await app.client.get("/assessments/duo/results", headers=HTML)
     assert page.status_code == 200 and "Invite candidates" not in page.text
     refused = await app.client.post(
