@@ -541,11 +541,21 @@ class AttemptService:
                     ],
                 }
                 continue
-            language = (work.language if work else None) or self._languages(loaded, challenge)[0]
+            if work is None or work.language is None:
+                # never saved: not submitted, so 0 (the starter may pass some tests: no credit
+                # for code the candidate did not write), and no sandbox run
+                detail[item.challenge] = {
+                    "type": "code",
+                    "score": 0.0,
+                    "language": None,
+                    "voided": "not submitted",
+                    "files": {},
+                    "tests": [],
+                }
+                continue
+            language = work.language
             own = challenge.languages[language]
-            written = (
-                {path: text.encode() for path, text in work.files.items()} if work else own.starter_files()
-            )
+            written = {path: text.encode() for path, text in work.files.items()}
             expected = (
                 await self._content.challenge_version(loaded.challenge_versions[item.challenge])
             ).expected_tests.get(language, ())

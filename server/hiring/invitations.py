@@ -362,7 +362,6 @@ class InvitationService:
         """A candidate arriving through a public link gets an invitation of their own (opened);
         returns its token. Rate-limited per link."""
         link, version = await self.public_link_title(token)
-        self._limiter.take(link.id)
         now = self._clock()
         request = InvitationRequest(
             email=email,
@@ -374,6 +373,7 @@ class InvitationService:
         row, own = self._new_row(
             link.org_id, None, version, request, now, state=AttemptState.OPENED, public_link_id=link.id
         )
+        self._limiter.take(link.id)  # after the form is checked: a typo does not cost a start
         async with self._db.transaction() as tx:
             tx.add(row)
         return own

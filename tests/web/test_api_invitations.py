@@ -170,7 +170,8 @@ async def test_a_candidate_completes_the_attempt_and_reviewers_see_the_result(
 
 
 async def test_partial_work_scores_what_it_earns(app: AppHarness, duo: dict[str, str]) -> None:
-    """Starter code (wrong) and a missed deal-breaker: the code scores 0, the assessment fails."""
+    """Code never saved (not submitted) and a missed deal-breaker: the code scores 0 without a
+    run, the assessment fails."""
     made = await invite(app, duo)
     me = Candidate(app.client, str(made["url"]))
     await me.call("POST", "/start")
@@ -179,6 +180,10 @@ async def test_partial_work_scores_what_it_earns(app: AppHarness, duo: dict[str,
     await me.call("POST", "/submit")
     result = (await app.client.get(f"/api/v1/invitations/{made['id']}", headers=duo)).json()
     assert result["challenges"]["add"]["score"] == 0
+    assert (
+        result["challenges"]["add"]["voided"] == "not submitted"
+        and result["challenges"]["add"]["tests"] == []
+    )
     # idempotent: GET 1 + POST -1 = 0 of 2; authorised 0 of 1; notice unanswered 0 of 1
     assert result["challenges"]["quiz"]["score"] == 0
     assert result["deal_breakers_missed"] == ["quiz/authorised"] and result["invitation"]["passed"] is False
