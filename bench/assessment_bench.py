@@ -6,7 +6,7 @@ time from each hand-in to its score is measured.
     DUET_TEST_DATABASE_URL=postgresql://... .venv/bin/python -m bench.assessment_bench
     .venv/bin/python -m bench.assessment_bench --quick   # 10 candidates, one round, prints only
 
-Half the candidates hand in the right code (score 100 for it), half the starter (0), all the
+Half the candidates hand in the right code (score 100 for it), half the starter's (0), all the
 right answers (100): the assessment scores 100 or 50. The hand-ins go through the attempt
 service in this process (``AttemptService.submit``: the hand-in, the scoring with the Judge, the
 result stored), without HTTP, on PostgreSQL, with `DUET_EXEC_SLOTS` runs at once (one per CPU
@@ -32,6 +32,7 @@ from server.hiring.invitation_model import InvitationRequest
 from server.settings import Settings
 from server.web.services import Services, running_services
 from tests.support.attempt_content import ADD_SOLUTION, QUIZ_RIGHT, import_duo
+from tests.support.challenge_folders import ADD_FILES
 from tests.support.databases import fresh_postgres
 
 
@@ -53,11 +54,11 @@ async def one_round(
     for index, (inv, _) in enumerate(made):
         token = tokens[index]
         await svc.attempts.start(token)
-        code = ADD_SOLUTION if index % 2 == 0 else None
-        if code is not None:
-            await svc.attempts.save(token, "add", language="python", files={"main.py": code}, answers={})
+        right = index % 2 == 0
+        code = ADD_SOLUTION if right else ADD_FILES["python/starter/main.py"]
+        await svc.attempts.save(token, "add", language="python", files={"main.py": code}, answers={})
         await svc.attempts.save(token, "quiz", language=None, files={}, answers=QUIZ_RIGHT)
-        expected[inv.id] = 100.0 if code is not None else 50.0
+        expected[inv.id] = 100.0 if right else 50.0
     times: list[float] = []
 
     async def hand_in(token: str) -> None:
