@@ -5,6 +5,7 @@ Tests build ``Settings(...)`` directly; nothing reads the environment after star
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from collections.abc import Mapping
@@ -96,6 +97,15 @@ class Settings:
     control_input_byte_burst: int = 256 * 1024
     control_send_queue_bytes: int = 4 * 1024 * 1024
     control_keepalive_seconds: float = 25.0
+    # Audio and video (docs/media.md).
+    media_ice_servers: str = ""  # JSON list of {"urls", "username"?, "credential"?}: STUN/TURN
+    media_dir: str = ""  # recorded WebM files, one directory per session; default var_dir/media
+    media_record: bool = True  # record each participant's tracks (WebM, encoded as sent)
+    media_max_streams_per_session: int = 8  # published streams (a camera, a screen share) per session
+    media_max_kbps: int = 4000  # per published track: more is dropped, not forwarded nor recorded
+    media_max_file_mb: int = 2048  # one recorded file stops growing past this
+    media_messages_per_second: float = 20.0  # signalling messages (offers, ICE candidates) per participant
+    media_message_burst: int = 100
     # The shared terminal is a run: a slot, the run limits, and these.
     terminal_cpu_seconds: float = 60.0
     terminal_output_bytes: int = 4 * 1024 * 1024
@@ -139,6 +149,7 @@ class Settings:
                 raise ConfigurationError(f"DUET_{name.upper()} must be more than 0")
         if self.smtp_security not in {"none", "starttls", "tls"}:
             raise ConfigurationError("DUET_SMTP_SECURITY must be none, starttls or tls")
+        _check_ice_servers(self.media_ice_servers)
         if self.max_connections_per_address < 0:
             raise ConfigurationError("DUET_MAX_CONNECTIONS_PER_ADDRESS must be 0 (no cap) or more")
 
@@ -203,6 +214,36 @@ def _convert(name: str, raw: str, annotation: object) -> object:
     except ValueError as exc:
         raise ConfigurationError(f"DUET_{name.upper()}={raw!r} is not a valid {kind}") from exc
     return raw
+
+
+def _check_ice_servers(raw: str) -> None:
+    """``DUET_MEDIA_ICE_SERVERS``: empty, or a JSON list of objects with ``urls`` (a string or a
+    list of them) and, for TURN, ``username`` and ``credential``."""
+    if not raw:
+        return
+    why = "DUET_MEDIA_ICE_SERVERS must be a JSON list of {urls, username?, credential?}"
+    try:
+        servers = json.loads(raw)
+    except ValueError as exc:
+        raise ConfigurationError(why) from exc
+    if not isinstance(servers, list):
+        raise ConfigurationError(why)
+    for server in servers:
+        if not isinstance(server, dict) or set(server) - {"urls", "username", "credential"}:
+            raise ConfigurationError(why)
+        urls = server.get("urls")
+        urls = [urls] if isinstance(urls, str) else urls
+        if (
+            not isinstance(urls, list)
+            or not urls
+            or not all(
+                isinstance(u, str) and u.split(":", 1)[0] in {"stun", "stuns", "turn", "turns"} for u in urls
+            )
+        ):
+            raise ConfigurationError(why + ": urls are stun:, stuns:, turn: or turns: URLs")
+        for key in ("username", "credential"):
+            if key in server and not isinstance(server[key], str):
+                raise ConfigurationError(why)
 
 
 def load_or_create_secret(var_dir: Path) -> str:

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from server.errors import ConfigurationError
+from server.media.hub import ice_servers
 from server.settings import Settings, load_or_create_secret
 
 
@@ -52,8 +53,24 @@ def test_secret_is_created_once_and_reused(tmp_path: Path) -> None:
         {"DUET_HTTP_BODY_IDLE_SECONDS": "-1"},
         {"DUET_HTTP_KEEPALIVE_SECONDS": "soon"},
         {"DUET_MAX_CONNECTIONS_PER_ADDRESS": "-1"},
+        {"DUET_MEDIA_ICE_SERVERS": "stun:stun.example.org"},
+        {"DUET_MEDIA_ICE_SERVERS": '{"urls": "stun:stun.example.org"}'},
+        {"DUET_MEDIA_ICE_SERVERS": '[{"urls": "http://example.org"}]'},
+        {"DUET_MEDIA_ICE_SERVERS": '[{"urls": "turn:t.example.org", "password": "x"}]'},
+        {"DUET_MEDIA_ICE_SERVERS": '[{"urls": "turn:t.example.org", "credential": 7}]'},
     ],
 )
 def test_bad_values_are_clear_errors(tmp_path: Path, environ: dict[str, str]) -> None:
     with pytest.raises(ConfigurationError, match="DUET_"):
         Settings.from_environ({"DUET_VAR_DIR": str(tmp_path), **environ})
+
+
+def test_ice_servers_reach_the_browser_as_given(tmp_path: Path) -> None:
+    raw = (
+        '[{"urls": "stun:s.example.org:3478"},'
+        ' {"urls": ["turn:t.example.org"], "username": "u", "credential": "p"}]'
+    )
+    settings = Settings.from_environ({"DUET_VAR_DIR": str(tmp_path), "DUET_MEDIA_ICE_SERVERS": raw})
+    servers = ice_servers(settings)
+    assert [s.urls for s in servers] == [["stun:s.example.org:3478"], ["turn:t.example.org"]]
+    assert (servers[1].username, servers[1].credential) == ("u", "p")

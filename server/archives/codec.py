@@ -11,8 +11,9 @@ One zip (deflated) holding:
   JSON) for every other kind, or ``"bytes"`` (base64) for a payload that is not UTF-8.
 - ``seek_snapshots.jsonl``: ``{"upto_index", "ts_ms", "state"}``: the document (base64 Yjs
   update) after the event on line ``upto_index`` (0-based) of ``events.jsonl``.
-- ``media/``: reserved for the audio/video segments of a later version; a version 1 reader
-  refuses any entry it does not know.
+- ``media/NAME.webm``: the recorded audio and video, one file per participant and track (stored,
+  not deflated: WebM is compressed), named by the ``media.segment`` events; the manifest's
+  ``"media"`` lists them (``{"file", "bytes"}``). Any other entry is refused.
 
 Reading assumes the archive is hostile: entry count, names, each entry's size as it inflates
 (never the size its header claims), JSON shapes, base64 and every Yjs update are checked, and
@@ -25,6 +26,7 @@ import base64
 import binascii
 import io
 import json
+import re
 import zipfile
 from collections.abc import Iterator
 from datetime import datetime
@@ -46,6 +48,9 @@ MANIFEST = "manifest.json"
 EVENTS = "events.jsonl"
 SEEK_SNAPSHOTS = "seek_snapshots.jsonl"
 KNOWN_ENTRIES = frozenset({MANIFEST, EVENTS, SEEK_SNAPSHOTS})
+MEDIA_PREFIX = "media/"
+#: A recorded file's name (server.media.recorder): participant, stream, kind, start.
+MEDIA_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}-(camera|screen)-(audio|video)-[0-9]{1,16}\.webm$")
 DOC_UPDATE = "doc.update"
 
 
@@ -93,7 +98,10 @@ def write_archive(recording: Recording, exported_at: datetime) -> bytes:
         ],
         "events": {"file": EVENTS, "count": len(recording.events)},
         "seek_snapshots": {"file": SEEK_SNAPSHOTS, "count": len(recording.seek_points)},
-        "media": [],
+        "media": [
+            {"file": MEDIA_PREFIX + name, "bytes": len(data)}
+            for name, data in sorted(recording.media.items())
+        ],
     }
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -106,6 +114,8 @@ def write_archive(recording: Recording, exported_at: datetime) -> bytes:
                 for p in recording.seek_points
             ),
         )
+        for name, data in sorted(recording.media.items()):
+            archive.writestr(MEDIA_PREFIX + name, data, compress_type=zipfile.ZIP_STORED)
     return out.getvalue()
 
 
@@ -129,7 +139,8 @@ def _read_entries(data: bytes) -> dict[str, bytes]:
         budget = limits.MAX_UNCOMPRESSED_BYTES
         for info in infos:
             name = info.filename
-            if name not in KNOWN_ENTRIES or name in entries:
+            media = name.startswith(MEDIA_PREFIX) and MEDIA_NAME.match(name[len(MEDIA_PREFIX) :]) is not None
+            if (name not in KNOWN_ENTRIES and not media) or name in entries:
                 raise _bad(f"unexpected entry {name[:200]!r}", entry=name[:200])
             cap = min(budget, limits.MAX_MANIFEST_BYTES) if name == MANIFEST else budget
             try:
@@ -297,4 +308,9 @@ def read_archive(data: bytes) -> Recording:
         seek_points.append(ArchivedSeekPoint(index, _field(line, "ts_ms", int, where), state))
     if len(seek_points) != seek_count:
         raise _bad("seek_snapshots.jsonl does not hold what the manifest counts", entry=SEEK_SNAPSHOTS)
-    return Recording(session, participants, events, seek_points)
+    media = {
+        name[len(MEDIA_PREFIX) :]: content
+        for name, content in entries.items()
+        if name.startswith(MEDIA_PREFIX)
+    }
+    return Recording(session, participants, events, seek_points, media)

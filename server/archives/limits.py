@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-#: Entries in the zip: the manifest, the events, the seek snapshots (media later).
-MAX_ENTRIES = 8
+#: Entries in the zip: the manifest, the events, the seek snapshots, and the recorded media files.
+MAX_ENTRIES = 3 + 256
 #: What every entry holds together, uncompressed (a zip bomb stops here, while it inflates).
 MAX_UNCOMPRESSED_BYTES = 64 * 1024 * 1024
 #: The manifest alone.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
@@ -47,3 +47,5 @@ class Recording:
     participants: list[ArchivedParticipant]
     events: list[ArchivedEvent]
     seek_points: list[ArchivedSeekPoint]
+    #: The recorded audio/video files (WebM), by name: what the ``media.segment`` events name.
+    media: dict[str, bytes] = field(default_factory=dict)

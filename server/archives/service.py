@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+import anyio
 from pycrdt import Doc
 
 from server import tokens
@@ -63,13 +64,31 @@ class ArchiveStore(Protocol):
         ...
 
 
+class MediaFiles(Protocol):
+    """The recorded audio/video files of sessions (``server.media.files.MediaDirectory``)."""
+
+    def read(self, session_id: str) -> dict[str, bytes]: ...
+
+    def write(self, session_id: str, files: dict[str, bytes]) -> None: ...
+
+    def erase(self, session_id: str) -> int: ...
+
+
 def _require_archivist(principal: Principal) -> None:
     require(can_create_sessions(principal.role), "export or import recordings")
 
 
 class ArchiveService:
-    def __init__(self, store: ArchiveStore, *, max_document_bytes: int, clock: Clock = utcnow) -> None:
+    def __init__(
+        self,
+        store: ArchiveStore,
+        *,
+        max_document_bytes: int,
+        clock: Clock = utcnow,
+        media: MediaFiles | None = None,
+    ) -> None:
         self._store = store
+        self._media = media
         self._max_document_bytes = max_document_bytes
         self._clock = clock
 
@@ -111,6 +130,7 @@ class ArchiveService:
             ],
             events=[ArchivedEvent(e.ts_ms, e.kind, e.author, e.data) for e in events],
             seek_points=seek_points,
+            media=await anyio.to_thread.run_sync(self._media.read, session.id) if self._media else {},
         )
         return write_archive(recording, self._clock())
 
@@ -155,6 +175,8 @@ class ArchiveService:
             participants=len(participants),
         )
         await self._store.import_session(session, participants, events, seek_points, doc_state, audit)
+        if self._media is not None and recording.media:
+            await anyio.to_thread.run_sync(self._media.write, session.id, recording.media)
         return session
 
     @staticmethod

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from server.channels.limits import TokenBucket
 from server.control.commands import (
+    MEDIA_COMMANDS,
     Chat,
     Command,
     FocusSignal,
@@ -31,6 +32,7 @@ class Allowance:
     commands: TokenBucket
     input_bytes: TokenBucket
     signals: TokenBucket
+    media: TokenBucket
 
     def refusal(self, message: Command) -> str | None:
         """None when ``message`` is within the allowance (and spends it), else why not."""
@@ -38,6 +40,8 @@ class Allowance:
             return None if self.chat.take() else "you are sending messages too fast: wait a moment"
         if isinstance(message, PasteSignal | FocusSignal | VisibilitySignal):
             return None if self.signals.take() else "too many signals: wait a moment"
+        if isinstance(message, MEDIA_COMMANDS):  # signalling: ICE candidates come in bursts
+            return None if self.media.take() else "too many audio/video messages: wait a moment"
         if isinstance(message, RunStdin | TerminalInput):
             if self.input_bytes.take(len(message.data)):
                 return None
@@ -59,6 +63,7 @@ class Allowances:
                 commands=TokenBucket(s.control_commands_per_second, s.control_command_burst),
                 input_bytes=TokenBucket(s.control_input_bytes_per_second, s.control_input_byte_burst),
                 signals=TokenBucket(s.control_signals_per_minute / 60, s.control_signal_burst),
+                media=TokenBucket(s.media_messages_per_second, s.media_message_burst),
             )
             self._kept[participant_id] = allowance
             if len(self._kept) > KEPT:

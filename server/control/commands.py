@@ -9,6 +9,15 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from server.exec.sandbox import Mode
+from server.media.messages import (
+    MediaAnswer,
+    MediaCandidate,
+    MediaCommand,
+    MediaJoin,
+    MediaLeave,
+    MediaOffer,
+    MediaUnpublish,
+)
 
 
 class _Command(BaseModel):
@@ -118,9 +127,24 @@ Command = Annotated[
     | Chat
     | Note
     | Signal
-    | SessionEnd,
+    | SessionEnd
+    | MediaJoin
+    | MediaOffer
+    | MediaAnswer
+    | MediaCandidate
+    | MediaUnpublish
+    | MediaLeave,
     Field(discriminator="type"),
 ]
+#: The media commands (``server.media.messages``): signalling, handed to the media hub.
+MEDIA_COMMANDS: tuple[type[MediaCommand], ...] = (
+    MediaJoin,
+    MediaOffer,
+    MediaAnswer,
+    MediaCandidate,
+    MediaUnpublish,
+    MediaLeave,
+)
 COMMAND: TypeAdapter[Command] = TypeAdapter(Command)
 
 

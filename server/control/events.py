@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from server.exec.executor import Execution
 from server.exec.outcome import RunOutcome, TestOutcome
 from server.exec.sandbox import Mode, Stream
+from server.media.messages import MediaAnswered, MediaClosed, MediaOffered, MediaReady
 
 
 class _Event(BaseModel):
@@ -234,7 +235,11 @@ ControlEvent = Annotated[
     | TerminalTyped
     | TerminalOutput
     | TerminalClosed
-    | SessionEnded,
+    | SessionEnded
+    | MediaReady
+    | MediaAnswered
+    | MediaOffered
+    | MediaClosed,
     Field(discriminator="type"),
 ]
 CONTROL_EVENT: TypeAdapter[ControlEvent] = TypeAdapter(ControlEvent)

@@ -38,6 +38,7 @@ from server.channels.outbox import CloseRequest, Outbox
 from server.channels.transport import StreamTransport, TransportClosed
 from server.control.allowance import Allowances
 from server.control.commands import (
+    MEDIA_COMMANDS,
     BadCommand,
     Chat,
     Command,
@@ -79,6 +80,9 @@ from server.control.runs import ControlRuns
 from server.control.session import ControlMember, LocalRun, SessionChannel
 from server.control.terminals import ControlTerminals, TerminalLimits
 from server.exec.executor import Executor
+from server.media.hub import MediaHub
+from server.media.messages import MediaCommand, MediaEvent
+from server.media.room import MediaConnection
 from server.recording.budget import RecordingBudget
 from server.recording.events import now_ms
 from server.recording.log import RecordingLog
@@ -142,6 +146,7 @@ class ControlHub:
         )
         self._allowances = Allowances(settings)
         self._ender: SessionEnder | None = None
+        self._media: MediaHub | None = None
         self._channels: dict[str, SessionChannel] = {}
         self._tg: TaskGroup | None = None
         self._patience = LOST_SECONDS + random.uniform(0, LOST_JITTER_SECONDS)
@@ -149,6 +154,10 @@ class ControlHub:
     def ends_sessions_with(self, ender: SessionEnder) -> None:
         """How ``session.end`` ends a session (the composition root plugs in its services)."""
         self._ender = ender
+
+    def carries_media(self, media: MediaHub) -> None:
+        """Where the media commands go (the composition root plugs in the media hub)."""
+        self._media = media
 
     @property
     def alive(self) -> bool:
@@ -195,6 +204,8 @@ class ControlHub:
             close = group.exceptions[0]  # type: ignore[assignment]
         finally:
             channel.leave(outbox)
+            if self._media is not None:
+                self._media.disconnect(channel.session_id, outbox.id)
             await self._maybe_drop(channel)
         if close is not None:
             with anyio.move_on_after(2, shield=True):
@@ -220,7 +231,10 @@ class ControlHub:
             except BadCommand as exc:
                 raise CloseRequest(4400, str(exc)) from None
             try:
-                error = self._handle(channel, member, message)
+                if isinstance(message, MEDIA_COMMANDS):
+                    error = self._signal(channel, member, outbox, message)
+                else:
+                    error = self._handle(channel, member, message)
             except Exception:  # a bug in one command: that command fails, the socket goes on
                 logger.exception(
                     "the %s command failed", message.type, extra={"session_id": channel.session_id}
@@ -327,6 +341,36 @@ class ControlHub:
         if not self._act(channel, member, message):  # the run or terminal lives on another node
             self._route(channel, member, message)
         return None
+
+    def _signal(
+        self, channel: SessionChannel, member: ControlMember, outbox: Outbox[str], message: MediaCommand
+    ) -> str | None:
+        """A media command: role and allowance checked here, then the media hub's."""
+        if self._media is None:
+            return "audio and video are not available on this server"
+        if channel.ended or not member.can_receive_media:
+            return "audio and video are not available to your role in this session"
+        refusal = self._allowances.of(member.participant_id).refusal(message)
+        if refusal is not None:
+            return refusal
+
+        def send(event: MediaEvent) -> None:
+            outbox.send(encode(event.model_copy(update={"ts": now_ms()})))
+
+        def refuse(why: str, request: str) -> None:
+            outbox.send(encode(ErrorNotice(message=why, request=request, ts=now_ms())))
+
+        connection = MediaConnection(
+            id=outbox.id,
+            session_id=channel.session_id,
+            participant_id=member.participant_id,
+            name=member.name,
+            role=member.role.value,
+            can_publish=member.can_publish_media,
+            send=send,
+            refuse=refuse,
+        )
+        return self._media.handle(connection, message)
 
     @staticmethod
     def _denied(channel: SessionChannel, member: ControlMember, message: Command) -> str | None:
@@ -487,6 +531,8 @@ class ControlHub:
 
     def session_ended(self, session_id: str) -> None:
         """Nobody runs anything any more, on any node (the event travels with the others)."""
+        if self._media is not None:
+            self._media.session_ended(session_id)
         channel = self._channels.get(session_id)
         if channel is not None:
             channel.ended = True
@@ -526,6 +572,8 @@ class ControlHub:
                 return
             self._act(channel, None, command)
             return
+        if isinstance(routed, SessionEnded) and self._media is not None:
+            self._media.session_ended(message.session_id)
         self._delivery.deliver(channel, routed, message.data.decode())
 
 

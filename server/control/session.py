@@ -27,6 +27,8 @@ class ControlMember:
     can_signal: bool
     can_end: bool  # end the session (interviewers of a live session)
     org_id: str
+    can_publish_media: bool = False  # microphone, camera, screen (sessions.roles.can_publish_media)
+    can_receive_media: bool = False
 
 
 @dataclass(eq=False)

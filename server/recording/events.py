@@ -20,6 +20,10 @@ class EventKind(StrEnum):
     FILE_DELETED = "file.deleted"  # {"path"}
     FILE_RENAMED = "file.renamed"  # {"from", "to"}
     FILE_LANGUAGE = "file.language"  # {"path", "language"}
+    # one recorded audio or video file (server/media/recorder.py), written when it is finished:
+    # {"participant_id", "stream", "kind", "file", "codec", "start_ms", "end_ms", "frames",
+    # "bytes", "truncated"}; start_ms/end_ms on this clock
+    MEDIA_SEGMENT = "media.segment"
 
 
 def now_ms() -> int:

@@ -68,3 +68,14 @@ def can_signal(role: Role, state: SessionState) -> bool:
     """Integrity signals (a paste, the window's focus, the tab hidden) come from any participant
     of a live session; reviewers only ever see ended ones."""
     return state is not SessionState.ENDED and role is not Role.REVIEWER
+
+
+def can_publish_media(role: Role, state: SessionState) -> bool:
+    """Microphone, camera, screen: interviewers and candidates of a live session. Observers
+    receive audio and video and never publish."""
+    return state is not SessionState.ENDED and role in {Role.INTERVIEWER, Role.CANDIDATE}
+
+
+def can_receive_media(role: Role, state: SessionState) -> bool:
+    """Everyone in a live session (reviewers only ever see ended ones)."""
+    return state is not SessionState.ENDED and role is not Role.REVIEWER

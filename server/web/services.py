@@ -30,6 +30,8 @@ from server.hiring.invitations import InvitationService
 from server.hiring.judge import Judge
 from server.hiring.outbox import MailOutbox
 from server.hiring.smtp_mailer import SmtpMailer
+from server.media.files import MediaDirectory
+from server.media.hub import MediaHub, media_root
 from server.playback.service import PlaybackService
 from server.recording.budget import RecordingBudget
 from server.recording.writer import EventWriter
@@ -68,6 +70,7 @@ class Services:
     sync: SyncService
     executor: Executor
     control: ControlHub
+    media: MediaHub
     sockets: LiveSockets
     revoker: AccessRevoker
     reviews: ReviewService
@@ -141,6 +144,9 @@ async def running_services(settings: Settings, *, migrate: bool = True) -> Async
         control = await stack.enter_async_context(
             ControlHub(executor, rooms, events, recording, fanout, settings, budget).running()
         )
+        media = await stack.enter_async_context(MediaHub(settings, events).running())
+        control.carries_media(media)
+        media_files = MediaDirectory(media_root(settings))
         playback = await stack.enter_async_context(PlaybackService(SqlPlaybackStore(db)).running())
         accounts = AccountService(
             SqlAccountRepository(db), login_ttl=timedelta(hours=settings.login_ttl_hours), access=revoker
@@ -188,12 +194,15 @@ async def running_services(settings: Settings, *, migrate: bool = True) -> Async
             sync=SyncService(settings, rooms, events, fanout, budget),
             executor=executor,
             control=control,
+            media=media,
             sockets=sockets,
             revoker=revoker,
             reviews=ReviewService(SqlScorecardRepository(db)),
             audit=AuditService(SqlAuditLog(db)),
-            eraser=RecordingEraser(SqlRecordingEraser(db)),
-            archives=ArchiveService(SqlArchiveStore(db), max_document_bytes=settings.sync_max_document_bytes),
+            eraser=RecordingEraser(SqlRecordingEraser(db), media=media_files),
+            archives=ArchiveService(
+                SqlArchiveStore(db), max_document_bytes=settings.sync_max_document_bytes, media=media_files
+            ),
             playback=playback,
             content=content,
             outbox=outbox,

@@ -36,4 +36,11 @@ def test_every_event_and_command_type_is_declared_once() -> None:
         "note",
         "signal",
         "session.end",
+        "media.join",
+        "media.offer",
+        "media.answer",
+        "media.candidate",
+        "media.unpublish",
+        "media.leave",
     }
+    assert {"media.ready", "media.offer", "media.answer", "media.closed"} <= set(events)

@@ -20,6 +20,7 @@ class ControlClient:
         self.events: list[dict[str, Any]] = []
         self.frames: list[str | bytes] = []  # every frame as it arrived, for tests that read bytes
         self.arrived = anyio.Event()
+        self.also_arrived = anyio.Event()  # the same, for one task watching beside ``expect``
         self.closed: ConnectionClosed | None = None
 
     async def send(self, **message: object) -> None:
@@ -31,11 +32,13 @@ class ControlClient:
                 self.frames.append(frame)
                 self.events.append(json.loads(frame))
                 self.arrived.set()
+                self.also_arrived.set()
         except ConnectionClosed as exc:
             self.closed = exc
         else:
             self.closed = ConnectionClosed(self.ws.protocol.close_rcvd, self.ws.protocol.close_sent)
         self.arrived.set()
+        self.also_arrived.set()
 
     async def expect(
         self, kind: str, where: Callable[[dict[str, Any]], bool] = lambda e: True

@@ -13,6 +13,7 @@ import { PadEditor } from "./editor";
 import { mountEnding } from "./ending";
 import { SharedFiles } from "./files";
 import { LANGUAGES, languageForPath } from "./languages";
+import { mountMedia } from "./media";
 import { mountNotes } from "./notes";
 import { checkPath } from "./paths";
 import { renderParticipants } from "./presence";
@@ -168,6 +169,7 @@ const channel = new ControlChannel(
 );
 mountConsole(byId("console-root"), config, channel, () => active);
 const chat = mountChat(byId("chat-root"), config, channel);
+const media = mountMedia(byId("media-root"), config, channel);
 const notesRoot = document.getElementById("notes-root"); // interviewers' (and reviewers') pages only
 const notes = notesRoot === null ? null : mountNotes(notesRoot, channel);
 const stopSignals = config.ended || config.role === "reviewer" ? null : sendSignals(byId("editor"), channel);
@@ -185,9 +187,11 @@ mountEnding(config, channel, () => {
   chat.close();
   notes?.close();
   stopSignals?.();
+  media.close("Audio and video ended with the session.");
 });
 channel.on((event) => {
   if (event.type === "refused") {
+    media.close("Audio and video stopped: this page's access ended.");
     chat.close();
     notes?.close();
     stopSignals?.();

@@ -45,6 +45,94 @@ export interface Hello {
   history: (RunStarted | RunOutput | RunFinished | ChatPosted | NotePosted | SignalRaised | TerminalOpened | TerminalTyped | TerminalOutput | TerminalClosed)[];
 }
 
+export interface IceServer {
+  urls: string[];
+  username: string | null;
+  credential: string | null;
+}
+
+/** The browser's answer to the server's offer of another participant's stream. */
+export interface MediaAnswer {
+  type: "media.answer";
+  pc: string;
+  sdp: string;
+}
+
+/** The server's answer to the browser's offer (``pc`` is the browser's id). */
+export interface MediaAnswered {
+  /** server time (ms) the event was sent */
+  ts: number;
+  type: "media.answer";
+  pc: string;
+  sdp: string;
+}
+
+/** One ICE candidate the browser found (trickle ICE); an empty one ends them. */
+export interface MediaCandidate {
+  type: "media.candidate";
+  pc: string;
+  candidate: string;
+  sdp_mid?: string | null;
+  sdp_mline_index?: number | null;
+}
+
+/** A peer connection the server ended: its publisher stopped or left, or it failed. */
+export interface MediaClosed {
+  /** server time (ms) the event was sent */
+  ts: number;
+  type: "media.closed";
+  pc: string;
+  reason: string;
+}
+
+/** Receive the session's audio and video (whoever publishes now or later). */
+export interface MediaJoin {
+  type: "media.join";
+}
+
+/** Stop publishing and receiving anything (the pad goes on without audio and video). */
+export interface MediaLeave {
+  type: "media.leave";
+}
+
+/** Publish: the browser's offer for one of its streams (camera: microphone and camera; screen: a screen share). Observers are refused. */
+export interface MediaOffer {
+  type: "media.offer";
+  pc: string;
+  stream?: "camera" | "screen";
+  sdp: string;
+}
+
+/** Another participant's stream, offered by the server on a new peer connection. */
+export interface MediaOffered {
+  /** server time (ms) the event was sent */
+  ts: number;
+  type: "media.offer";
+  pc: string;
+  sdp: string;
+  /** the publishing participant's id */
+  publisher: string;
+  /** their display name */
+  name: string;
+  role: string;
+  stream: "camera" | "screen";
+}
+
+/** The answer to ``media.join``: the ICE servers to build peer connections with. */
+export interface MediaReady {
+  /** server time (ms) the event was sent */
+  ts: number;
+  type: "media.ready";
+  ice_servers: IceServer[];
+  can_publish: boolean;
+}
+
+/** Stop publishing one stream (a screen share ended). */
+export interface MediaUnpublish {
+  type: "media.unpublish";
+  pc: string;
+}
+
 /** A private note: interviewers only; only those who see private things ever receive it. */
 export interface Note {
   type: "note";
@@ -269,7 +357,7 @@ export interface You {
 }
 
 /** Every event the server sends on the control channel. */
-export type ControlEvent = Hello | Ping | ErrorNotice | ChatPosted | NotePosted | SignalRaised | RunQueued | RunStarted | RunFiles | RunOutput | RunFinished | TerminalOpened | TerminalTyped | TerminalOutput | TerminalClosed | SessionEnded;
+export type ControlEvent = Hello | Ping | ErrorNotice | ChatPosted | NotePosted | SignalRaised | RunQueued | RunStarted | RunFiles | RunOutput | RunFinished | TerminalOpened | TerminalTyped | TerminalOutput | TerminalClosed | SessionEnded | MediaReady | MediaAnswered | MediaOffered | MediaClosed;
 
 /** Every command the server takes on the control channel. */
-export type Command = RunStart | RunStdin | RunStop | TerminalOpen | TerminalInput | TerminalResize | TerminalClose | Chat | Note | PasteSignal | FocusSignal | VisibilitySignal | SessionEnd;
+export type Command = RunStart | RunStdin | RunStop | TerminalOpen | TerminalInput | TerminalResize | TerminalClose | Chat | Note | PasteSignal | FocusSignal | VisibilitySignal | SessionEnd | MediaJoin | MediaOffer | MediaAnswer | MediaCandidate | MediaUnpublish | MediaLeave;

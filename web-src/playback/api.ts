@@ -85,6 +85,16 @@ export interface PlaybackEvent {
   data: any;
 }
 
+/** One recorded audio or video file (a `media.segment` event, server/media/recorder.py). */
+export interface MediaSegment {
+  participant_id: string;
+  stream: string;
+  kind: "audio" | "video";
+  file: string;
+  start_ms: number;
+  end_ms: number;
+}
+
 export interface EventPage {
   events: PlaybackEvent[];
   next_after: number | null;
@@ -109,6 +119,14 @@ export class PlaybackApi {
 
   state(t: number): Promise<PlaybackState> {
     return get(this.url(`state?t=${Math.max(0, Math.round(t))}`));
+  }
+
+  media(): Promise<MediaSegment[]> {
+    return get(this.url("media"));
+  }
+
+  mediaUrl(file: string): string {
+    return this.url(`media/${encodeURIComponent(file)}`);
   }
 
   events(from: number, to: number, after: number): Promise<EventPage> {

@@ -7,6 +7,7 @@ import { type Marker, PlaybackApi, type PlaybackEvent, type Timeline } from "./a
 import { CompressedClock, formatClock, wallClock } from "./clock";
 import { showDiff } from "./diff";
 import { ReplayEditor } from "./editor";
+import { MediaPlayback } from "./media";
 import { consoleText, Moment } from "./player";
 
 const KEY_KINDS = new Set([
@@ -64,6 +65,7 @@ let seekGeneration = 0;
 let queue: PlaybackEvent[] = [];
 let loadedTo = 0; // every event with ts <= loadedTo is applied or queued
 let fetching = false;
+let media: MediaPlayback | null = null;
 
 function markers(): Marker[] {
   return timeline.markers.filter((m) => !keyOnly.checked || KEY_KINDS.has(m.kind));
@@ -182,6 +184,7 @@ function render(): void {
   clockLabel.textContent = formatClock(t - timeline.start_ms);
   wallLabel.textContent = wallClock(t);
   root.dataset.t = String(t);
+  media?.sync(t, playing, Number(speedSelect.value));
   for (const item of document.querySelectorAll<HTMLElement>("#chat li, #notes li")) {
     item.hidden = Number(item.dataset.ts) > t;
   }
@@ -272,6 +275,7 @@ function setPlaying(on: boolean): void {
   playButton.textContent = playing ? "Pause" : "Play";
   playButton.setAttribute("aria-pressed", String(playing));
   status.textContent = playing ? "Playing" : "Paused";
+  media?.sync(t, playing, Number(speedSelect.value));
   if (!playing) {
     const url = new URL(window.location.href);
     url.searchParams.set("t", String(t));
@@ -377,6 +381,8 @@ async function start(): Promise<void> {
       return item;
     }),
   );
+  const names = new Map(timeline.participants.map((p) => [p.id, p.name]));
+  media = new MediaPlayback(byId("media-playback"), api, await api.media(), names);
   renderTimeline();
   wire();
   const linked = Number(new URLSearchParams(window.location.search).get("t"));

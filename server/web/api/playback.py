@@ -8,13 +8,16 @@ session has ended; guests never (they hold no API key, and the page refuses thei
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, Field, ValidationError
+from starlette.responses import FileResponse
 
 from server.accounts.models import OrgRole, Principal
 from server.accounts.permissions import can_interview
-from server.errors import BadRequest, Forbidden
+from server.errors import BadRequest, Forbidden, NotFound
+from server.media.files import NAME as MEDIA_NAME
 from server.playback.model import EventPage, PlaybackState, Timeline
 from server.playback.ranges import MAX_PAGE
 from server.sessions.lifecycle import SessionState
@@ -86,3 +89,67 @@ async def events(
     limit: Limit = 500,
 ) -> EventPage:
     return await events_of(svc, principal, session_id, ts_from=ts_from, ts_to=ts_to, after=after, limit=limit)
+
+
+#: Recorded files one session lists at most (a reconnect starts new ones).
+MAX_SEGMENTS = 1000
+
+
+class MediaSegmentOut(BaseModel):
+    """One recorded audio or video file: a ``media.segment`` event (docs/media.md)."""
+
+    participant_id: str
+    stream: str = Field(description="camera or screen")
+    kind: Literal["audio", "video"]
+    file: str = Field(description="its name under .../playback/media/")
+    codec: str
+    start_ms: int = Field(description="server time of its first frame, ms since the epoch")
+    end_ms: int
+    frames: int
+    bytes: int
+    truncated: bool
+
+
+async def recorded_media(svc: Services, session_id: str) -> list[MediaSegmentOut]:
+    """The ``media.segment`` events of a session: one recorded file each, oldest first."""
+    events = await svc.recording.read_latest(session_id, kinds=("media.segment",), limit=MAX_SEGMENTS)
+    segments = []
+    for event in events:
+        try:
+            segments.append(MediaSegmentOut.model_validate_json(event.data))
+        except ValidationError:  # recorded by a version of Duet that said it differently
+            continue
+    return segments
+
+
+async def media_of(svc: Services, principal: Principal, session_id: str) -> list[MediaSegmentOut]:
+    session = await playback_session(svc, principal, session_id)
+    return await recorded_media(svc, session.id)
+
+
+async def media_file_of(svc: Services, principal: Principal, session_id: str, name: str) -> FileResponse:
+    session = await playback_session(svc, principal, session_id)
+    path = svc.media.root / session.id / name
+    if not MEDIA_NAME.match(name) or not path.is_file():
+        raise NotFound("no such recorded file")
+    return FileResponse(path, media_type="video/webm" if "-video-" in name else "audio/webm")
+
+
+@router.get("/{session_id}/playback/media", summary="A recorded session's audio and video files")
+async def media(session_id: SessionId, principal: ApiPrincipal, svc: ServicesDep) -> list[MediaSegmentOut]:
+    return await media_of(svc, principal, session_id)
+
+
+@router.get(
+    "/{session_id}/playback/media/{name}",
+    summary="One recorded audio or video file (WebM; range requests)",
+    response_class=FileResponse,
+    responses={200: {"content": {"video/webm": {}, "audio/webm": {}}}},
+)
+async def media_file(
+    session_id: SessionId,
+    principal: ApiPrincipal,
+    svc: ServicesDep,
+    name: Annotated[str, Path(max_length=120, description="a file named by a media segment")],
+) -> FileResponse:
+    return await media_file_of(svc, principal, session_id, name)

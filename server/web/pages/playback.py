@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 
 from server.accounts.models import Principal
 from server.errors import DuetError, Forbidden, Unauthenticated
@@ -16,8 +16,11 @@ from server.web.api.playback import (
     MAX_MS,
     After,
     Limit,
+    MediaSegmentOut,
     Moment,
     events_of,
+    media_file_of,
+    media_of,
     playback_session,
     state_of,
     timeline_of,
@@ -81,3 +84,17 @@ async def events(
 ) -> EventPage:
     who = await viewer(request, svc, principal, session_id)
     return await events_of(svc, who, session_id, ts_from=ts_from, ts_to=ts_to, after=after, limit=limit)
+
+
+@router.get("/s/{session_id}/playback/media")
+async def media_segments(
+    request: Request, svc: ServicesDep, principal: OptionalPagePrincipal, session_id: str
+) -> list[MediaSegmentOut]:
+    return await media_of(svc, await viewer(request, svc, principal, session_id), session_id)
+
+
+@router.get("/s/{session_id}/playback/media/{name}")
+async def media_file(
+    request: Request, svc: ServicesDep, principal: OptionalPagePrincipal, session_id: str, name: str
+) -> FileResponse:
+    return await media_file_of(svc, await viewer(request, svc, principal, session_id), session_id, name)

@@ -9,7 +9,15 @@ from __future__ import annotations
 from server.control.session import ControlMember
 from server.sessions import Credential
 from server.sessions.lifecycle import SessionState
-from server.sessions.roles import can_chat, can_control_session, can_note, can_run, can_signal
+from server.sessions.roles import (
+    can_chat,
+    can_control_session,
+    can_note,
+    can_publish_media,
+    can_receive_media,
+    can_run,
+    can_signal,
+)
 from server.web.services import Services
 from server.web.ws.socket import LiveSocket, TextTransport
 
@@ -27,5 +35,7 @@ async def control_endpoint(services: Services, socket: LiveSocket, credential: C
         can_note=can_note(participant.role, session.state),
         can_signal=can_signal(participant.role, session.state),
         can_end=can_control_session(participant.role) and session.state is not SessionState.ENDED,
+        can_publish_media=can_publish_media(participant.role, session.state),
+        can_receive_media=can_receive_media(participant.role, session.state),
     )
     await services.control.serve(TextTransport(socket), member)
