@@ -8,6 +8,7 @@ import pytest
 from server.accounts.models import OrgRole
 from tests.support.app_harness import AppHarness
 from tests.support.attempt_content import QUIZ_RIGHT, import_duo
+from tests.support.challenge_folders import ADD_FILES
 from tests.support.member_pages import HTML, csrf_from, sign_in
 
 pytestmark = pytest.mark.anyio
@@ -61,6 +62,8 @@ async def test_an_interviewer_invites_and_reviews_from_the_pages(app: AppHarness
     path = url.removeprefix("http://duet.test")
     await app.client.post(f"{path}/start")
     await app.client.put(f"{path}/challenges/quiz/work", json={"answers": QUIZ_RIGHT})
+    wrong = {"language": "python", "files": {"main.py": ADD_FILES["python/starter/main.py"]}}
+    await app.client.put(f"{path}/challenges/add/work", json=wrong)
     await app.client.post(f"{path}/submit")
     filtered = await app.client.get("/assessments/duo/results?state=submitted&sort=score", headers=HTML)
     assert "Ada" in filtered.text and "Bob" not in filtered.text and "50.0 (passed)" in filtered.text
