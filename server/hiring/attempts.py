@@ -23,18 +23,16 @@ from server.exec.runtime.languages import LanguageCatalogue
 from server.hiring.assessment import load_assessment
 from server.hiring.assessment_schema import AssessmentSpec
 from server.hiring.attempt_quota import AttemptQuota
-from server.hiring.attempt_scoring import score_attempt
+from server.hiring.attempt_results import HandedIn, score_handed_in
 from server.hiring.attempt_work import Work, checked_work
 from server.hiring.candidate_view import CandidateChallenge, candidate_view
 from server.hiring.challenge import Challenge
-from server.hiring.challenge_schema import CodeChallengeSpec, QAChallengeSpec, TestsScoring
-from server.hiring.code_scoring import CodeScore
+from server.hiring.challenge_schema import CodeChallengeSpec, TestsScoring
 from server.hiring.content_repository import ContentRepository
 from server.hiring.invitation_model import AttemptState, deadline_for
 from server.hiring.invitations import invitation_of
 from server.hiring.judge import Judge
-from server.hiring.qa_scoring import score_answers
-from server.hiring.submission import sample_run_files, submission_run_files
+from server.hiring.submission import sample_run_files
 from server.sessions.roles import Role
 from server.sessions.service import SessionService
 from server.store.attempt_tables import AttemptPartRow, AttemptWorkRow, InvitationRow
@@ -506,81 +504,17 @@ class AttemptService:
 
     async def _score(self, loaded: _Loaded) -> None:
         row = loaded.row
-        challenges: dict[str, Challenge] = {}
-        answers = {}
-        code_scores: dict[str, CodeScore] = {}
-        detail: dict[str, object] = {}
+        parts = []
         for item in loaded.spec.challenges:
-            challenge = await self.challenge(loaded.challenge_versions[item.challenge])
-            challenges[item.challenge] = challenge
-            work = await self._work(row.id, item.challenge)
-            if isinstance(challenge.spec, QAChallengeSpec):
-                given = dict(work.answers) if work else {}
-                answers[item.challenge] = given
-                qa = score_answers(challenge.spec, given)
-                detail[item.challenge] = {
-                    "type": "qa",
-                    "score": qa.score,
-                    "questions": [
-                        {
-                            "id": q.question_id,
-                            "earned": q.earned,
-                            "possible": q.possible,
-                            "deal_breaker_missed": q.deal_breaker_missed,
-                            "needs_review": q.needs_review,
-                            "answer": (
-                                {
-                                    "choices": list(given[q.question_id].choices),
-                                    "text": given[q.question_id].text,
-                                }
-                                if q.question_id in given
-                                else None
-                            ),
-                        }
-                        for q in qa.questions
-                    ],
-                }
-                continue
-            if work is None or work.language is None:
-                # never saved: not submitted, so 0 (the starter may pass some tests: no credit
-                # for code the candidate did not write), and no sandbox run
-                detail[item.challenge] = {
-                    "type": "code",
-                    "score": 0.0,
-                    "language": None,
-                    "voided": "not submitted",
-                    "files": {},
-                    "tests": [],
-                }
-                continue
-            language = work.language
-            own = challenge.languages[language]
-            written = {path: text.encode() for path, text in work.files.items()}
-            expected = (
-                await self._content.challenge_version(loaded.challenge_versions[item.challenge])
-            ).expected_tests.get(language, ())
-            code = await self._judge.score(
-                challenge, language, submission_run_files(challenge.spec, own, written), expected
+            version = await self._content.challenge_version(loaded.challenge_versions[item.challenge])
+            parts.append(
+                HandedIn(
+                    await self.challenge(version.id),
+                    version.expected_tests,
+                    await self._work(row.id, item.challenge),
+                )
             )
-            code_scores[item.challenge] = code
-            detail[item.challenge] = {
-                "type": "code",
-                "score": code.score,
-                "language": language,
-                "voided": code.voided,
-                "files": {p: c.decode(errors="replace") for p, c in sorted(written.items())},
-                "tests": [
-                    {"name": i.name, "passed": i.passed, "weight": i.weight, "message": i.message}
-                    for i in code.items
-                ],
-            }
-        total = score_attempt(loaded.spec, challenges, answers, code_scores)
-        result = {
-            "score": total.score,
-            "passed": total.passed,
-            "deal_breakers_missed": list(total.deal_breakers_missed),
-            "challenges": detail,
-        }
+        total, result = await score_handed_in(loaded.spec, parts, self._judge)
         async with self._db.transaction() as tx:
             await tx.execute(
                 update(InvitationRow)
