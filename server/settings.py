@@ -117,6 +117,20 @@ class Settings:
     # Cursors and selections (throttled) and who joined and left, in the recording: playback
     # shows them. Off, the log holds what the pad itself needs (document updates, the console).
     record_presence: bool = True
+    # Mail (invitations), sent from the outbox over SMTP (see docs/configuration.md). No host:
+    # mail stays queued, visible in the outbox, until one is set.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_security: str = "none"  # none | starttls | tls
+    smtp_timeout_seconds: float = 30.0
+    mail_from: str = "Duet <duet@localhost>"
+    mail_max_attempts: int = 8  # then the message is marked failed
+    mail_retry_seconds: float = 30.0  # first retry after this, doubling, at most an hour
+    # Assessment attempts.
+    invitation_ttl_days: int = 14  # an invitation link's default life
+    public_link_starts_per_hour: int = 60  # attempts one public link may start per hour and node
     # The event log's group commit: at least this long between two transactions.
     event_commit_interval_ms: int = 20
     # Snapshots only cover events older than this (ids are allocated before commit); keep it well
@@ -133,6 +147,8 @@ class Settings:
         for name in ("http_header_timeout_seconds", "http_body_idle_seconds", "http_keepalive_seconds"):
             if not getattr(self, name) > 0:
                 raise ConfigurationError(f"DUET_{name.upper()} must be more than 0")
+        if self.smtp_security not in {"none", "starttls", "tls"}:
+            raise ConfigurationError("DUET_SMTP_SECURITY must be none, starttls or tls")
         _check_ice_servers(self.media_ice_servers)
         if self.max_connections_per_address < 0:
             raise ConfigurationError("DUET_MAX_CONNECTIONS_PER_ADDRESS must be 0 (no cap) or more")

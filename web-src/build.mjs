@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const root = path.dirname(fileURLToPath(import.meta.url));
-const entries = ["dashboard.ts", "pad/main.ts", "playback/main.ts", "scorecard.ts"];
+const entries = ["dashboard.ts", "pad/main.ts", "playback/main.ts", "scorecard.ts", "take.ts"];
 
 await build({
   entryPoints: entries.map((name) => ({ in: path.join(root, name), out: name.replace(/\/main\.ts$|\.ts$/, "") })),

@@ -16,13 +16,16 @@ from server import __version__
 from server.settings import Settings
 from server.web import problems
 from server.web.api import audit, executions, health, recordings, scorecards
+from server.web.api import invitations as invitations_api
 from server.web.api import playback as playback_api
 from server.web.api import sessions as sessions_api
 from server.web.http_protocol import http_protocol
 from server.web.middleware import AccessLog, BodyLimit, SecurityHeaders
 from server.web.pages import account_settings, dashboard, join, login, pad
 from server.web.pages import playback as playback_pages
+from server.web.pages import results as result_pages
 from server.web.pages import scorecards as scorecard_pages
+from server.web.pages import take as take_pages
 from server.web.services import Services, running_services
 from server.web.ws.routes import LiveWebSocketProtocol
 
@@ -99,6 +102,7 @@ def create_app(settings: Settings, *, static_dir: Path = STATIC) -> FastAPI:
     app.include_router(scorecards.router)
     app.include_router(recordings.router)
     app.include_router(audit.router)
+    app.include_router(invitations_api.router)
     app.include_router(playback_api.router)
     app.include_router(login.router)
     app.include_router(dashboard.router)
@@ -107,6 +111,8 @@ def create_app(settings: Settings, *, static_dir: Path = STATIC) -> FastAPI:
     app.include_router(playback_pages.router)
     app.include_router(account_settings.router)
     app.include_router(scorecard_pages.router)
+    app.include_router(take_pages.router)
+    app.include_router(result_pages.router)
     static_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=static_dir), name="static")
 

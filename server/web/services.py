@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+import anyio
 
 from server.accounts.permissions import can_interview
 from server.accounts.service import AccountService
@@ -21,6 +24,12 @@ from server.errors import Forbidden, Unauthenticated
 from server.exec.dispatch.choice import open_runner
 from server.exec.executor import Executor, limits_from
 from server.exec.runtime.languages import load_catalogue
+from server.hiring.attempts import AttemptService
+from server.hiring.content_repository import ContentRepository
+from server.hiring.invitations import InvitationService
+from server.hiring.judge import Judge
+from server.hiring.outbox import MailOutbox
+from server.hiring.smtp_mailer import SmtpMailer
 from server.media.files import MediaDirectory
 from server.media.hub import MediaHub, media_root
 from server.playback.service import PlaybackService
@@ -69,6 +78,10 @@ class Services:
     eraser: RecordingEraser
     archives: ArchiveService
     playback: PlaybackService
+    content: ContentRepository
+    outbox: MailOutbox
+    invitations: InvitationService
+    attempts: AttemptService
 
     async def end_session(self, session_id: str, *, org_id: str) -> Session:
         """End a session: its room becomes read-only and nobody runs code on any node; its
@@ -138,19 +151,41 @@ async def running_services(settings: Settings, *, migrate: bool = True) -> Async
         accounts = AccountService(
             SqlAccountRepository(db), login_ttl=timedelta(hours=settings.login_ttl_hours), access=revoker
         )
+        content = ContentRepository(db)
+        mailer = SmtpMailer(settings)
+        outbox = await stack.enter_async_context(
+            MailOutbox(
+                db,
+                mailer if mailer.configured else None,
+                max_attempts=settings.mail_max_attempts,
+                retry_seconds=settings.mail_retry_seconds,
+            ).running()
+        )
+        sessions = SessionService(
+            SqlSessionRepository(db),
+            secret_key=settings.secret_key,
+            link_ttl=timedelta(hours=settings.join_link_ttl_hours),
+            participant_ttl=timedelta(hours=settings.participant_ttl_hours),
+            max_guests=settings.session_max_guests,
+            access=revoker,
+            members=MemberAccess(accounts),
+        )
+        ended: list[Services] = []  # the attempts end their sessions through the services below
+
+        async def end_attempt_session(session_id: str, org_id: str) -> object:
+            return await ended[0].end_session(session_id, org_id=org_id)
+
+        judge = Judge(executor, anyio.CapacityLimiter(max(1, settings.exec_slots or (os.cpu_count() or 1))))
+        attempts = await stack.enter_async_context(
+            AttemptService(
+                db, content, sessions, judge, executor.catalogue, end_session=end_attempt_session
+            ).running()
+        )
         services = Services(
             settings=settings,
             db=db,
             accounts=accounts,
-            sessions=SessionService(
-                SqlSessionRepository(db),
-                secret_key=settings.secret_key,
-                link_ttl=timedelta(hours=settings.join_link_ttl_hours),
-                participant_ttl=timedelta(hours=settings.participant_ttl_hours),
-                max_guests=settings.session_max_guests,
-                access=revoker,
-                members=MemberAccess(accounts),
-            ),
+            sessions=sessions,
             login_throttle=LoginThrottle(),
             recording=recording,
             events=events,
@@ -169,6 +204,19 @@ async def running_services(settings: Settings, *, migrate: bool = True) -> Async
                 SqlArchiveStore(db), max_document_bytes=settings.sync_max_document_bytes, media=media_files
             ),
             playback=playback,
+            content=content,
+            outbox=outbox,
+            invitations=InvitationService(
+                db,
+                content,
+                secret_key=settings.secret_key,
+                base_url=settings.effective_base_url,
+                ttl=timedelta(days=settings.invitation_ttl_days),
+                public_starts_per_hour=settings.public_link_starts_per_hour,
+                poke_outbox=outbox.poke,
+            ),
+            attempts=attempts,
         )
+        ended.append(services)
         control.ends_sessions_with(services)  # `session.end` on the control channel
         yield services

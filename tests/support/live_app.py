@@ -9,7 +9,7 @@ from __future__ import annotations
 import socket
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import anyio
 import uvicorn
@@ -40,11 +40,14 @@ class LiveApp:
 
 
 @asynccontextmanager
-async def live_app(settings: Settings) -> AsyncIterator[LiveApp]:
+async def live_app(settings: Settings, *, own_base_url: bool = False) -> AsyncIterator[LiveApp]:
+    """``own_base_url``: the server's public base URL is its own address (links in mail work)."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
     port = sock.getsockname()[1]
+    if own_base_url:
+        settings = replace(settings, public_base_url=f"http://127.0.0.1:{port}")
     app = create_app(settings)
     # the options of `duet serve`; the socket given to serve() below stands for host and port
     config = uvicorn.Config(app, **server_options(settings))
