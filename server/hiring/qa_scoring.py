@@ -11,12 +11,16 @@ code question without matchers earns nothing automatically and is marked for a r
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import regex
+
 from server.hiring.answers import MAX_ANSWER_CHARS, Answer
 from server.hiring.challenge_schema import Matcher, QAChallengeSpec, Question, regex_flags
+
+#: How long one regex matcher may take on one answer.
+REGEX_SECONDS = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +51,13 @@ class QAScore:
 def matcher_holds(matcher: Matcher, text: str) -> bool:
     text = text[:MAX_ANSWER_CHARS]
     if matcher.type == "regex":
-        return re.search(matcher.pattern, text, regex_flags(matcher.flags)) is not None
+        # the ``regex`` engine, for its timeout: an author's pattern that backtracks
+        # catastrophically on a crafted answer does not hold the node; it then does not match
+        try:
+            found = regex.search(matcher.pattern, text, regex_flags(matcher.flags), timeout=REGEX_SECONDS)
+        except TimeoutError:
+            return False
+        return found is not None
     pattern, subject = matcher.pattern, text
     if not matcher.case_sensitive:
         pattern, subject = pattern.casefold(), subject.casefold()

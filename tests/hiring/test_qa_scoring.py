@@ -3,6 +3,7 @@ matchers on free text, code answers, deal-breakers."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -149,3 +150,13 @@ def test_adding_a_negative_choice_never_raises_a_score(choice_values: list[int],
         score_question(question, picked(*ids, penalty)).earned
         <= score_question(question, picked(*ids)).earned
     )
+
+
+def test_a_regex_that_backtracks_for_ever_on_a_crafted_answer_does_not_match() -> None:
+    """An author's pattern that backtracks catastrophically: the candidate's answer built to
+    trigger it is given up after REGEX_SECONDS (not a match), instead of holding the node."""
+    matcher = Matcher(type="regex", pattern=r"^(a|aa)+$")
+    began = time.monotonic()
+    assert not matcher_holds(matcher, "a" * 60 + "b")
+    assert time.monotonic() - began < 30  # Python's re would take years; the deadline is generous
+    assert matcher_holds(matcher, "aaaa")
