@@ -105,7 +105,8 @@ class EditRecorder:
             self._edits.append(edit)
 
     def _watch(self, path: str, value: object) -> None:
-        """Follow the text now at ``path`` (and no other); False when it is not a text."""
+        """Follow the text now at ``path`` and stop following the one before (nothing to follow
+        when the value is not a text)."""
         old = self._texts.pop(path, None)
         if old is not None:
             old[0].unobserve(old[1])
